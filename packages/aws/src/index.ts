@@ -1,1 +1,3 @@
-export {};
+export * from './eks-token.js';
+export * from './eks-cluster.js';
+export * from './credentials.js';
