@@ -1,0 +1,3 @@
+export * from './file-commands.js';
+export * from './workflow-commands.js';
+export * from './run-step.js';

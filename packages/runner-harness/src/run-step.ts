@@ -1,0 +1,286 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseFileCommands } from './file-commands.js';
+import { parseWorkflowCommand, type Annotation, type WorkflowCommand } from './workflow-commands.js';
+
+/** The runner's cancel sequence: SIGINT, SIGTERM 7.5 s later, then the tree is killed 2.5 s after that. */
+export const SIGTERM_AFTER_MS = 7500;
+export const KILL_AFTER_MS = 2500;
+
+interface ActionManifest {
+  inputs?: Record<string, { default?: string; required?: boolean; description?: string }>;
+  outputs?: Record<string, { description?: string }>;
+  runs: { using: string; main: string; post?: string; 'post-if'?: string };
+}
+
+export interface RunStepOptions {
+  /** The action's folder (holding action.yml), absolute or relative to the repository root. */
+  action: string;
+  /** Inputs as a workflow's `with:` gives them; action.yml defaults fill the rest. */
+  inputs?: Record<string, string>;
+  /** Extra environment (the step's `env:`); the process otherwise gets a minimal runner environment. */
+  env?: Record<string, string | undefined>;
+  /** Values for `${{ github.* }}` expressions in action.yml defaults (e.g. token). */
+  github?: Record<string, string>;
+  /** Cancel the run: send SIGINT after this many ms, or when a log line matches. */
+  cancel?: { afterMs?: number; whenLog?: RegExp };
+  /** Run the post step (default: when action.yml has one). */
+  post?: boolean;
+  /** GITHUB_WORKSPACE (default: a new temp folder). */
+  workspace?: string;
+  /** A hard limit for the harness itself; the process is killed past it (default 120 s). */
+  limitMs?: number;
+}
+
+export interface StepResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The log as the runner shows it: masks applied from the moment they are registered, commands kept. */
+  log: string;
+  /** Log lines without workflow commands, masked. */
+  lines: string[];
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  env: Record<string, string>;
+  summary: string;
+  commands: WorkflowCommand[];
+  annotations: Annotation[];
+  masks: string[];
+  durationMs: number;
+  /** When SIGINT was sent, and how long the process took to exit after it. */
+  cancelledAtMs?: number;
+  exitAfterCancelMs?: number;
+}
+
+export interface RunResult extends StepResult {
+  post?: StepResult;
+}
+
+function repoRoot(): string {
+  let dir = process.cwd();
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = resolve(dir, '..');
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}
+
+/** `INPUT_<NAME>`: upper case, spaces to underscores, hyphens kept — as actions/runner does. */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+
+function evaluateDefault(value: string, github: Record<string, string>): string {
+  return value.replace(/\$\{\{\s*github\.([A-Za-z_]+)\s*\}\}/g, (_, key: string) => github[key] ?? '');
+}
+
+export async function readManifest(actionDir: string): Promise<ActionManifest> {
+  return parseYaml(await readFile(join(actionDir, 'action.yml'), 'utf8')) as ActionManifest;
+}
+
+/**
+ * Runs a built action (`dist/index.js`) exactly as the GitHub runner does, then its post step, and returns
+ * what a person reading the run would see: exit code, outputs, summary, log and annotations.
+ */
+export async function runStep(options: RunStepOptions): Promise<RunResult> {
+  const actionDir = resolve(repoRoot(), options.action);
+  const manifest = await readManifest(actionDir);
+  const declared = manifest.inputs ?? {};
+  for (const name of Object.keys(options.inputs ?? {})) {
+    if (!(name in declared)) throw new Error(`Input "${name}" is not declared in ${options.action}/action.yml`);
+  }
+  const github = { token: 'ghs_harnessTokenValue0000000000000000', ...options.github };
+  const inputEnv: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(declared)) {
+    const value = options.inputs?.[name] ?? (spec.default !== undefined ? evaluateDefault(String(spec.default), github) : '');
+    inputEnv[inputVariable(name)] = value;
+  }
+
+  const temp = await mkdtemp(join(tmpdir(), 'runner-'));
+  const workspace = options.workspace ?? join(temp, 'workspace');
+  await mkdir(workspace, { recursive: true });
+  await mkdir(join(temp, 'runner-temp'), { recursive: true });
+  const summaryFile = join(temp, 'step_summary.md');
+  await writeFile(summaryFile, '');
+
+  const baseEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? temp,
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_ACTION_PATH: actionDir,
+    GITHUB_REPOSITORY: 'example-org/planner-app',
+    GITHUB_REPOSITORY_OWNER: 'example-org',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
+    GITHUB_REF_TYPE: 'branch',
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_RUN_ID: '1234567890',
+    GITHUB_RUN_NUMBER: '42',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_WORKFLOW: 'cd-production',
+    GITHUB_JOB: 'deploy',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'https://api.github.com',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    RUNNER_TEMP: join(temp, 'runner-temp'),
+    RUNNER_TOOL_CACHE: join(temp, 'tool-cache'),
+    GITHUB_STEP_SUMMARY: summaryFile,
+  };
+  const extraEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) extraEnv[key] = value;
+
+  const main = await runPhase({
+    entry: join(actionDir, manifest.runs.main),
+    env: { ...baseEnv, ...extraEnv, ...inputEnv },
+    temp,
+    phase: 'main',
+    cancel: options.cancel,
+    limitMs: options.limitMs ?? 120_000,
+  });
+  const result: RunResult = main;
+  const runPost = options.post ?? manifest.runs.post !== undefined;
+  if (runPost && manifest.runs.post) {
+    const stateEnv: Record<string, string> = {};
+    for (const [key, value] of Object.entries(main.state)) stateEnv[`STATE_${key}`] = value;
+    result.post = await runPhase({
+      entry: join(actionDir, manifest.runs.post),
+      env: { ...baseEnv, ...extraEnv, ...inputEnv, ...main.env, ...stateEnv },
+      temp,
+      phase: 'post',
+      cancel: undefined,
+      limitMs: options.limitMs ?? 120_000,
+    });
+  }
+  return result;
+}
+
+interface PhaseOptions {
+  entry: string;
+  env: Record<string, string>;
+  temp: string;
+  phase: string;
+  cancel: RunStepOptions['cancel'];
+  limitMs: number;
+}
+
+async function runPhase(options: PhaseOptions): Promise<StepResult> {
+  if (!existsSync(options.entry)) {
+    throw new Error(`${options.entry} does not exist: build the actions first (pnpm build)`);
+  }
+  const files = {
+    GITHUB_OUTPUT: join(options.temp, `${options.phase}_output`),
+    GITHUB_STATE: join(options.temp, `${options.phase}_state`),
+    GITHUB_ENV: join(options.temp, `${options.phase}_env`),
+    GITHUB_PATH: join(options.temp, `${options.phase}_path`),
+  };
+  for (const file of Object.values(files)) await writeFile(file, '');
+
+  const started = performance.now();
+  const child = spawn(process.execPath, [options.entry], {
+    env: { ...options.env, ...files },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  const masks: string[] = [];
+  const commands: WorkflowCommand[] = [];
+  const annotations: Annotation[] = [];
+  const logLines: string[] = [];
+  const plainLines: string[] = [];
+  let cancelledAt: number | undefined;
+  const timers: NodeJS.Timeout[] = [];
+
+  const cancel = (): void => {
+    if (cancelledAt !== undefined || child.exitCode !== null) return;
+    cancelledAt = performance.now();
+    child.kill('SIGINT');
+    timers.push(setTimeout(() => child.kill('SIGTERM'), SIGTERM_AFTER_MS));
+    timers.push(setTimeout(() => child.kill('SIGKILL'), SIGTERM_AFTER_MS + KILL_AFTER_MS));
+  };
+  if (options.cancel?.afterMs !== undefined) timers.push(setTimeout(cancel, options.cancel.afterMs));
+  timers.push(setTimeout(() => child.kill('SIGKILL'), options.limitMs));
+
+  const applyMasks = (line: string): string => {
+    let out = line;
+    for (const secret of [...masks].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+    return out;
+  };
+  const onLine = (line: string): void => {
+    const command = parseWorkflowCommand(line);
+    if (command) {
+      commands.push(command);
+      if (command.command === 'add-mask') {
+        for (const value of [command.message, ...command.message.split(/\r?\n/)]) {
+          if (value.trim() !== '' && !masks.includes(value)) masks.push(value);
+        }
+        logLines.push('::add-mask::***');
+        return;
+      }
+      if (command.command === 'error' || command.command === 'warning' || command.command === 'notice') {
+        annotations.push({
+          level: command.command,
+          message: applyMasks(command.message),
+          ...(command.properties.title !== undefined ? { title: applyMasks(command.properties.title) } : {}),
+        });
+      }
+      const masked = applyMasks(line);
+      logLines.push(masked);
+      if (command.command !== 'group' && command.command !== 'endgroup') plainLines.push(applyMasks(command.message));
+      return;
+    }
+    const masked = applyMasks(line);
+    logLines.push(masked);
+    plainLines.push(masked);
+    if (options.cancel?.whenLog?.test(line)) cancel();
+  };
+  const lineReader = (stream: NodeJS.ReadableStream): void => {
+    let buffer = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffer += chunk;
+      let at: number;
+      while ((at = buffer.indexOf('\n')) >= 0) {
+        onLine(buffer.slice(0, at).replace(/\r$/, ''));
+        buffer = buffer.slice(at + 1);
+      }
+    });
+    stream.on('end', () => {
+      if (buffer !== '') onLine(buffer);
+    });
+  };
+  lineReader(child.stdout);
+  lineReader(child.stderr);
+
+  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolveExit) => {
+    child.on('close', (code, sig) => resolveExit([code, sig]));
+  });
+  const ended = performance.now();
+  for (const timer of timers) clearTimeout(timer);
+
+  const read = async (file: string): Promise<Record<string, string>> =>
+    parseFileCommands(await readFile(file, 'utf8'));
+  return {
+    exitCode,
+    signal,
+    log: logLines.join('\n'),
+    lines: plainLines,
+    outputs: await read(files.GITHUB_OUTPUT),
+    state: await read(files.GITHUB_STATE),
+    env: await read(files.GITHUB_ENV),
+    summary: await readFile(options.env.GITHUB_STEP_SUMMARY as string, 'utf8'),
+    commands,
+    annotations,
+    masks,
+    durationMs: ended - started,
+    ...(cancelledAt !== undefined ? { cancelledAtMs: cancelledAt - started, exitAfterCancelMs: ended - cancelledAt } : {}),
+  };
+}
