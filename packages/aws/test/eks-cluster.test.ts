@@ -7,7 +7,9 @@ import { describeEksCluster } from '../src/eks-cluster.js';
 const eks = mockClient(EKSClient);
 const credentials = async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
 
-afterEach(() => eks.reset());
+afterEach(() => {
+  eks.reset();
+});
 
 function namedError(name: string, message: string): Error {
   const error = new Error(message);
