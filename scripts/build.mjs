@@ -1,0 +1,45 @@
+// Builds every action's dist/ with ncc (minified, licenses.txt, no source map), two at a time:
+// one ncc build takes ~2.4 GB and a core. `pnpm build [name…]` builds only the named actions.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
+
+const wanted = process.argv.slice(2);
+const actions = readdirSync(join(root, 'actions'))
+  .filter((name) => existsSync(join(root, 'actions', name, 'src/main.ts')))
+  .filter((name) => wanted.length === 0 || wanted.includes(name));
+
+async function build(name) {
+  const dir = join(root, 'actions', name);
+  const started = Date.now();
+  await rm(join(dir, 'dist'), { recursive: true, force: true });
+  await run(process.execPath, [ncc, 'build', 'src/main.ts', '-o', 'dist', '-m', '--license', 'licenses.txt', '-q'], {
+    cwd: dir,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // ncc emits ESM for "type": "module" packages; the dist's own package.json makes Node load it as ESM.
+  await writeFile(join(dir, 'dist/package.json'), '{ "type": "module" }\n');
+  console.log(`built actions/${name}/dist in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+const queue = [...actions];
+let failed = 0;
+async function worker() {
+  for (let name = queue.shift(); name; name = queue.shift()) {
+    try {
+      await build(name);
+    } catch (error) {
+      failed++;
+      console.error(`build of actions/${name} failed:\n${error.stderr || error.message}`);
+    }
+  }
+}
+await Promise.all([worker(), worker()]);
+if (actions.length === 0) console.log('no actions to build');
+process.exitCode = failed > 0 ? 1 : 0;
