@@ -1,3 +1,4 @@
 export * from './file-commands.js';
 export * from './workflow-commands.js';
 export * from './run-step.js';
+export * from './test-servers.js';
