@@ -75,8 +75,16 @@ const FIRST_REQUEST = {
 
 const rows = [];
 const bare = await coldStartBareNode();
-rows.push({ what: 'cold start: bare `node -e 0`', ours: bare, theirs: undefined, budget: undefined, unit: 'ms' });
-const actions = readdirSync(join(root, 'actions')).filter((name) => existsSync(join(root, 'actions', name, 'action.yml')));
+rows.push({
+  what: 'cold start: bare `node -e 0`',
+  ours: bare,
+  theirs: undefined,
+  budget: undefined,
+  unit: 'ms',
+});
+const actions = readdirSync(join(root, 'actions')).filter((name) =>
+  existsSync(join(root, 'actions', name, 'action.yml')),
+);
 for (const name of actions) {
   const entry = join(root, 'actions', name, 'dist/index.js');
   if (!existsSync(entry)) {
@@ -107,7 +115,10 @@ const lines = [
       r.theirs ? `${(r.ours / r.theirs).toFixed(2)}×` : '—',
       r.budget ? `≤ ${r.budget} ${r.unit}` : '—',
       r.budget ? (r.ours <= r.budget ? 'yes' : '**no**') : '—',
-    ].join(' | ').replace(/^/, '| ').replace(/$/, ' |'),
+    ]
+      .join(' | ')
+      .replace(/^/, '| ')
+      .replace(/$/, ' |'),
   ),
 ];
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; medians of ${RUNS} runs`;

@@ -19,10 +19,14 @@ async function build(name) {
   const dir = join(root, 'actions', name);
   const started = Date.now();
   await rm(join(dir, 'dist'), { recursive: true, force: true });
-  await run(process.execPath, [ncc, 'build', 'src/main.ts', '-o', 'dist', '-m', '--license', 'licenses.txt', '-q'], {
-    cwd: dir,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  await run(
+    process.execPath,
+    [ncc, 'build', 'src/main.ts', '-o', 'dist', '-m', '--license', 'licenses.txt', '-q'],
+    {
+      cwd: dir,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   // ncc emits ESM for "type": "module" packages; the dist's own package.json makes Node load it as ESM.
   await writeFile(join(dir, 'dist/package.json'), '{ "type": "module" }\n');
   console.log(`built actions/${name}/dist in ${((Date.now() - started) / 1000).toFixed(1)}s`);

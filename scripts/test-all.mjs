@@ -38,7 +38,14 @@ const report = join(mkdtempSync(join(tmpdir(), 'jest-report-')), 'report.json');
 await step(
   'tests',
   process.execPath,
-  ['--experimental-vm-modules', join(root, 'node_modules/jest/bin/jest.js'), '--json', '--outputFile', report, ...process.argv.slice(2)],
+  [
+    '--experimental-vm-modules',
+    join(root, 'node_modules/jest/bin/jest.js'),
+    '--json',
+    '--outputFile',
+    report,
+    ...process.argv.slice(2),
+  ],
   { NODE_NO_WARNINGS: '1' },
 );
 try {

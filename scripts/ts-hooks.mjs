@@ -4,9 +4,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier.endsWith('.js') && (specifier.startsWith('.') || specifier.startsWith('/')) && context.parentURL) {
+  if (
+    specifier.endsWith('.js') &&
+    (specifier.startsWith('.') || specifier.startsWith('/')) &&
+    context.parentURL
+  ) {
     const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-    if (!existsSync(fileURLToPath(new URL(specifier, context.parentURL))) && existsSync(fileURLToPath(candidate))) {
+    if (
+      !existsSync(fileURLToPath(new URL(specifier, context.parentURL))) &&
+      existsSync(fileURLToPath(candidate))
+    ) {
       return nextResolve(candidate.href, context);
     }
   }

@@ -179,7 +179,11 @@ export function getMap(name: string, separator: '=' | ':' = '='): Map<string, st
 }
 
 export function getEnum<T extends string>(name: string, allowed: readonly T[], fallback: T): T;
-export function getEnum<T extends string>(name: string, allowed: readonly T[], fallback: undefined): T | undefined;
+export function getEnum<T extends string>(
+  name: string,
+  allowed: readonly T[],
+  fallback: undefined,
+): T | undefined;
 export function getEnum<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined) {
   const value = raw(name);
   if (value === undefined) return fallback;

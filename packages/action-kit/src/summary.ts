@@ -50,7 +50,9 @@ export class SummaryBuilder {
 
   /** A collapsed block; `body` is shown as a code block when `code` is set. */
   details(summary: string, body: string, options: { code?: boolean } = {}): this {
-    const content = options.code ? `\n\n\`\`\`text\n${body.replace(/```/g, '` ` `')}\n\`\`\`\n\n` : `\n\n${body}\n\n`;
+    const content = options.code
+      ? `\n\n\`\`\`text\n${body.replace(/```/g, '` ` `')}\n\`\`\`\n\n`
+      : `\n\n${body}\n\n`;
     this.parts.push(`<details><summary>${escapeMarkdown(summary)}</summary>${content}</details>\n`);
     return this;
   }

@@ -15,9 +15,12 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '90', '5 minutes', 'm', '1d', '-5s', '5s5', 'abc', '1h-30m'])('%p is not a duration', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
+  it.each(['', '90', '5 minutes', 'm', '1d', '-5s', '5s5', 'abc', '1h-30m'])(
+    '%p is not a duration',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('formatDuration', () => {

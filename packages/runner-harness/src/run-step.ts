@@ -92,12 +92,15 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
   const manifest = await readManifest(actionDir);
   const declared = manifest.inputs ?? {};
   for (const name of Object.keys(options.inputs ?? {})) {
-    if (!(name in declared)) throw new Error(`Input "${name}" is not declared in ${options.action}/action.yml`);
+    if (!(name in declared))
+      throw new Error(`Input "${name}" is not declared in ${options.action}/action.yml`);
   }
   const github = { token: 'ghs_harnessTokenValue0000000000000000', ...options.github };
   const inputEnv: Record<string, string> = {};
   for (const [name, spec] of Object.entries(declared)) {
-    const value = options.inputs?.[name] ?? (spec.default !== undefined ? evaluateDefault(String(spec.default), github) : '');
+    const value =
+      options.inputs?.[name] ??
+      (spec.default !== undefined ? evaluateDefault(String(spec.default), github) : '');
     inputEnv[inputVariable(name)] = value;
   }
 
@@ -137,7 +140,8 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
     GITHUB_STEP_SUMMARY: summaryFile,
   };
   const extraEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) extraEnv[key] = value;
+  for (const [key, value] of Object.entries(options.env ?? {}))
+    if (value !== undefined) extraEnv[key] = value;
 
   const main = await runPhase({
     entry: join(actionDir, manifest.runs.main),
@@ -234,7 +238,8 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
       }
       const masked = applyMasks(line);
       logLines.push(masked);
-      if (command.command !== 'group' && command.command !== 'endgroup') plainLines.push(applyMasks(command.message));
+      if (command.command !== 'group' && command.command !== 'endgroup')
+        plainLines.push(applyMasks(command.message));
       return;
     }
     const masked = applyMasks(line);
@@ -281,6 +286,8 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
     annotations,
     masks,
     durationMs: ended - started,
-    ...(cancelledAt !== undefined ? { cancelledAtMs: cancelledAt - started, exitAfterCancelMs: ended - cancelledAt } : {}),
+    ...(cancelledAt !== undefined
+      ? { cancelledAtMs: cancelledAt - started, exitAfterCancelMs: ended - cancelledAt }
+      : {}),
   };
 }

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import forge from 'node-forge';
@@ -19,14 +24,24 @@ export interface TestServer {
 export type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => void;
 
 /** A local HTTP (or HTTPS, with a self-signed certificate) server that records every request. */
-export async function startTestServer(handler: Handler, options: { tls?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  handler: Handler,
+  options: { tls?: boolean } = {},
+): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
   const started = performance.now();
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, at: performance.now() - started });
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      at: performance.now() - started,
+    });
     handler(req, res, requests.length - 1);
   };
-  const server: Server = options.tls ? createHttpsServer(selfSignedCertificate(), listener) : createHttpServer(listener);
+  const server: Server = options.tls
+    ? createHttpsServer(selfSignedCertificate(), listener)
+    : createHttpServer(listener);
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -60,7 +75,13 @@ export function selfSignedCertificate(): { key: string; cert: string } {
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   cert.setExtensions([
-    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        { type: 7, ip: '127.0.0.1' },
+        { type: 2, value: 'localhost' },
+      ],
+    },
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   cached = { key: forge.pki.privateKeyToPem(keys.privateKey), cert: forge.pki.certificateToPem(cert) };

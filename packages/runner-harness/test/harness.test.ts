@@ -18,7 +18,12 @@ describe('parseFileCommands', () => {
 
 describe('parseWorkflowCommand', () => {
   it.each([
-    ['::error title=Bad%2C input,file=a.yml::line one%0Aline two', 'error', { title: 'Bad, input', file: 'a.yml' }, 'line one\nline two'],
+    [
+      '::error title=Bad%2C input,file=a.yml::line one%0Aline two',
+      'error',
+      { title: 'Bad, input', file: 'a.yml' },
+      'line one\nline two',
+    ],
     ['::add-mask::s3cr3t', 'add-mask', {}, 's3cr3t'],
     ['::group::Checking', 'group', {}, 'Checking'],
   ])('%s', (line, command, properties, message) => {
@@ -31,13 +36,19 @@ describe('parseWorkflowCommand', () => {
 
 describe('runStep', () => {
   it('runs main then post with defaults, outputs, state, summary, masks and annotations', async () => {
-    const result = await runStep({ action: probe, inputs: { greeting: 'hi there' }, github: { token: 'ghs_secretvalue123' } });
+    const result = await runStep({
+      action: probe,
+      inputs: { greeting: 'hi there' },
+      github: { token: 'ghs_secretvalue123' },
+    });
     expect(result.exitCode).toBe(0);
     expect(result.outputs).toEqual({ echoed: 'hi there', lines: 'first\nsecond' });
     expect(result.summary).toContain('## Probe');
     expect(result.log).toContain('the token is ***');
     expect(result.log).not.toContain('ghs_secretvalue123');
-    expect(result.annotations).toEqual([{ level: 'warning', title: 'Heads up', message: 'something\nto look at' }]);
+    expect(result.annotations).toEqual([
+      { level: 'warning', title: 'Heads up', message: 'something\nto look at' },
+    ]);
     expect(result.post?.exitCode).toBe(0);
     expect(result.post?.log).toContain('post step sees state main and multi-line "a\\nb"');
   });
@@ -54,7 +65,12 @@ describe('runStep', () => {
   });
 
   it('sends SIGINT on cancel and times the exit', async () => {
-    const result = await runStep({ action: probe, inputs: { mode: 'wait' }, cancel: { whenLog: /^waiting$/ }, post: false });
+    const result = await runStep({
+      action: probe,
+      inputs: { mode: 'wait' },
+      cancel: { whenLog: /^waiting$/ },
+      post: false,
+    });
     expect(result.log).toContain('stopping after SIGINT');
     expect(result.cancelledAtMs).toBeDefined();
     expect(result.exitAfterCancelMs).toBeLessThan(7500);

@@ -28,7 +28,11 @@ describe('verify-health (built dist through the runner harness)', () => {
     const api = await server((_req, res) => json(res, 204, {}));
     const result = await runStep({
       action,
-      inputs: { urls: `${app.url}/health\n${api.url}/api/health`, 'expected-status': '200-299', interval: '200ms' },
+      inputs: {
+        urls: `${app.url}/health\n${api.url}/api/health`,
+        'expected-status': '200-299',
+        interval: '200ms',
+      },
     });
     expect(result.exitCode).toBe(0);
     expect(result.outputs.healthy).toBe('true');
@@ -83,7 +87,10 @@ describe('verify-health (built dist through the runner harness)', () => {
 
   it('waits initial-delay before the first request (slow start)', async () => {
     const app = await server((_req, res) => json(res, 200, { status: 'ok' }));
-    const result = await runStep({ action, inputs: { urls: app.url, 'initial-delay': '1500ms', interval: '100ms' } });
+    const result = await runStep({
+      action,
+      inputs: { urls: app.url, 'initial-delay': '1500ms', interval: '100ms' },
+    });
     expect(result.exitCode).toBe(0);
     expect(app.requests.length).toBeGreaterThanOrEqual(1);
     // The process needs some ms to start; no request may come before the delay has passed.
@@ -94,7 +101,12 @@ describe('verify-health (built dist through the runner harness)', () => {
     const app = await server((_req, res) => json(res, 200, { status: 'ok', version: 'old111' }));
     const result = await runStep({
       action,
-      inputs: { urls: app.url, 'expected-json': 'version=new222\nstatus=ok', timeout: '1500ms', interval: '200ms' },
+      inputs: {
+        urls: app.url,
+        'expected-json': 'version=new222\nstatus=ok',
+        timeout: '1500ms',
+        interval: '200ms',
+      },
     });
     expect(result.exitCode).toBe(1);
     const error = String(results(result.outputs)[0]?.['last-error']);
@@ -111,7 +123,11 @@ describe('verify-health (built dist through the runner harness)', () => {
 
     const insecure = await runStep({ action, inputs: { urls: tls.url, insecure: 'true', timeout: '5s' } });
     expect(insecure.exitCode).toBe(0);
-    expect(insecure.annotations.some((a) => a.level === 'warning' && /insecure|TLS/i.test(`${a.title} ${a.message}`))).toBe(true);
+    expect(
+      insecure.annotations.some(
+        (a) => a.level === 'warning' && /insecure|TLS/i.test(`${a.title} ${a.message}`),
+      ),
+    ).toBe(true);
   });
 
   it('fails on time when the deadline passes while a request is in flight', async () => {
@@ -128,7 +144,9 @@ describe('verify-health (built dist through the runner harness)', () => {
 
   it('never prints a secret header value, in the log or the summary', async () => {
     const secret = 'Bearer sk_live_e2e_0123456789abcdef';
-    const app = await server((req, res) => json(res, req.headers.authorization === secret ? 500 : 401, { echo: req.headers.authorization }));
+    const app = await server((req, res) =>
+      json(res, req.headers.authorization === secret ? 500 : 401, { echo: req.headers.authorization }),
+    );
     const result = await runStep({
       action,
       inputs: {
@@ -155,10 +173,18 @@ describe('verify-health (built dist through the runner harness)', () => {
       join(workspace, 'smoke.yml'),
       `- name: tasks list\n  url: ${app.url}/api/tasks\n  expected-json:\n    - items[0].id=1\n- name: missing page\n  url: ${app.url}/nope\n  expected-status: "200"\n`,
     );
-    const result = await runStep({ action, workspace, inputs: { urls: `${app.url}/health`, 'smoke-tests': 'smoke.yml' } });
+    const result = await runStep({
+      action,
+      workspace,
+      inputs: { urls: `${app.url}/health`, 'smoke-tests': 'smoke.yml' },
+    });
     expect(result.exitCode).toBe(0);
-    expect(results(result.outputs).map((r) => r.name)).toEqual(expect.arrayContaining(['tasks list', 'missing page']));
-    expect(app.requests.map((r) => r.url)).toEqual(expect.arrayContaining(['/health', '/api/tasks', '/nope']));
+    expect(results(result.outputs).map((r) => r.name)).toEqual(
+      expect.arrayContaining(['tasks list', 'missing page']),
+    );
+    expect(app.requests.map((r) => r.url)).toEqual(
+      expect.arrayContaining(['/health', '/api/tasks', '/nope']),
+    );
   });
 
   it('stops promptly on cancel and says it was cancelled', async () => {
@@ -170,7 +196,9 @@ describe('verify-health (built dist through the runner harness)', () => {
     });
     expect(result.exitCode).toBe(1);
     expect(result.exitAfterCancelMs).toBeLessThan(7500);
-    expect(result.annotations.some((a) => a.level === 'error' && /cancel/i.test(`${a.title} ${a.message}`))).toBe(true);
+    expect(
+      result.annotations.some((a) => a.level === 'error' && /cancel/i.test(`${a.title} ${a.message}`)),
+    ).toBe(true);
   });
 });
 
