@@ -1,0 +1,207 @@
+import {
+  ConfigurationError,
+  getBoolean,
+  getDuration,
+  getEnum,
+  getInteger,
+  getLines,
+  getOptionalString,
+  invalidInput,
+  maskSecret,
+  parseMap,
+} from '@planner-deploy/action-kit';
+import {
+  CREDENTIAL_HEADERS,
+  HTTP_METHODS,
+  headerProblem,
+  urlProblem,
+  type CheckSpec,
+  type HttpMethod,
+} from './checks.js';
+import { parseJsonPath, type JsonExpectation } from './json-path.js';
+import { DEFAULT_EXPECTED_STATUS, parseStatusRanges, type StatusRange } from './status-ranges.js';
+
+/** The inputs of action.yml, read and validated before any request is sent. Durations are in ms. */
+export interface Inputs {
+  urls: URL[];
+  method: HttpMethod;
+  headers: Record<string, string>;
+  /** Like headers, but every value is masked before anything is logged. */
+  'secret-headers': Record<string, string>;
+  'expected-status': StatusRange[];
+  'expected-body': string | undefined;
+  'expected-body-regex': RegExp | undefined;
+  'expected-json': JsonExpectation[];
+  'initial-delay': number;
+  interval: number;
+  'request-timeout': number;
+  timeout: number;
+  'consecutive-successes': number;
+  /** The checks of the smoke-tests file, already loaded and validated (undefined when not set). */
+  'smoke-tests': { file: string; checks: CheckSpec[] } | undefined;
+  'follow-redirects': boolean;
+  insecure: boolean;
+}
+
+/** GitHub stops a job after 6 hours; a longer deadline is a typo. */
+const MAX_MS = 6 * 3_600_000;
+
+export async function readInputs(env: Record<string, string | undefined> = process.env): Promise<Inputs> {
+  const urls = readUrls();
+  const method = getEnum('method', HTTP_METHODS, 'GET');
+  const headers = readHeaders('headers');
+  const secretHeaders = readHeaders('secret-headers');
+  // Secrets are masked first: nothing below may log before the runner knows them.
+  for (const value of Object.values(secretHeaders)) maskCredential(value);
+  for (const [name, value] of Object.entries(headers)) {
+    if (CREDENTIAL_HEADERS.has(name.toLowerCase())) maskCredential(value);
+  }
+  for (const url of urls) maskCredential(url.password === '' ? undefined : decodeURIComponent(url.password));
+  const twice = Object.keys(headers).find((name) =>
+    Object.keys(secretHeaders).some((secret) => secret.toLowerCase() === name.toLowerCase()),
+  );
+  if (twice !== undefined) {
+    throw invalidInput('secret-headers', twice, 'a header is given in both headers and secret-headers; keep it in secret-headers only.');
+  }
+
+  const expectedStatus = readStatus();
+  const expectedBody = getOptionalString('expected-body');
+  const expectedBodyRegex = readRegex();
+  const expectedJson = readExpectedJson();
+  if (method === 'HEAD' && (expectedBody !== undefined || expectedBodyRegex !== undefined || expectedJson.length > 0)) {
+    throw new ConfigurationError(
+      'Input "method" is "HEAD", but a HEAD response has no body for expected-body, expected-body-regex or expected-json to check. Use GET, or drop the body checks.',
+      { title: 'Invalid input: method' },
+    );
+  }
+
+  const timeout = getDuration('timeout', 300_000, { minMs: 10, maxMs: MAX_MS });
+  const initialDelay = getDuration('initial-delay', 0, { maxMs: MAX_MS });
+  if (initialDelay >= timeout) {
+    throw invalidInput(
+      'initial-delay',
+      getOptionalString('initial-delay') ?? '',
+      `the initial delay must be shorter than "timeout" (${getOptionalString('timeout') ?? '5m'}), which counts from the start of the step and includes the delay.`,
+    );
+  }
+  const interval = getDuration('interval', 5000, { minMs: 10, maxMs: MAX_MS });
+  const requestTimeout = getDuration('request-timeout', 10_000, { minMs: 10, maxMs: MAX_MS });
+  const consecutiveSuccesses = getInteger('consecutive-successes', 1, { min: 1, max: 100 });
+  const followRedirects = getBoolean('follow-redirects', true);
+  const insecure = getBoolean('insecure', false);
+
+  const smokeTestsPath = getOptionalString('smoke-tests');
+  let smokeTests: Inputs['smoke-tests'];
+  if (smokeTestsPath !== undefined) {
+    const { loadSmokeTests } = await import('./smoke-tests.js');
+    const checks = await loadSmokeTests(smokeTestsPath, env.GITHUB_WORKSPACE ?? process.cwd(), urls[0]);
+    for (const check of checks) {
+      for (const [name, value] of Object.entries(check.headers)) {
+        if (CREDENTIAL_HEADERS.has(name.toLowerCase())) maskCredential(value);
+      }
+    }
+    smokeTests = { file: smokeTestsPath, checks };
+  }
+  if (urls.length === 0 && smokeTests === undefined) {
+    throw new ConfigurationError('Input "urls" is required unless "smoke-tests" is set, but neither was set.', {
+      title: 'Missing input: urls',
+    });
+  }
+
+  return {
+    urls,
+    method,
+    headers,
+    'secret-headers': secretHeaders,
+    'expected-status': expectedStatus,
+    'expected-body': expectedBody,
+    'expected-body-regex': expectedBodyRegex,
+    'expected-json': expectedJson,
+    'initial-delay': initialDelay,
+    interval,
+    'request-timeout': requestTimeout,
+    timeout,
+    'consecutive-successes': consecutiveSuccesses,
+    'smoke-tests': smokeTests,
+    'follow-redirects': followRedirects,
+    insecure,
+  };
+}
+
+/** Masks a credential and, for `Bearer <token>`-style values, the token alone (a server may echo it). */
+function maskCredential(value: string | undefined): void {
+  if (value === undefined) return;
+  maskSecret(value);
+  const token = /^\S+\s+(\S{6,})$/.exec(value.trim());
+  if (token) maskSecret(token[1]);
+}
+
+function readUrls(): URL[] {
+  const urls: URL[] = [];
+  const seen = new Set<string>();
+  for (const line of getLines('urls')) {
+    let url: URL;
+    try {
+      url = new URL(line);
+    } catch {
+      throw invalidInput('urls', line, 'expected absolute http:// or https:// URLs, one per line.');
+    }
+    const why = urlProblem(url);
+    if (why) throw invalidInput('urls', line, `${why}; expected absolute http:// or https:// URLs, one per line.`);
+    if (seen.has(url.href)) throw invalidInput('urls', line, 'the URL is listed twice.');
+    seen.add(url.href);
+    urls.push(url);
+  }
+  return urls;
+}
+
+function readHeaders(name: 'headers' | 'secret-headers'): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const seen = new Set<string>();
+  // Errors quote the header name only, never the line: its value may be a secret not masked yet.
+  const fail = (line: number, why: string): ConfigurationError =>
+    new ConfigurationError(`Input "${name}" has an invalid line ${line}: ${why}; expected one "Name: value" per line.`, {
+      title: `Invalid input: ${name}`,
+    });
+  getLines(name).forEach((line, index) => {
+    const at = line.indexOf(':');
+    if (at <= 0) throw fail(index + 1, 'there is no "Name:" before the value');
+    const header = line.slice(0, at).trim();
+    const value = line.slice(at + 1).trim();
+    const why = headerProblem(header, value);
+    if (why) throw fail(index + 1, why);
+    if (seen.has(header.toLowerCase())) throw fail(index + 1, `the header "${header}" is given more than once`);
+    seen.add(header.toLowerCase());
+    headers[header] = value;
+  });
+  return headers;
+}
+
+function readStatus(): StatusRange[] {
+  const text = getOptionalString('expected-status') ?? DEFAULT_EXPECTED_STATUS;
+  const parsed = parseStatusRanges(text);
+  if ('error' in parsed) throw invalidInput('expected-status', text, parsed.error);
+  return parsed;
+}
+
+function readRegex(): RegExp | undefined {
+  const text = getOptionalString('expected-body-regex');
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    throw invalidInput('expected-body-regex', text, `expected a JavaScript regular expression (${(error as Error).message}).`);
+  }
+}
+
+function readExpectedJson(): JsonExpectation[] {
+  const lines = getLines('expected-json');
+  const map = parseMap('expected-json', lines, '=');
+  const expectations: JsonExpectation[] = [];
+  for (const [path, expected] of map) {
+    const segments = parseJsonPath(path);
+    if ('error' in segments) throw invalidInput('expected-json', `${path}=${expected}`, segments.error);
+    expectations.push({ path, segments, expected });
+  }
+  return expectations;
+}

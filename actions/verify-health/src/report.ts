@@ -1,0 +1,92 @@
+import { ActionFailure, CancelledError, SummaryBuilder, formatDuration } from '@planner-deploy/action-kit';
+import type { CheckResult, HealthReport } from './run.js';
+
+/** One entry of the result-json output, keyed as action.yml documents it. */
+export interface CheckOutput {
+  name: string;
+  url: string;
+  healthy: boolean;
+  status: number | null;
+  'latency-ms': number | null;
+  attempts: number;
+  'last-error': string | null;
+}
+
+export type Outputs = Record<'healthy' | 'result-json', string>;
+
+export function toOutputs(report: HealthReport): Outputs {
+  const checks: CheckOutput[] = report.checks.map((check) => ({
+    name: check.name,
+    url: check.url,
+    healthy: check.healthy,
+    status: check.status,
+    'latency-ms': check.latencyMs,
+    attempts: check.attempts,
+    'last-error': check.lastError,
+  }));
+  return { healthy: String(report.healthy), 'result-json': JSON.stringify(checks) };
+}
+
+export function buildSummary(report: HealthReport): SummaryBuilder {
+  const summary = new SummaryBuilder();
+  const unhealthy = report.checks.filter((check) => !check.healthy);
+  const verdict = report.healthy ? '✅ healthy' : report.cancelled ? '⏹️ cancelled' : '❌ unhealthy';
+  summary.heading(`Health check: ${verdict}`);
+  summary.paragraph(
+    `${report.checks.length - unhealthy.length} of ${report.checks.length} checks healthy after ${formatDuration(report.elapsedMs)} (timeout ${formatDuration(report.timeoutMs)}).`,
+  );
+  summary.table(
+    ['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Last error'],
+    report.checks.map((check) => [
+      check.name === check.url ? check.url : `${check.name} (${check.url})`,
+      check.healthy ? '✅ healthy' : report.cancelled ? '⏹️ no verdict' : '❌ unhealthy',
+      check.status,
+      check.latencyMs === null ? null : `${check.latencyMs} ms`,
+      check.attempts,
+      check.lastError,
+    ]),
+  );
+  for (const check of unhealthy) summary.details(`${check.name}: what it saw`, failureDetails(check), { code: true });
+  return summary;
+}
+
+function failureDetails(check: CheckResult): string {
+  return [
+    `URL:         ${check.url}`,
+    `Expects:     ${check.expects}`,
+    `Last status: ${check.status ?? 'no response'}`,
+    `Attempts:    ${check.attempts}`,
+    `Last error:  ${check.lastError ?? '—'}`,
+    `Body:        ${check.bodyExcerpt ?? '(empty)'}`,
+  ].join('\n');
+}
+
+/** The step's single failure, or undefined when every check is healthy. */
+export function verdictError(report: HealthReport): ActionFailure | CancelledError | undefined {
+  if (report.healthy) return undefined;
+  const unhealthy = report.checks.filter((check) => !check.healthy);
+  if (report.cancelled) {
+    return new CancelledError(
+      `Cancelled after ${formatDuration(report.elapsedMs)}, before ${unhealthy.length} of ${report.checks.length} checks had passed; no verdict on them. Nothing was changed.`,
+    );
+  }
+  const what = unhealthy.map((check) => `${check.name}: ${check.lastError ?? 'unhealthy'}`).join('; ');
+  return new ActionFailure(
+    'Health check failed',
+    `${unhealthy.length} of ${report.checks.length} checks unhealthy after ${formatDuration(report.elapsedMs)}: ${what}. ${advice(unhealthy)}`,
+  );
+}
+
+function advice(unhealthy: CheckResult[]): string {
+  const errors = unhealthy.map((check) => check.lastError ?? '');
+  const tips: string[] = [];
+  if (errors.some((e) => e.startsWith('TLS'))) tips.push('Fix the certificate (or set insecure: true for a test endpoint only).');
+  if (errors.some((e) => /expected-json|expected-body/.test(e))) {
+    tips.push('The endpoint answers but not with the expected content: if it is the old version, the rollout has not finished or was rolled back.');
+  }
+  if (errors.some((e) => /ECONNREFUSED|timeout|deadline|ENOTFOUND/.test(e))) {
+    tips.push('If the app only needs longer to start, raise timeout or initial-delay; otherwise check the pods (logs, events) and the Service/Ingress in front of them.');
+  }
+  if (tips.length === 0) tips.push('Check the app logs for these requests and the job summary for the response bodies.');
+  return tips.join(' ');
+}

@@ -1,0 +1,272 @@
+import { formatDuration, redact, sleep, type Logger } from '@planner-deploy/action-kit';
+import { CREDENTIAL_HEADERS, describeExpectations, displayUrl, evaluateResponse, mergeHeaders, type CheckSpec } from './checks.js';
+import { ProbeError, probe, type ProbeRequest } from './http-probe.js';
+import type { Inputs } from './inputs.js';
+
+/** What one check ended with. Every text in it is already redacted. */
+export interface CheckResult {
+  name: string;
+  url: string;
+  healthy: boolean;
+  /** The status of the most recent response, if any came. */
+  status: number | null;
+  /** The duration of the most recent attempt that got a response. */
+  latencyMs: number | null;
+  attempts: number;
+  /** Why the last attempt did not pass; null when the check is healthy. */
+  lastError: string | null;
+  /** The start of the most recent response body (≤ 300 characters), for failures. */
+  bodyExcerpt: string | null;
+  expects: string;
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  /** The run's signal aborted (the workflow was cancelled) before every check had a verdict. */
+  cancelled: boolean;
+  elapsedMs: number;
+  timeoutMs: number;
+  checks: CheckResult[];
+}
+
+export const BODY_EXCERPT_CHARS = 300;
+
+class DeadlineReached extends Error {
+  override readonly name = 'DeadlineReached';
+}
+
+interface RunContext {
+  inputs: Inputs;
+  logger: Logger;
+  /** Aborts at the deadline or on cancel. */
+  signal: AbortSignal;
+  started: number;
+  sensitiveHeaders: ReadonlySet<string>;
+  scrub: (text: string) => string;
+}
+
+/**
+ * Polls every check in parallel until each has passed `consecutive-successes` times in a row, or until the
+ * overall deadline (`timeout`, counted from the start and including `initial-delay`), or until `signal`
+ * aborts. Never throws for an unhealthy URL: the report says what each check saw.
+ */
+export async function verifyHealth(inputs: Inputs, logger: Logger, signal: AbortSignal): Promise<HealthReport> {
+  const started = performance.now();
+  const checks = buildChecks(inputs);
+  const secrets = secretValues(inputs, checks);
+  const scrub = (text: string): string => redact(text, secrets);
+
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DeadlineReached(`the deadline (timeout ${formatDuration(inputs.timeout)}) was reached`)),
+    inputs.timeout,
+  );
+  const runSignal = AbortSignal.any([signal, deadline.signal]);
+  const context: RunContext = {
+    inputs,
+    logger,
+    signal: runSignal,
+    started,
+    sensitiveHeaders: new Set(Object.keys(inputs['secret-headers']).map((name) => name.toLowerCase())),
+    scrub,
+  };
+
+  if (inputs.insecure) {
+    logger.warning(
+      'insecure is true: TLS certificates are not verified, so a wrong or intercepted endpoint would pass. Use it only for test endpoints.',
+      { title: 'TLS verification is off' },
+    );
+  }
+  const plural = checks.length === 1 ? 'check' : 'checks';
+  logger.info(
+    `Running ${checks.length} ${plural} in parallel, every ${formatDuration(inputs.interval)} until ` +
+      `${inputs['consecutive-successes']} consecutive success${inputs['consecutive-successes'] === 1 ? '' : 'es'} each, ` +
+      `within ${formatDuration(inputs.timeout)}${inputs['initial-delay'] > 0 ? ` (first after ${formatDuration(inputs['initial-delay'])})` : ''}.`,
+  );
+
+  let results: CheckResult[];
+  try {
+    if (inputs['initial-delay'] > 0) {
+      logger.info(`Waiting ${formatDuration(inputs['initial-delay'])} (initial-delay) before the first request.`);
+      await sleep(inputs['initial-delay'], runSignal).catch(() => undefined);
+    }
+    results = await Promise.all(checks.map((check) => pollCheck(check, context)));
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const elapsedMs = performance.now() - started;
+  const cancelled = signal.aborted && results.some((result) => !result.healthy);
+  const report: HealthReport = {
+    healthy: results.every((result) => result.healthy),
+    cancelled,
+    elapsedMs,
+    timeoutMs: inputs.timeout,
+    checks: results,
+  };
+  await logResults(report, logger);
+  return report;
+}
+
+/** The `urls` lines (sharing the expectation inputs), then the smoke tests (with the shared headers under theirs). */
+export function buildChecks(inputs: Inputs): CheckSpec[] {
+  const shared = mergeHeaders(inputs.headers, inputs['secret-headers']);
+  const fromUrls: CheckSpec[] = inputs.urls.map((url) => ({
+    name: displayUrl(url),
+    url,
+    method: inputs.method,
+    headers: shared,
+    expect: {
+      status: inputs['expected-status'],
+      body: inputs['expected-body'],
+      bodyRegex: inputs['expected-body-regex'],
+      json: inputs['expected-json'],
+    },
+  }));
+  const fromFile = (inputs['smoke-tests']?.checks ?? []).map((check) => ({
+    ...check,
+    headers: mergeHeaders(shared, check.headers),
+  }));
+  return [...fromUrls, ...fromFile];
+}
+
+function secretValues(inputs: Inputs, checks: CheckSpec[]): string[] {
+  const values = new Set<string>(Object.values(inputs['secret-headers']));
+  for (const check of checks) {
+    for (const [name, value] of Object.entries(check.headers)) {
+      if (CREDENTIAL_HEADERS.has(name.toLowerCase())) values.add(value);
+    }
+    if (check.url.password !== '') {
+      values.add(check.url.password);
+      values.add(decodeURIComponent(check.url.password));
+    }
+  }
+  for (const value of [...values]) {
+    // `Bearer <token>`: a server that echoes only the token must not reveal it either.
+    const token = /^\S+\s+(\S{6,})$/.exec(value.trim());
+    if (token) values.add(token[1] as string);
+  }
+  return [...values].filter((value) => value.trim() !== '');
+}
+
+async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckResult> {
+  const { inputs, logger, signal, scrub } = context;
+  const needed = inputs['consecutive-successes'];
+  const label = scrub(check.name);
+  const request: ProbeRequest = {
+    url: check.url,
+    method: check.method,
+    headers: check.headers,
+    sensitiveHeaders: context.sensitiveHeaders,
+    followRedirects: inputs['follow-redirects'],
+    insecure: inputs.insecure,
+    timeoutMs: inputs['request-timeout'],
+  };
+  const result: CheckResult = {
+    name: label,
+    url: scrub(displayUrl(check.url)),
+    healthy: false,
+    status: null,
+    latencyMs: null,
+    attempts: 0,
+    lastError: null,
+    bodyExcerpt: null,
+    expects: scrub(describeExpectations(check.expect)),
+  };
+  let streak = 0;
+  let lastState: string | undefined;
+
+  while (!signal.aborted) {
+    const attemptStart = performance.now();
+    result.attempts += 1;
+    let failure: string | undefined;
+    let state: string;
+    try {
+      const response = await probe(request, signal);
+      result.latencyMs = Math.round(performance.now() - attemptStart);
+      result.status = response.status;
+      result.bodyExcerpt = excerpt(response.body, scrub);
+      failure = evaluateResponse(response, check.expect);
+      state = failure === undefined ? 'ok' : failure;
+    } catch (error) {
+      if (signal.aborted) {
+        if (signal.reason instanceof DeadlineReached) {
+          const waited = formatDuration(performance.now() - attemptStart);
+          result.lastError ??= `no response before ${signal.reason.message}: attempt ${result.attempts} was still waiting after ${waited}`;
+          logger.debug(`[${label}] attempt ${result.attempts} aborted at the deadline after ${waited}`);
+        }
+        break;
+      }
+      if (!(error instanceof ProbeError)) throw error;
+      failure = error.message;
+      state = error.code;
+    }
+
+    const at = formatDuration(performance.now() - context.started);
+    if (failure === undefined) {
+      streak += 1;
+      result.lastError = null;
+      const progress = needed > 1 ? ` (${streak}/${needed} in a row)` : '';
+      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms, passed${progress}`;
+      if (state !== lastState) logger.info(line);
+      else logger.debug(line);
+      if (streak >= needed) {
+        result.healthy = true;
+        logger.info(`[${label}] healthy after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'} (${at}).`);
+        break;
+      }
+    } else {
+      if (streak > 0 && needed > 1) failure += ` (after ${streak} success${streak === 1 ? '' : 'es'} in a row; the count starts again)`;
+      streak = 0;
+      result.lastError = scrub(failure);
+      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}`;
+      if (state !== lastState) logger.info(line);
+      else logger.debug(line);
+    }
+    lastState = state;
+
+    const wait = attemptStart + inputs.interval - performance.now();
+    if (wait > 0) await sleep(wait, signal).catch(() => undefined);
+  }
+
+  if (!result.healthy && result.lastError === null && signal.reason instanceof DeadlineReached) {
+    result.lastError =
+      streak > 0
+        ? `passed ${streak} of the ${needed} consecutive-successes needed before ${signal.reason.message}`
+        : `no attempt finished before ${signal.reason.message}`;
+  }
+  return result;
+}
+
+/** The start of a body for a message: secrets replaced first (a cut must not leave half a secret), then cut. */
+export function excerpt(body: string, scrub: (text: string) => string): string | null {
+  // eslint-disable-next-line no-control-regex
+  const clean = scrub(body).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '�').trim();
+  if (clean === '') return null;
+  return clean.length > BODY_EXCERPT_CHARS ? `${clean.slice(0, BODY_EXCERPT_CHARS - 1)}…` : clean;
+}
+
+/** A group per check with what it saw, and one error annotation per failing URL. */
+async function logResults(report: HealthReport, logger: Logger): Promise<void> {
+  for (const check of report.checks) {
+    const verdict = check.healthy ? 'healthy' : report.cancelled ? 'no verdict (cancelled)' : 'UNHEALTHY';
+    const status = check.status === null ? 'no response' : `status ${check.status}`;
+    await logger.group(`${check.healthy ? '✓' : '✗'} ${check.name}: ${verdict} (${status}, ${check.attempts} attempts)`, () => {
+      logger.info(`URL: ${check.url}`);
+      logger.info(`Expects: ${check.expects}`);
+      logger.info(`Last status: ${check.status ?? '—'}; latency: ${check.latencyMs === null ? '—' : `${check.latencyMs}ms`}; attempts: ${check.attempts}`);
+      if (check.lastError !== null) logger.info(`Last error: ${check.lastError}`);
+      if (!check.healthy && check.bodyExcerpt !== null) logger.info(`Body: ${check.bodyExcerpt}`);
+      return Promise.resolve();
+    });
+  }
+  if (report.cancelled) return;
+  for (const check of report.checks) {
+    if (check.healthy) continue;
+    const status = check.status === null ? 'no response' : `last status ${check.status}`;
+    const body = check.bodyExcerpt === null ? '' : ` Body: ${check.bodyExcerpt}`;
+    logger.error(`${check.name}: ${check.lastError ?? 'unhealthy'} (${status}, ${check.attempts} attempts).${body}`, {
+      title: `Health check failed: ${check.url}`,
+    });
+  }
+}
