@@ -1,0 +1,104 @@
+import type { KubeStatus } from './types.js';
+
+/** An HTTP error from the API server, with the server's Status reason and message when it sent one. */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  readonly statusCode: number;
+  /** Status.reason: NotFound, AlreadyExists, Conflict, Invalid, Expired, TooManyRequests, … */
+  readonly reason: string | undefined;
+  /** Retry-After in ms when the server sent one (429, 503). */
+  readonly retryAfterMs: number | undefined;
+  readonly status: KubeStatus | undefined;
+
+  constructor(
+    statusCode: number,
+    message: string,
+    options: { reason?: string | undefined; retryAfterMs?: number | undefined; status?: KubeStatus | undefined } = {},
+  ) {
+    super(message);
+    this.statusCode = statusCode;
+    this.reason = options.reason;
+    this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
+  }
+
+  /** kubectl's wording: `Error from server (NotFound): deployments.apps "x" not found`. */
+  describe(): string {
+    return `Error from server (${this.reason ?? this.statusCode}): ${this.message}`;
+  }
+}
+
+/** Parses a Retry-After header (seconds or an HTTP date) into ms. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value.trim()) * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Builds a KubeApiError from a response status, headers and body text. */
+export function apiErrorFromResponse(statusCode: number, bodyText: string, retryAfter?: string): KubeApiError {
+  let status: KubeStatus | undefined;
+  try {
+    const parsed = JSON.parse(bodyText) as unknown;
+    if (parsed && typeof parsed === 'object') status = parsed as KubeStatus;
+  } catch {
+    // Not JSON (a proxy or load balancer page): keep the text.
+  }
+  const message = status?.message ?? (bodyText.trim().slice(0, 300) || `HTTP ${statusCode}`);
+  return new KubeApiError(statusCode, message, {
+    reason: status?.reason ?? reasonForCode(statusCode),
+    retryAfterMs: parseRetryAfter(retryAfter),
+    status,
+  });
+}
+
+function reasonForCode(code: number): string | undefined {
+  const reasons: Record<number, string> = {
+    400: 'BadRequest',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'NotFound',
+    409: 'Conflict',
+    410: 'Expired',
+    415: 'UnsupportedMediaType',
+    422: 'Invalid',
+    429: 'TooManyRequests',
+    500: 'InternalError',
+    503: 'ServiceUnavailable',
+    504: 'Timeout',
+  };
+  return reasons[code];
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'REQUEST_TIMEOUT',
+]);
+
+/** Errors worth retrying: 5xx, 429, connection resets and timeouts. Never 4xx verdicts like 404 or 422. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof KubeApiError) return error.statusCode >= 500 || error.statusCode === 429;
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
+    if (error.name === 'TimeoutError') return true;
+    if (error.message === 'socket hang up') return true;
+  }
+  return false;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof KubeApiError && error.statusCode === 404;
+}
+
+export function isGone(error: unknown): boolean {
+  return error instanceof KubeApiError && error.statusCode === 410;
+}
