@@ -5,6 +5,7 @@ import {
   getEnum,
   getInteger,
   getLines,
+  getList,
   getOptionalString,
   invalidInput,
   maskSecret,
@@ -26,8 +27,8 @@ export interface Inputs {
   urls: URL[];
   method: HttpMethod;
   headers: Record<string, string>;
-  /** Like headers, but every value is masked before anything is logged. */
-  'secret-headers': Record<string, string>;
+  /** Lower-case names of headers whose values are masked before anything is logged. */
+  'secret-headers': string[];
   'expected-status': StatusRange[];
   'expected-body': string | undefined;
   'expected-body-regex': RegExp | undefined;
@@ -49,30 +50,30 @@ const MAX_MS = 6 * 3_600_000;
 export async function readInputs(env: Record<string, string | undefined> = process.env): Promise<Inputs> {
   const urls = readUrls();
   const method = getEnum('method', HTTP_METHODS, 'GET');
-  const headers = readHeaders('headers');
-  const secretHeaders = readHeaders('secret-headers');
+  const headers = readHeaders();
+  const secretNames = readSecretHeaderNames();
+  const secretHeaders = [...new Set(secretNames.map((name) => name.toLowerCase()))];
   // Secrets are masked first: nothing below may log before the runner knows them.
-  for (const value of Object.values(secretHeaders)) maskCredential(value);
-  for (const [name, value] of Object.entries(headers)) {
-    if (CREDENTIAL_HEADERS.has(name.toLowerCase())) maskCredential(value);
-  }
+  maskHeaderValues(headers, secretHeaders);
   for (const url of urls) maskCredential(url.password === '' ? undefined : decodeURIComponent(url.password));
-  const twice = Object.keys(headers).find((name) =>
-    Object.keys(secretHeaders).some((secret) => secret.toLowerCase() === name.toLowerCase()),
-  );
-  if (twice !== undefined) {
-    throw invalidInput('secret-headers', twice, 'a header is given in both headers and secret-headers; keep it in secret-headers only.');
-  }
 
   const expectedStatus = readStatus();
   const expectedBody = getOptionalString('expected-body');
   const expectedBodyRegex = readRegex();
   const expectedJson = readExpectedJson();
-  if (method === 'HEAD' && (expectedBody !== undefined || expectedBodyRegex !== undefined || expectedJson.length > 0)) {
-    throw new ConfigurationError(
-      'Input "method" is "HEAD", but a HEAD response has no body for expected-body, expected-body-regex or expected-json to check. Use GET, or drop the body checks.',
-      { title: 'Invalid input: method' },
-    );
+  if (method === 'HEAD') {
+    const bodyInputs: Array<[string, boolean]> = [
+      ['expected-body', expectedBody !== undefined],
+      ['expected-body-regex', expectedBodyRegex !== undefined],
+      ['expected-json', expectedJson.length > 0],
+    ];
+    const bodyInput = bodyInputs.find(([, set]) => set)?.[0];
+    if (bodyInput !== undefined) {
+      throw new ConfigurationError(
+        `Input "${bodyInput}" checks the response body, but method is HEAD, whose responses have no body. Use method GET, or drop the body checks.`,
+        { title: `Invalid input: ${bodyInput}` },
+      );
+    }
   }
 
   const timeout = getDuration('timeout', 300_000, { minMs: 10, maxMs: MAX_MS });
@@ -95,12 +96,17 @@ export async function readInputs(env: Record<string, string | undefined> = proce
   if (smokeTestsPath !== undefined) {
     const { loadSmokeTests } = await import('./smoke-tests.js');
     const checks = await loadSmokeTests(smokeTestsPath, env.GITHUB_WORKSPACE ?? process.cwd(), urls[0]);
-    for (const check of checks) {
-      for (const [name, value] of Object.entries(check.headers)) {
-        if (CREDENTIAL_HEADERS.has(name.toLowerCase())) maskCredential(value);
-      }
-    }
+    for (const check of checks) maskHeaderValues(check.headers, secretHeaders);
     smokeTests = { file: smokeTestsPath, checks };
+  }
+  const everyHeader = [headers, ...(smokeTests?.checks ?? []).map((check) => check.headers)].flatMap(Object.keys);
+  const unknown = secretNames.find((name) => !everyHeader.some((header) => header.toLowerCase() === name.toLowerCase()));
+  if (unknown !== undefined) {
+    throw invalidInput(
+      'secret-headers',
+      unknown,
+      'expected names of headers set in "headers" (or in the smoke-tests file) whose values are secret; this header is set nowhere.',
+    );
   }
   if (urls.length === 0 && smokeTests === undefined) {
     throw new ConfigurationError('Input "urls" is required unless "smoke-tests" is set, but neither was set.', {
@@ -155,15 +161,15 @@ function readUrls(): URL[] {
   return urls;
 }
 
-function readHeaders(name: 'headers' | 'secret-headers'): Record<string, string> {
+function readHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const seen = new Set<string>();
   // Errors quote the header name only, never the line: its value may be a secret not masked yet.
   const fail = (line: number, why: string): ConfigurationError =>
-    new ConfigurationError(`Input "${name}" has an invalid line ${line}: ${why}; expected one "Name: value" per line.`, {
-      title: `Invalid input: ${name}`,
+    new ConfigurationError(`Input "headers" has an invalid line ${line}: ${why}; expected one "Name: value" per line.`, {
+      title: 'Invalid input: headers',
     });
-  getLines(name).forEach((line, index) => {
+  getLines('headers').forEach((line, index) => {
     const at = line.indexOf(':');
     if (at <= 0) throw fail(index + 1, 'there is no "Name:" before the value');
     const header = line.slice(0, at).trim();
@@ -175,6 +181,24 @@ function readHeaders(name: 'headers' | 'secret-headers'): Record<string, string>
     headers[header] = value;
   });
   return headers;
+}
+
+function readSecretHeaderNames(): string[] {
+  const names = getList('secret-headers');
+  for (const name of names) {
+    if (headerProblem(name, '') !== undefined) {
+      throw invalidInput('secret-headers', name, 'expected header names (as in "headers"), one per line or separated by commas.');
+    }
+  }
+  return names;
+}
+
+/** Masks the values of the named headers and of the usual credential headers (Authorization, Cookie…). */
+function maskHeaderValues(headers: Record<string, string>, secretNames: readonly string[]): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (secretNames.includes(lower) || CREDENTIAL_HEADERS.has(lower)) maskCredential(value);
+  }
 }
 
 function readStatus(): StatusRange[] {

@@ -67,7 +67,7 @@ export async function verifyHealth(inputs: Inputs, logger: Logger, signal: Abort
     logger,
     signal: runSignal,
     started,
-    sensitiveHeaders: new Set(Object.keys(inputs['secret-headers']).map((name) => name.toLowerCase())),
+    sensitiveHeaders: new Set(inputs['secret-headers']),
     scrub,
   };
 
@@ -108,9 +108,9 @@ export async function verifyHealth(inputs: Inputs, logger: Logger, signal: Abort
   return report;
 }
 
-/** The `urls` lines (sharing the expectation inputs), then the smoke tests (with the shared headers under theirs). */
+/** The `urls` lines (sharing the expectation inputs), then the smoke tests (the `headers` input under their own). */
 export function buildChecks(inputs: Inputs): CheckSpec[] {
-  const shared = mergeHeaders(inputs.headers, inputs['secret-headers']);
+  const shared = inputs.headers;
   const fromUrls: CheckSpec[] = inputs.urls.map((url) => ({
     name: displayUrl(url),
     url,
@@ -131,10 +131,11 @@ export function buildChecks(inputs: Inputs): CheckSpec[] {
 }
 
 function secretValues(inputs: Inputs, checks: CheckSpec[]): string[] {
-  const values = new Set<string>(Object.values(inputs['secret-headers']));
+  const values = new Set<string>();
   for (const check of checks) {
     for (const [name, value] of Object.entries(check.headers)) {
-      if (CREDENTIAL_HEADERS.has(name.toLowerCase())) values.add(value);
+      const lower = name.toLowerCase();
+      if (CREDENTIAL_HEADERS.has(lower) || inputs['secret-headers'].includes(lower)) values.add(value);
     }
     if (check.url.password !== '') {
       values.add(check.url.password);
