@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { MemoryImageStore, RegistryImageStore, manifestMediaType, type EcrImage, type ImageStore } from './ecr-images.js';
+import { sha256Digest, type RegistryAccess } from './registry-client.js';
+
+/** An ECR error: `type` is the `__type` the SDK maps to an exception class. */
+export class EcrError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE';
+
+export interface EcrRepository {
+  name: string;
+  createdAt: Date;
+  imageTagMutability: TagMutability;
+  scanOnPush: boolean;
+  tags: { Key: string; Value: string }[];
+}
+
+/** The registry ECR hands out in GetAuthorizationToken, when a real one is attached. */
+export interface EcrRegistry extends RegistryAccess {
+  /** host:port, what image names start with. */
+  host: string;
+}
+
+interface ImageId {
+  imageDigest?: string;
+  imageTag?: string;
+}
+
+const REPO_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const TOKEN_LIFETIME_MS = 12 * 3600 * 1000;
+
+/** In-memory ECR: repositories here, images in memory or in the attached registry. */
+export class EcrState {
+  readonly repositories = new Map<string, EcrRepository>();
+  private readonly store: ImageStore;
+  /** The password inside every authorization token (the registry's, when one is attached). */
+  readonly password: string;
+  readonly username: string;
+
+  constructor(
+    readonly region: string,
+    readonly accountId: string,
+    readonly registry?: EcrRegistry,
+  ) {
+    this.store = registry ? new RegistryImageStore(registry) : new MemoryImageStore();
+    this.username = registry?.username ?? 'AWS';
+    this.password = registry?.password ?? randomBytes(24).toString('base64url');
+  }
+
+  /** Where `docker login` goes: the local registry, or the real ECR host name. */
+  get proxyEndpoint(): string {
+    return this.registry ? this.registry.url : `https://${this.registryHost}`;
+  }
+
+  get registryHost(): string {
+    return this.registry ? this.registry.host : `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com`;
+  }
+
+  createRepository(name: string, options: { imageTagMutability?: TagMutability; scanOnPush?: boolean; tags?: EcrRepository['tags'] } = {}): EcrRepository {
+    if (name.length < 2 || name.length > 256 || !REPO_NAME.test(name)) {
+      throw new EcrError(
+        'InvalidParameterException',
+        `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '${REPO_NAME.source.slice(1, -1)}''`,
+      );
+    }
+    if (this.repositories.has(name)) {
+      throw new EcrError(
+        'RepositoryAlreadyExistsException',
+        `The repository with name '${name}' already exists in the registry with id '${this.accountId}'`,
+      );
+    }
+    const mutability = options.imageTagMutability ?? 'MUTABLE';
+    if (mutability !== 'MUTABLE' && mutability !== 'IMMUTABLE') {
+      throw new EcrError(
+        'InvalidParameterException',
+        `Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE]'`,
+      );
+    }
+    const repo: EcrRepository = {
+      name,
+      createdAt: new Date(),
+      imageTagMutability: mutability,
+      scanOnPush: options.scanOnPush ?? false,
+      tags: options.tags ?? [],
+    };
+    this.repositories.set(name, repo);
+    return repo;
+  }
+
+  repository(name: string, registryId?: string): EcrRepository {
+    const repo = this.repositories.get(name);
+    if (!repo || (registryId !== undefined && registryId !== this.accountId)) {
+      throw new EcrError(
+        'RepositoryNotFoundException',
+        `The repository with name '${name}' does not exist in the registry with id '${registryId ?? this.accountId}'`,
+      );
+    }
+    return repo;
+  }
+
+  repositoryJson(repo: EcrRepository): Record<string, unknown> {
+    return {
+      repositoryArn: `arn:aws:ecr:${this.region}:${this.accountId}:repository/${repo.name}`,
+      registryId: this.accountId,
+      repositoryName: repo.name,
+      repositoryUri: `${this.registryHost}/${repo.name}`,
+      createdAt: repo.createdAt.getTime() / 1000,
+      imageTagMutability: repo.imageTagMutability,
+      imageScanningConfiguration: { scanOnPush: repo.scanOnPush },
+      encryptionConfiguration: { encryptionType: 'AES256' },
+    };
+  }
+
+  /** Images of a repository as they are now (read from the registry when one is attached). */
+  async images(repo: string): Promise<EcrImage[]> {
+    this.repository(repo);
+    return this.store.list(repo);
+  }
+
+  /**
+   * Puts an image into a repository (created, mutable, if missing): the given manifest, or a
+   * small synthetic image (its blobs uploaded to the registry when one is attached).
+   */
+  async addImage(repo: string, tag: string, manifest?: string): Promise<{ digest: string; manifest: string }> {
+    if (!this.repositories.has(repo)) this.createRepository(repo);
+    const image = manifest !== undefined
+      ? { manifest, mediaType: manifestMediaType(manifest) }
+      : await this.store.synthesize(repo, `${repo}:${tag}:${Date.now()}`);
+    const digest = await this.store.put(repo, image.manifest, image.mediaType, tag);
+    return { digest, manifest: image.manifest };
+  }
+
+  getAuthorizationToken(): Record<string, unknown> {
+    return {
+      authorizationData: [
+        {
+          authorizationToken: Buffer.from(`${this.username}:${this.password}`).toString('base64'),
+          expiresAt: (Date.now() + TOKEN_LIFETIME_MS) / 1000,
+          proxyEndpoint: this.proxyEndpoint,
+        },
+      ],
+    };
+  }
+
+  async describeImages(input: any): Promise<Record<string, unknown>> {
+    const repo = this.repository(requiredString(input, 'repositoryName'), optionalString(input, 'registryId')).name;
+    const images = await this.store.list(repo);
+    let details: { image: EcrImage; tag?: string }[];
+    const ids = imageIdsParam(input, false);
+    if (ids !== undefined) {
+      details = ids.map((id) => {
+        const image = findImage(images, id);
+        if (!image) {
+          throw new EcrError(
+            'ImageNotFoundException',
+            `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo}' in the registry with id '${this.accountId}'`,
+          );
+        }
+        return { image };
+      });
+    } else {
+      const tagStatus = (input?.filter?.tagStatus as string | undefined) ?? 'ANY';
+      details = images
+        .filter((i) => tagStatus === 'ANY' || (tagStatus === 'TAGGED' ? i.tags.length > 0 : i.tags.length === 0))
+        .map((image) => ({ image }));
+    }
+    const { items, nextToken } = paginate(details, input, 1000);
+    return {
+      imageDetails: items.map(({ image }) => ({
+        registryId: this.accountId,
+        repositoryName: repo,
+        imageDigest: image.digest,
+        ...(image.tags.length > 0 ? { imageTags: [...image.tags].sort() } : {}),
+        imageSizeInBytes: image.sizeInBytes,
+        imagePushedAt: image.pushedAt.getTime() / 1000,
+        imageManifestMediaType: image.mediaType,
+        ...(image.artifactMediaType !== undefined ? { artifactMediaType: image.artifactMediaType } : {}),
+      })),
+      ...(nextToken !== undefined ? { nextToken } : {}),
+    };
+  }
+
+  async batchGetImage(input: any): Promise<Record<string, unknown>> {
+    const repo = this.repository(requiredString(input, 'repositoryName'), optionalString(input, 'registryId')).name;
+    const ids = imageIdsParam(input, true) ?? [];
+    const images = await this.store.list(repo);
+    const found: Record<string, unknown>[] = [];
+    const failures: Record<string, unknown>[] = [];
+    for (const id of ids) {
+      if (id.imageDigest === undefined && id.imageTag === undefined) {
+        failures.push({ imageId: id, failureCode: 'MissingDigestAndTag', failureReason: 'Missing image digest and tag' });
+        continue;
+      }
+      if (id.imageDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(id.imageDigest)) {
+        failures.push({ imageId: id, failureCode: 'InvalidImageDigest', failureReason: 'Invalid image digest' });
+        continue;
+      }
+      const byDigest = id.imageDigest !== undefined ? images.find((i) => i.digest === id.imageDigest) : undefined;
+      if (id.imageDigest !== undefined && id.imageTag !== undefined && byDigest && !byDigest.tags.includes(id.imageTag)) {
+        failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Image tag does not match digest' });
+        continue;
+      }
+      const image = findImage(images, id);
+      if (!image) {
+        failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
+        continue;
+      }
+      const accepted = input?.acceptedMediaTypes as string[] | undefined;
+      if (accepted !== undefined && accepted.length > 0 && !accepted.includes(image.mediaType)) {
+        failures.push({
+          imageId: id,
+          failureCode: 'UnsupportedImageType',
+          failureReason: `The image's manifest media type ${image.mediaType} is not among the accepted media types`,
+        });
+        continue;
+      }
+      found.push({
+        registryId: this.accountId,
+        repositoryName: repo,
+        imageId: { imageDigest: image.digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) },
+        imageManifest: image.manifest,
+        imageManifestMediaType: image.mediaType,
+      });
+    }
+    return { images: found, failures };
+  }
+
+  async putImage(input: any): Promise<Record<string, unknown>> {
+    const repo = this.repository(requiredString(input, 'repositoryName'), optionalString(input, 'registryId'));
+    const manifest = requiredString(input, 'imageManifest');
+    const tag = optionalString(input, 'imageTag');
+    const mediaType = optionalString(input, 'imageManifestMediaType') ?? manifestMediaType(manifest);
+    try {
+      JSON.parse(manifest);
+    } catch {
+      throw new EcrError('InvalidParameterException', 'Invalid parameter at \'imageManifest\': the manifest is not valid JSON');
+    }
+    const digest = sha256Digest(manifest);
+    const declared = optionalString(input, 'imageDigest');
+    if (declared !== undefined && declared !== digest) {
+      throw new EcrError(
+        'ImageDigestDoesNotMatchException',
+        `Provided digest '${declared}' does not match the digest of the image manifest '${digest}'`,
+      );
+    }
+    const images = await this.store.list(repo.name);
+    const same = images.find((i) => i.digest === digest);
+    if (same && (tag === undefined ? true : same.tags.includes(tag))) {
+      throw new EcrError(
+        'ImageAlreadyExistsException',
+        `Image with digest '${digest}'${tag !== undefined ? ` and tag '${tag}'` : ''} already exists in the repository with name '${repo.name}' in registry with id '${this.accountId}'`,
+      );
+    }
+    if (tag !== undefined && repo.imageTagMutability === 'IMMUTABLE' && images.some((i) => i.tags.includes(tag))) {
+      throw new EcrError(
+        'ImageTagAlreadyExistsException',
+        `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
+      );
+    }
+    const stored = await this.store.put(repo.name, manifest, mediaType, tag);
+    return {
+      image: {
+        registryId: this.accountId,
+        repositoryName: repo.name,
+        imageId: { imageDigest: stored, ...(tag !== undefined ? { imageTag: tag } : {}) },
+        imageManifest: manifest,
+        imageManifestMediaType: mediaType,
+      },
+    };
+  }
+
+  describeRepositories(input: any): Record<string, unknown> {
+    const registryId = optionalString(input, 'registryId');
+    const names = input?.repositoryNames as string[] | undefined;
+    const repos =
+      names !== undefined
+        ? names.map((n) => this.repository(n, registryId))
+        : registryId !== undefined && registryId !== this.accountId
+          ? []
+          : [...this.repositories.values()];
+    const { items, nextToken } = paginate(repos, input, 1000);
+    return {
+      repositories: items.map((r) => this.repositoryJson(r)),
+      ...(nextToken !== undefined ? { nextToken } : {}),
+    };
+  }
+}
+
+function findImage(images: EcrImage[], id: ImageId): EcrImage | undefined {
+  return images.find(
+    (i) =>
+      (id.imageDigest === undefined || i.digest === id.imageDigest) &&
+      (id.imageTag === undefined || i.tags.includes(id.imageTag)),
+  );
+}
+
+function requiredString(input: any, name: string): string {
+  const value = input?.[name];
+  if (typeof value !== 'string' || value === '') {
+    throw new EcrError('InvalidParameterException', `Invalid parameter at '${name}' failed to satisfy constraint: 'Member must not be null'`);
+  }
+  return value;
+}
+
+function optionalString(input: any, name: string): string | undefined {
+  const value = input?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function imageIdsParam(input: any, required: boolean): ImageId[] | undefined {
+  const ids = input?.imageIds as unknown;
+  if (ids === undefined) {
+    if (required) throw new EcrError('InvalidParameterException', "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must not be null'");
+    return undefined;
+  }
+  if (!Array.isArray(ids)) throw new EcrError('InvalidParameterException', "Invalid parameter at 'imageIds'");
+  return ids.map((id: any) => ({
+    ...(typeof id?.imageDigest === 'string' ? { imageDigest: id.imageDigest as string } : {}),
+    ...(typeof id?.imageTag === 'string' ? { imageTag: id.imageTag as string } : {}),
+  }));
+}
+
+function paginate<T>(items: T[], input: any, max: number): { items: T[]; nextToken?: string } {
+  const maxResults = typeof input?.maxResults === 'number' ? (input.maxResults as number) : max;
+  if (maxResults < 1 || maxResults > 1000) {
+    throw new EcrError('InvalidParameterException', "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000'");
+  }
+  let start = 0;
+  if (typeof input?.nextToken === 'string') {
+    const m = /^offset:(\d+)$/.exec(Buffer.from(input.nextToken as string, 'base64url').toString('utf8'));
+    if (!m) throw new EcrError('InvalidParameterException', 'Invalid parameter at \'nextToken\'');
+    start = Number(m[1]);
+  }
+  const next = start + maxResults;
+  return next < items.length
+    ? { items: items.slice(start, next), nextToken: Buffer.from(`offset:${next}`).toString('base64url') }
+    : { items: items.slice(start) };
+}
+
+/** Runs one ECR JSON action (the part of X-Amz-Target after the dot). */
+export async function handleEcrAction(state: EcrState, action: string, input: any): Promise<Record<string, unknown>> {
+  switch (action) {
+    case 'GetAuthorizationToken':
+      return state.getAuthorizationToken();
+    case 'DescribeRepositories':
+      return state.describeRepositories(input);
+    case 'CreateRepository': {
+      const repo = state.createRepository(requiredString(input, 'repositoryName'), {
+        imageTagMutability: (optionalString(input, 'imageTagMutability') ?? 'MUTABLE') as TagMutability,
+        scanOnPush: input?.imageScanningConfiguration?.scanOnPush === true,
+        tags: Array.isArray(input?.tags) ? input.tags : [],
+      });
+      return { repository: state.repositoryJson(repo) };
+    }
+    case 'DescribeImages':
+      return state.describeImages(input);
+    case 'BatchGetImage':
+      return state.batchGetImage(input);
+    case 'PutImage':
+      return state.putImage(input);
+    default:
+      throw new EcrError('UnknownOperationException', `Unknown operation ${action}`);
+  }
+}

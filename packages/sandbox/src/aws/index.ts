@@ -1,0 +1,300 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RegistryInfo } from '../registry.js';
+import { EcrError, EcrState, handleEcrAction } from './ecr.js';
+import { handleEks, type KubeEndpoint, DEFAULT_CLUSTER_NAME } from './eks.js';
+import { header, newRequestId, readWireRequest, sendWireResponse, type WireRequest, type WireResponse } from './http.js';
+import { queryError, queryParams, queryResponse } from './query.js';
+import { handleRdsAction, RDS_NAMESPACE } from './rds.js';
+import { RdsError, RdsState } from './rds-state.js';
+import { parseSigV4, verifySigV4, type AwsCredentials, type SigV4Failure } from './sigv4.js';
+import { callerIdentityXml, checkEksToken, STS_NAMESPACE, type CallerIdentity } from './sts.js';
+
+export { RdsState, RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-state.js';
+export type { AddClusterOptions, AddInstanceOptions, AddSnapshotOptions, RdsFaults, Snapshot, Tag } from './rds-state.js';
+export { EcrState, EcrError } from './ecr.js';
+export type { EcrRepository, TagMutability } from './ecr.js';
+export type { EcrImage } from './ecr-images.js';
+export type { KubeEndpoint } from './eks.js';
+export { DEFAULT_CLUSTER_NAME } from './eks.js';
+export type { AwsCredentials } from './sigv4.js';
+export { checkEksToken, EKS_TOKEN_PREFIX } from './sts.js';
+export type { EksTokenCheck, EksTokenResult } from './sts.js';
+
+/** The sandbox's test credentials: requests signed with anything else are refused. */
+export const SANDBOX_CREDENTIALS: AwsCredentials = {
+  accessKeyId: 'AKIASANDBOX000000001',
+  secretAccessKey: 'sandbox/secret/key/for/planner/deploy/tests0',
+};
+
+export interface AwsSandboxOptions {
+  /** default us-east-1 */
+  region?: string;
+  /** default 123456789012 */
+  accountId?: string;
+  /** The only credentials accepted; default SANDBOX_CREDENTIALS. */
+  credentials?: AwsCredentials;
+  /** Real time = simulated time × timeScale (0.001 makes a 60 s snapshot take 60 ms). Default 1. */
+  timeScale?: number;
+  /** Simulated seconds a DB snapshot takes from `creating` to `available`; default 60. */
+  snapshotSeconds?: number;
+  /** The Kubernetes API that EKS DescribeCluster points to (can also be set later with setKube). */
+  kube?: KubeEndpoint;
+  /** A real registry behind ECR (see startRegistry); without one ECR keeps images in memory. */
+  registry?: RegistryInfo;
+  /** The identity GetCallerIdentity and verifyEksToken report; default arn:aws:iam::<account>:user/planner-deployer. */
+  callerArn?: string;
+}
+
+export interface AwsRequestRecord {
+  service: 'rds' | 'ecr' | 'eks' | 'sts' | 'unknown';
+  action: string;
+  status: number;
+  /** The error code answered, if any. */
+  error?: string;
+}
+
+export interface AwsSandbox {
+  /** http://127.0.0.1:<port>: every service is served here. */
+  url: string;
+  /** What to put in AWS_ENDPOINT_URL_<SERVICE>. */
+  endpoints: { rds: string; ecr: string; eks: string; sts: string };
+  region: string;
+  accountId: string;
+  credentials: AwsCredentials;
+  /** AWS_ENDPOINT_URL_RDS/ECR/EKS/STS, AWS_REGION, AWS_DEFAULT_REGION, credentials, AWS_EC2_METADATA_DISABLED. */
+  env(): Record<string, string>;
+  rds: RdsState;
+  ecr: EcrState;
+  /** Every request served, in order (for tests: throttled attempts, retries). */
+  requests: AwsRequestRecord[];
+  /** Points EKS DescribeCluster (and the token's cluster name) at a Kubernetes API. */
+  setKube(kube: KubeEndpoint): void;
+  /** The caller ARN when `token` is a valid EKS bearer token for our cluster, else undefined. */
+  verifyEksToken(token: string): Promise<{ arn: string } | undefined>;
+  stop(): Promise<void>;
+}
+
+type Service = AwsRequestRecord['service'];
+
+const QUERY_AUTH_CODES: Record<SigV4Failure, string> = {
+  MissingAuthenticationToken: 'MissingAuthenticationToken',
+  IncompleteSignature: 'IncompleteSignature',
+  UnknownAccessKey: 'InvalidClientTokenId',
+  InvalidSecurityToken: 'InvalidClientTokenId',
+  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
+  SignatureExpired: 'SignatureDoesNotMatch',
+  RequestExpired: 'ExpiredToken',
+};
+
+const JSON_AUTH_TYPES: Record<SigV4Failure, string> = {
+  MissingAuthenticationToken: 'MissingAuthenticationTokenException',
+  IncompleteSignature: 'IncompleteSignatureException',
+  UnknownAccessKey: 'UnrecognizedClientException',
+  InvalidSecurityToken: 'UnrecognizedClientException',
+  SignatureDoesNotMatch: 'InvalidSignatureException',
+  SignatureExpired: 'InvalidSignatureException',
+  RequestExpired: 'InvalidSignatureException',
+};
+
+/** Which service a request is for: the credential scope says, else the request's shape. */
+function serviceOf(req: WireRequest, params: () => Map<string, string>): Service {
+  const parts = parseSigV4(req);
+  if (parts !== undefined && parts !== 'incomplete') {
+    const s = parts.service;
+    return s === 'rds' || s === 'ecr' || s === 'eks' || s === 'sts' ? s : 'unknown';
+  }
+  if ((header(req, 'x-amz-target') ?? '').startsWith('AmazonEC2ContainerRegistry_V20150921.')) return 'ecr';
+  if (req.path.startsWith('/clusters')) return 'eks';
+  const action = params().get('Action');
+  if (action === 'GetCallerIdentity') return 'sts';
+  if (action !== undefined) return 'rds';
+  return 'unknown';
+}
+
+/** Starts ECR, RDS, EKS and STS on one loopback HTTP server with a random port. */
+export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<AwsSandbox> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '123456789012';
+  const credentials = options.credentials ?? SANDBOX_CREDENTIALS;
+  const callerArn = options.callerArn ?? `arn:aws:iam::${accountId}:user/planner-deployer`;
+  const identity: CallerIdentity = { arn: callerArn, userId: 'AIDASANDBOXDEPLOYER01', account: accountId };
+  const rds = new RdsState(region, accountId, options.timeScale ?? 1, options.snapshotSeconds ?? 60);
+  const ecr = new EcrState(region, accountId, options.registry);
+  let kube = options.kube;
+  const requests: AwsRequestRecord[] = [];
+  let host = '';
+
+  const regions = [region];
+  const authCheck = (req: WireRequest, service: Service) =>
+    verifySigV4(req, {
+      credentials,
+      regions: service === 'sts' ? [region, 'us-east-1'] : regions,
+      now: new Date(),
+      ...(service === 'sts' ? { presignedValidityMs: 15 * 60 * 1000 } : {}),
+    });
+
+  const queryAnswer = (namespace: string, status: number, code: string, message: string, requestId: string): WireResponse => ({
+    status,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString() },
+    body: queryError(namespace, code, message, requestId),
+  });
+
+  const jsonAnswer = (status: number, body: unknown, requestId: string, errorType?: string, contentType = 'application/x-amz-json-1.1'): WireResponse => ({
+    status,
+    headers: {
+      'content-type': contentType,
+      'x-amzn-requestid': requestId,
+      date: new Date().toUTCString(),
+      ...(errorType !== undefined ? { 'x-amzn-errortype': errorType } : {}),
+    },
+    body: JSON.stringify(errorType !== undefined ? { __type: errorType, ...(body as object) } : body),
+  });
+
+  async function serve(req: WireRequest): Promise<{ out: WireResponse; record: AwsRequestRecord }> {
+    const requestId = newRequestId();
+    let paramsCache: Map<string, string> | undefined;
+    const params = () => (paramsCache ??= queryParams(req));
+    const service = serviceOf(req, params);
+
+    if (service === 'rds' || service === 'sts') {
+      const namespace = service === 'rds' ? RDS_NAMESPACE : STS_NAMESPACE;
+      const action = params().get('Action') ?? '';
+      const fail = (status: number, code: string, message: string) => ({
+        out: queryAnswer(namespace, status, code, message, requestId),
+        record: { service, action, status, error: code },
+      });
+      const auth = authCheck(req, service);
+      if (!auth.ok) return fail(403, QUERY_AUTH_CODES[auth.failure], auth.message);
+      if (service === 'sts') {
+        if (action !== 'GetCallerIdentity') return fail(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+        const body = queryResponse('GetCallerIdentity', STS_NAMESPACE, callerIdentityXml(identity), requestId);
+        return { out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body }, record: { service, action, status: 200 } };
+      }
+      if (rds.shouldThrottle()) return fail(400, 'Throttling', 'Rate exceeded');
+      try {
+        const result = handleRdsAction(rds, action, params());
+        const body = queryResponse(action, RDS_NAMESPACE, result, requestId);
+        return { out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body }, record: { service, action, status: 200 } };
+      } catch (err) {
+        if (err instanceof RdsError) return fail(err.status, err.code, err.message);
+        throw err;
+      }
+    }
+
+    if (service === 'ecr') {
+      const target = header(req, 'x-amz-target') ?? '';
+      const action = target.startsWith('AmazonEC2ContainerRegistry_V20150921.') ? target.slice(target.indexOf('.') + 1) : '';
+      const fail = (status: number, type: string, message: string) => ({
+        out: jsonAnswer(status, { message }, requestId, type),
+        record: { service, action, status, error: type },
+      });
+      const auth = authCheck(req, service);
+      if (!auth.ok) return fail(400, JSON_AUTH_TYPES[auth.failure], auth.message);
+      let input: unknown = {};
+      try {
+        input = req.body.length > 0 ? JSON.parse(req.body.toString('utf8')) : {};
+      } catch {
+        return fail(400, 'SerializationException', 'Request body is not valid JSON');
+      }
+      try {
+        const result = await handleEcrAction(ecr, action, input);
+        return { out: jsonAnswer(200, result, requestId), record: { service, action, status: 200 } };
+      } catch (err) {
+        if (err instanceof EcrError) return fail(err.status, err.type, err.message);
+        return fail(500, 'ServerException', err instanceof Error ? err.message : String(err));
+      }
+    }
+
+    if (service === 'eks') {
+      const action = req.path === '/clusters' ? 'ListClusters' : 'DescribeCluster';
+      const auth = authCheck(req, service);
+      if (!auth.ok) {
+        const type = JSON_AUTH_TYPES[auth.failure];
+        return {
+          out: jsonAnswer(403, { message: auth.message }, requestId, type, 'application/json'),
+          record: { service, action, status: 403, error: type },
+        };
+      }
+      const answer = handleEks(req.method, req.path, kube, region, accountId);
+      return {
+        out: jsonAnswer(answer.status, answer.body, requestId, answer.errorType, 'application/json'),
+        record: { service, action, status: answer.status, ...(answer.errorType !== undefined ? { error: answer.errorType } : {}) },
+      };
+    }
+
+    return {
+      out: jsonAnswer(400, { message: 'The sandbox serves rds, ecr, eks and sts only.' }, requestId, 'UnknownServiceException', 'application/json'),
+      record: { service: 'unknown', action: `${req.method} ${req.path}`, status: 400, error: 'UnknownServiceException' },
+    };
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    readWireRequest(req)
+      .then(serve)
+      .then(({ out, record }) => {
+        requests.push(record);
+        sendWireResponse(res, out);
+      })
+      .catch((err: unknown) => {
+        requests.push({ service: 'unknown', action: req.url ?? '', status: 500, error: 'InternalFailure' });
+        sendWireResponse(res, {
+          status: 500,
+          headers: { 'content-type': 'text/plain' },
+          body: `sandbox error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`,
+        });
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  host = `127.0.0.1:${port}`;
+  const url = `http://${host}`;
+
+  return {
+    url,
+    endpoints: { rds: url, ecr: url, eks: url, sts: url },
+    region,
+    accountId,
+    credentials,
+    env() {
+      return {
+        AWS_ENDPOINT_URL_RDS: url,
+        AWS_ENDPOINT_URL_ECR: url,
+        AWS_ENDPOINT_URL_EKS: url,
+        AWS_ENDPOINT_URL_STS: url,
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        ...(credentials.sessionToken !== undefined ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+        AWS_EC2_METADATA_DISABLED: 'true',
+      };
+    },
+    rds,
+    ecr,
+    requests,
+    setKube(next: KubeEndpoint) {
+      kube = next;
+    },
+    verifyEksToken(token: string) {
+      const result = checkEksToken(token, {
+        credentials,
+        region,
+        clusterName: kube?.clusterName ?? DEFAULT_CLUSTER_NAME,
+        localHosts: [host, `localhost:${port}`],
+        now: new Date(),
+      });
+      return Promise.resolve(result.ok ? { arn: callerArn } : undefined);
+    },
+    stop() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,290 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { header, parsePairs, type WireRequest } from './http.js';
+
+/** Credentials the sandbox accepts (the "test credentials"). */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** The parts of a SigV4 signature, from the Authorization header or a presigned query. */
+export interface SigV4Parts {
+  presigned: boolean;
+  accessKeyId: string;
+  /** yyyymmdd from the credential scope. */
+  scopeDate: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  /** yyyymmddThhmmssZ */
+  amzDate: string;
+  /** X-Amz-Expires of a presigned request, in seconds. */
+  expires?: number;
+  securityToken?: string;
+}
+
+export type SigV4Failure =
+  | 'MissingAuthenticationToken'
+  | 'IncompleteSignature'
+  | 'UnknownAccessKey'
+  | 'InvalidSecurityToken'
+  | 'SignatureDoesNotMatch'
+  | 'SignatureExpired'
+  | 'RequestExpired';
+
+export type SigV4Result =
+  | { ok: true; parts: SigV4Parts }
+  | { ok: false; failure: SigV4Failure; message: string; parts?: SigV4Parts };
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
+
+/** Reads the signature parts, or undefined when the request carries no SigV4 signature at all. */
+export function parseSigV4(req: WireRequest): SigV4Parts | 'incomplete' | undefined {
+  const auth = header(req, 'authorization');
+  if (auth !== undefined) {
+    if (!auth.startsWith(`${ALGORITHM} `)) return 'incomplete';
+    const fields = new Map<string, string>();
+    for (const piece of auth.slice(ALGORITHM.length + 1).split(',')) {
+      const eq = piece.indexOf('=');
+      if (eq > 0) fields.set(piece.slice(0, eq).trim(), piece.slice(eq + 1).trim());
+    }
+    const credential = fields.get('Credential');
+    const signedHeaders = fields.get('SignedHeaders');
+    const signature = fields.get('Signature');
+    const amzDate = header(req, 'x-amz-date');
+    if (credential === undefined || signedHeaders === undefined || signature === undefined || amzDate === undefined) {
+      return 'incomplete';
+    }
+    const scope = parseCredential(credential);
+    if (scope === undefined) return 'incomplete';
+    const token = header(req, 'x-amz-security-token');
+    return {
+      presigned: false,
+      ...scope,
+      signedHeaders: signedHeaders.split(';'),
+      signature,
+      amzDate,
+      ...(token !== undefined ? { securityToken: token } : {}),
+    };
+  }
+  const query = new Map(parsePairs(req.query, false));
+  if (!query.has('X-Amz-Signature') && !query.has('X-Amz-Credential')) return undefined;
+  const credential = query.get('X-Amz-Credential');
+  const signedHeaders = query.get('X-Amz-SignedHeaders');
+  const signature = query.get('X-Amz-Signature');
+  const amzDate = query.get('X-Amz-Date');
+  if (
+    query.get('X-Amz-Algorithm') !== ALGORITHM ||
+    credential === undefined ||
+    signedHeaders === undefined ||
+    signature === undefined ||
+    amzDate === undefined
+  ) {
+    return 'incomplete';
+  }
+  const scope = parseCredential(credential);
+  if (scope === undefined) return 'incomplete';
+  const expires = Number(query.get('X-Amz-Expires') ?? '900');
+  const token = query.get('X-Amz-Security-Token');
+  return {
+    presigned: true,
+    ...scope,
+    signedHeaders: signedHeaders.split(';'),
+    signature,
+    amzDate,
+    expires: Number.isFinite(expires) ? expires : 900,
+    ...(token !== undefined ? { securityToken: token } : {}),
+  };
+}
+
+function parseCredential(
+  credential: string,
+): Pick<SigV4Parts, 'accessKeyId' | 'scopeDate' | 'region' | 'service'> | undefined {
+  const parts = credential.split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request') return undefined;
+  const [accessKeyId, scopeDate, region, service] = parts as [string, string, string, string];
+  return { accessKeyId, scopeDate, region, service };
+}
+
+/** Parses `yyyymmddThhmmssZ`. */
+export function parseAmzDate(amzDate: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+}
+
+export interface VerifyOptions {
+  credentials: AwsCredentials;
+  /** Regions a credential scope may name. */
+  regions: string[];
+  now: Date;
+  /**
+   * How long a presigned request stays valid after X-Amz-Date, overriding X-Amz-Expires
+   * (STS treats presigned GetCallerIdentity as valid for 15 minutes whatever X-Amz-Expires says).
+   */
+  presignedValidityMs?: number;
+}
+
+/** Recomputes the SigV4 signature of a request from the test credentials and compares. */
+export function verifySigV4(req: WireRequest, options: VerifyOptions): SigV4Result {
+  const parsed = parseSigV4(req);
+  if (parsed === undefined) {
+    return { ok: false, failure: 'MissingAuthenticationToken', message: 'Missing Authentication Token' };
+  }
+  if (parsed === 'incomplete') {
+    return {
+      ok: false,
+      failure: 'IncompleteSignature',
+      message: 'Authorization header requires Credential, SignedHeaders and Signature, and the request an X-Amz-Date.',
+    };
+  }
+  const parts = parsed;
+  const { credentials } = options;
+  if (parts.accessKeyId !== credentials.accessKeyId) {
+    return {
+      ok: false,
+      failure: 'UnknownAccessKey',
+      message: 'The security token included in the request is invalid.',
+      parts,
+    };
+  }
+  if ((credentials.sessionToken ?? undefined) !== parts.securityToken) {
+    return {
+      ok: false,
+      failure: 'InvalidSecurityToken',
+      message: 'The security token included in the request is invalid.',
+      parts,
+    };
+  }
+  const date = parseAmzDate(parts.amzDate);
+  if (date === undefined || parts.amzDate.slice(0, 8) !== parts.scopeDate) {
+    return {
+      ok: false,
+      failure: 'SignatureDoesNotMatch',
+      message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${parts.scopeDate}' != '${parts.amzDate.slice(0, 8)}'`,
+      parts,
+    };
+  }
+  if (!options.regions.includes(parts.region)) {
+    return {
+      ok: false,
+      failure: 'SignatureDoesNotMatch',
+      message: `Credential should be scoped to a valid region, not '${parts.region}'.`,
+      parts,
+    };
+  }
+  if (!parts.signedHeaders.includes('host')) {
+    return { ok: false, failure: 'SignatureDoesNotMatch', message: "'Host' must be a signed header.", parts };
+  }
+  const expected = computeSignature(req, parts, credentials.secretAccessKey);
+  if (!expected.some((candidate) => safeEqual(candidate, parts.signature))) {
+    return {
+      ok: false,
+      failure: 'SignatureDoesNotMatch',
+      message:
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+      parts,
+    };
+  }
+  const nowMs = options.now.getTime();
+  if (parts.presigned) {
+    const validity = options.presignedValidityMs ?? (parts.expires ?? 900) * 1000;
+    if (nowMs > date.getTime() + validity || date.getTime() > nowMs + FIFTEEN_MINUTES_MS) {
+      return { ok: false, failure: 'RequestExpired', message: 'Request has expired.', parts };
+    }
+  } else if (Math.abs(nowMs - date.getTime()) > FIFTEEN_MINUTES_MS) {
+    return {
+      ok: false,
+      failure: 'SignatureExpired',
+      message: `Signature expired: ${parts.amzDate} is now earlier than ${toAmzDate(new Date(nowMs - FIFTEEN_MINUTES_MS))} (${toAmzDate(options.now)} - 15 min.)`,
+      parts,
+    };
+  }
+  return { ok: true, parts };
+}
+
+export function toAmzDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ */
+function uriEncode(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Canonical URI for every service but S3: normalised, then each segment encoded again. */
+function canonicalUri(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
+  return `/${segments.map(uriEncode).join('/')}${trailing}`;
+}
+
+function canonicalQuery(rawQuery: string, presigned: boolean): string {
+  const pairs = parsePairs(rawQuery, false)
+    .filter(([k]) => !(presigned && k === 'X-Amz-Signature'))
+    .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const);
+  pairs.sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+function canonicalHeaders(req: WireRequest, signedHeaders: string[]): string {
+  return signedHeaders
+    .map((name) => {
+      const values = (req.headers.get(name) ?? []).map((v) => v.trim().replace(/\s+/g, ' '));
+      return `${name}:${values.join(',')}\n`;
+    })
+    .join('');
+}
+
+/** Every signature a correct signer could have produced (presigned requests may or may not sign the payload). */
+function computeSignature(req: WireRequest, parts: SigV4Parts, secretAccessKey: string): string[] {
+  const payloadHashes: string[] = [];
+  const declared = parts.presigned
+    ? new Map(parsePairs(req.query, false)).get('X-Amz-Content-Sha256')
+    : header(req, 'x-amz-content-sha256');
+  if (declared !== undefined) payloadHashes.push(declared);
+  else {
+    payloadHashes.push(sha256Hex(req.body));
+    if (parts.presigned) payloadHashes.push('UNSIGNED-PAYLOAD');
+  }
+  const scope = `${parts.scopeDate}/${parts.region}/${parts.service}/aws4_request`;
+  let key = hmac(`AWS4${secretAccessKey}`, parts.scopeDate);
+  key = hmac(key, parts.region);
+  key = hmac(key, parts.service);
+  key = hmac(key, 'aws4_request');
+  return payloadHashes.map((payloadHash) => {
+    const canonicalRequest = [
+      req.method,
+      canonicalUri(req.path),
+      canonicalQuery(req.query, parts.presigned),
+      canonicalHeaders(req, parts.signedHeaders),
+      parts.signedHeaders.join(';'),
+      payloadHash,
+    ].join('\n');
+    const stringToSign = [ALGORITHM, parts.amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+    return hmac(key, stringToSign).toString('hex');
+  });
+}
