@@ -1,0 +1,57 @@
+import { describe, expect, it } from '@jest/globals';
+import { registryUnavailableReason, startRegistry } from '../src/registry.js';
+
+const unavailable = registryUnavailableReason();
+if (unavailable !== undefined) {
+  console.warn(`NOTICE: registry tests are SKIPPED: ${unavailable}`);
+}
+const test = unavailable === undefined ? it : it.skip;
+
+describe('startRegistry (Debian docker-registry with htpasswd auth)', () => {
+  test('serves the registry v2 API on loopback behind basic auth, and stops', async () => {
+    const registry = await startRegistry({ password: 'ci-pass' });
+    expect(registry).toBeDefined();
+    const { url, host, username, password } = registry!;
+    expect(url).toBe(`http://${host}`);
+    expect(host).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(username).toBe('AWS');
+    expect(password).toBe('ci-pass');
+    try {
+      const anonymous = await fetch(`${url}/v2/`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toContain('Basic');
+      const wrong = await fetch(`${url}/v2/`, { headers: { authorization: `Basic ${Buffer.from('AWS:nope').toString('base64')}` } });
+      expect(wrong.status).toBe(401);
+      const ok = await fetch(`${url}/v2/`, { headers: { authorization: `Basic ${Buffer.from('AWS:ci-pass').toString('base64')}` } });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+    } finally {
+      await registry!.stop();
+    }
+    await expect(fetch(`${url}/v2/`)).rejects.toThrow();
+  });
+
+  test('two registries run side by side on different ports', async () => {
+    const [a, b] = await Promise.all([startRegistry(), startRegistry()]);
+    try {
+      expect(a!.host).not.toBe(b!.host);
+      expect(a!.password).not.toBe(b!.password);
+    } finally {
+      await Promise.all([a!.stop(), b!.stop()]);
+    }
+  });
+});
+
+describe('startRegistry without the binary', () => {
+  it('returns undefined and says why', async () => {
+    const path = process.env['PATH'];
+    process.env['PATH'] = '/nonexistent';
+    const reasons: string[] = [];
+    try {
+      expect(await startRegistry({ onUnavailable: (r) => reasons.push(r) })).toBeUndefined();
+    } finally {
+      process.env['PATH'] = path;
+    }
+    expect(reasons).toEqual([expect.stringContaining('docker-registry')]);
+  });
+});
