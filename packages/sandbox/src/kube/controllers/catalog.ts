@@ -1,0 +1,180 @@
+/**
+ * What each image does when the simulated kubelet runs it. Tests and the CLI set behaviours at any time;
+ * the kubelet reads the catalog at each step (pull, start, restart), so a change applies from the next
+ * step of every pod that runs the image.
+ *
+ * Lookup order for an image reference: an exact entry; then the reference without its digest; then the
+ * repository without tag or digest (`registry/app` matches `registry/app:v2`); then glob entries with `*`
+ * (most specific — longest — pattern first); else the default behaviour (ready after 2 simulated s).
+ *
+ * Missing secrets and configmaps: the store has no Secret or ConfigMap resource, so every reference is
+ * taken to exist unless it is declared missing here (`addMissingSecret(name, namespace?)`,
+ * `addMissingConfigMap(name, namespace?)`; without a namespace the name is missing in every namespace).
+ * References marked `optional: true` are never missing, as with the real kubelet.
+ */
+
+export type ImageBehaviour =
+  /** Starts, prints `lines`, becomes Ready `after` ms after it started (default 2000). */
+  | { kind: 'ready'; after?: number; lines?: string[] }
+  /** Starts and runs, but its readiness probe fails forever (Unhealthy events every probe period). */
+  | { kind: 'never-ready'; lines?: string[] }
+  /** Starts, prints `lines`, exits with `exitCode` (default 1) `after` ms later (default 1000); restarts with back-off. */
+  | { kind: 'crash'; exitCode?: number; lines?: string[]; after?: number }
+  /** Starts, prints `lines`, is OOM-killed (exit 137) `after` ms later (default 1000); restarts with back-off. */
+  | { kind: 'oom'; lines?: string[]; after?: number }
+  /**
+   * Prints `lines` spread evenly over `after` ms (default 200 ms per line, at least 500), then exits with
+   * `exitCode` (0 → Completed, else Error). For migration Jobs.
+   */
+  | { kind: 'exit'; exitCode: number; lines: string[]; after?: number }
+  /** Not in the registry: ErrImagePull ↔ ImagePullBackOff. `message` replaces the pull error text. */
+  | { kind: 'missing'; message?: string };
+
+export const DEFAULT_BEHAVIOUR: ImageBehaviour = { kind: 'ready', after: 2000 };
+
+export interface ParsedImage {
+  /** Normalised name as containerd reports it: `docker.io/library/nginx:1.25`. */
+  fullName: string;
+  /** Repository without tag or digest, as written (`nginx`, `123.dkr.ecr…/app`). */
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+// distribution/reference grammar, simplified.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
+const TAG = '[\\w][\\w.-]{0,127}';
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const REFERENCE = new RegExp(`^((?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+
+/** Parses an image reference; undefined when it is not a valid reference (→ InvalidImageName). */
+export function parseImage(image: string): ParsedImage | undefined {
+  if (!image || image.length > 255 + 128 + 80) return undefined;
+  const m = REFERENCE.exec(image);
+  if (!m) return undefined;
+  const repository = m[1]!;
+  const tag = m[2];
+  const digest = m[3];
+  const slash = repository.indexOf('/');
+  const first = slash < 0 ? '' : repository.slice(0, slash);
+  const hasDomain = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase());
+  let full = hasDomain ? repository : `docker.io/${slash < 0 ? `library/${repository}` : repository}`;
+  if (digest) full += tag ? `:${tag}@${digest}` : `@${digest}`;
+  else full += `:${tag ?? 'latest'}`;
+  return { fullName: full, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+/** The kubelet's message for an invalid reference. */
+export function invalidImageMessage(image: string): string {
+  const lower = /^[^:@]*[A-Z]/.test(image) && REFERENCE.test(image.toLowerCase());
+  const detail = lower
+    ? `invalid reference format: repository name (${image.split(/[:@]/)[0]}) must be lowercase`
+    : 'invalid reference format';
+  return `Failed to apply default image tag "${image}": couldn't parse image name "${image}": ${detail}`;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+export class ImageCatalog {
+  private readonly entries = new Map<string, ImageBehaviour>();
+  private defaultBehaviour: ImageBehaviour = DEFAULT_BEHAVIOUR;
+  /** Secret names declared missing: `name` (every namespace) or `namespace/name`. */
+  readonly missingSecrets = new Set<string>();
+  /** ConfigMap names declared missing: `name` (every namespace) or `namespace/name`. */
+  readonly missingConfigMaps = new Set<string>();
+  /** Simulated ms a pull takes (the first pull of an image on the node; later pulls of IfNotPresent images are instant). */
+  pullMs = 1000;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(init?: Record<string, ImageBehaviour>) {
+    for (const [k, v] of Object.entries(init ?? {})) this.entries.set(k, v);
+  }
+
+  /** Sets what `image` (exact ref, repository, or glob with `*`) does from now on. */
+  set(image: string, behaviour: ImageBehaviour): this {
+    this.entries.set(image, behaviour);
+    this.changed();
+    return this;
+  }
+
+  delete(image: string): this {
+    this.entries.delete(image);
+    this.changed();
+    return this;
+  }
+
+  /** The behaviour of images without an entry (default: ready after 2 simulated seconds). */
+  setDefault(behaviour: ImageBehaviour): this {
+    this.defaultBehaviour = behaviour;
+    this.changed();
+    return this;
+  }
+
+  /** The behaviour the kubelet applies to `image` now. */
+  get(image: string): ImageBehaviour {
+    const exact = this.entries.get(image);
+    if (exact) return exact;
+    const parsed = parseImage(image);
+    if (parsed) {
+      if (parsed.digest) {
+        const noDigest = parsed.tag ? `${parsed.repository}:${parsed.tag}` : parsed.repository;
+        const b = this.entries.get(noDigest) ?? this.entries.get(image.split('@')[0]!);
+        if (b) return b;
+      }
+      const repo = this.entries.get(parsed.repository);
+      if (repo) return repo;
+    }
+    let best: { len: number; b: ImageBehaviour } | undefined;
+    for (const [k, b] of this.entries) {
+      if (!k.includes('*')) continue;
+      if (globToRegExp(k).test(image) && (!best || k.length > best.len)) best = { len: k.length, b };
+    }
+    return best?.b ?? this.defaultBehaviour;
+  }
+
+  addMissingSecret(name: string, namespace?: string): this {
+    this.missingSecrets.add(namespace ? `${namespace}/${name}` : name);
+    this.changed();
+    return this;
+  }
+
+  removeMissingSecret(name: string, namespace?: string): this {
+    this.missingSecrets.delete(namespace ? `${namespace}/${name}` : name);
+    this.changed();
+    return this;
+  }
+
+  addMissingConfigMap(name: string, namespace?: string): this {
+    this.missingConfigMaps.add(namespace ? `${namespace}/${name}` : name);
+    this.changed();
+    return this;
+  }
+
+  removeMissingConfigMap(name: string, namespace?: string): this {
+    this.missingConfigMaps.delete(namespace ? `${namespace}/${name}` : name);
+    this.changed();
+    return this;
+  }
+
+  isSecretMissing(namespace: string, name: string): boolean {
+    return this.missingSecrets.has(name) || this.missingSecrets.has(`${namespace}/${name}`);
+  }
+
+  isConfigMapMissing(namespace: string, name: string): boolean {
+    return this.missingConfigMaps.has(name) || this.missingConfigMaps.has(`${namespace}/${name}`);
+  }
+
+  /** Called after every change (the kubelet uses it to retry waiting containers early). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}

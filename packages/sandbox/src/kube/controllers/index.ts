@@ -1,0 +1,110 @@
+/**
+ * The sandbox's controller manager: deployment, replicaset and job controllers, the TTL-after-finished
+ * controller, the default scheduler and a simulated kubelet, all event-driven from the store's change
+ * stream with timers on the sandbox Clock.
+ */
+import type { Clock } from '../clock.js';
+import type { PodLogs } from '../logs.js';
+import type { Change, ObjectStore } from '../store.js';
+import type { ImageCatalog } from './catalog.js';
+import { DeploymentController } from './deployment.js';
+import { JobController } from './job.js';
+import { Kubelet } from './kubelet.js';
+import { ReplicaSetController } from './replicaset.js';
+import { Cache, EventRecorder, WorkQueue } from './runtime.js';
+import { controllerOf, keyOf } from './util.js';
+
+export { ImageCatalog, parseImage, DEFAULT_BEHAVIOUR } from './catalog.js';
+export type { ImageBehaviour, ParsedImage } from './catalog.js';
+export { NODE_NAME, NODE_IP } from './kubelet.js';
+export { computeTemplateHash, resolveFenceposts, scaledValue } from './util.js';
+
+export interface ControllerContext {
+  store: ObjectStore;
+  logs: PodLogs;
+  clock: Clock;
+  images: ImageCatalog;
+  /** Called when a sync fails (it is retried with back-off). Default: print when SANDBOX_DEBUG is set. */
+  onError?: (controller: string, key: string, err: unknown) => void;
+}
+
+export interface Controllers {
+  stop(): void;
+}
+
+export function startControllers(ctx: ControllerContext): Controllers {
+  const { store, clock } = ctx;
+  const cache = new Cache(store);
+  const events = new EventRecorder(store, clock);
+  const report =
+    ctx.onError ??
+    ((controller: string, key: string, err: unknown) => {
+      if (process.env.SANDBOX_DEBUG) console.error(`sandbox ${controller} controller: sync ${key} failed:`, err);
+    });
+
+  const deployments: WorkQueue = new WorkQueue((k) => deploymentController.sync(k), {
+    clock,
+    onError: (k, e) => report('deployment', k, e),
+  });
+  const replicaSets: WorkQueue = new WorkQueue((k) => rsController.sync(k), {
+    clock,
+    onError: (k, e) => report('replicaset', k, e),
+  });
+  const jobs: WorkQueue = new WorkQueue((k) => jobController.sync(k), {
+    clock,
+    onError: (k, e) => report('job', k, e),
+  });
+  const deploymentController = new DeploymentController({ store, clock, cache, events, queue: () => deployments });
+  const rsController = new ReplicaSetController({ store, clock, cache, events, queue: () => replicaSets });
+  const jobController = new JobController({ store, clock, cache, events, queue: () => jobs });
+  const kubelet = new Kubelet({ store, logs: ctx.logs, clock, images: ctx.images, events });
+
+  const ownerKey = (change: Change, kind: string): string | undefined => {
+    const ref = controllerOf(change.object);
+    if (!ref || ref.kind !== kind) return undefined;
+    return `${change.object.metadata.namespace ?? ''}/${ref.name}`;
+  };
+
+  const off = store.on((change) => {
+    cache.apply(change);
+    switch (change.resource) {
+      case 'deployments':
+        deployments.add(keyOf(change.object));
+        break;
+      case 'replicasets': {
+        replicaSets.add(keyOf(change.object));
+        const owner = ownerKey(change, 'Deployment');
+        if (owner) deployments.add(owner);
+        break;
+      }
+      case 'pods': {
+        kubelet.onChange(change);
+        const rs = ownerKey(change, 'ReplicaSet');
+        if (rs) replicaSets.add(rs);
+        const job = ownerKey(change, 'Job');
+        if (job) jobs.add(job);
+        break;
+      }
+      case 'jobs':
+        jobs.add(keyOf(change.object));
+        break;
+      default:
+        break;
+    }
+  });
+
+  for (const d of cache.list('deployments')) deployments.add(keyOf(d));
+  for (const rs of cache.list('replicasets')) replicaSets.add(keyOf(rs));
+  for (const j of cache.list('jobs')) jobs.add(keyOf(j));
+  kubelet.start(cache.list('pods'));
+
+  return {
+    stop(): void {
+      off();
+      deployments.stop();
+      replicaSets.stop();
+      jobs.stop();
+      kubelet.stop();
+    },
+  };
+}
