@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { createHash } from 'node:crypto';
 import { startAwsSandbox, type AwsSandbox } from '../src/aws/index.js';
-import { RegistryClient } from '../src/aws/registry-client.js';
+import { RegistryClient, RegistryHttpError } from '../src/aws/registry-client.js';
 import { registryUnavailableReason, startRegistry, type RegistryInfo } from '../src/registry.js';
 
 const unavailable = registryUnavailableReason();
@@ -66,7 +66,10 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     expect(hours).toBeGreaterThan(11.9);
     expect(hours).toBeLessThanOrEqual(12);
     if (registry) {
-      expect(data.proxyEndpoint).toBe(registry.url);
+      // ECR's front before the registry: same API, ECR's push rules.
+      expect(data.proxyEndpoint).toBe(sandbox.registryUrl);
+      expect(data.proxyEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(data.proxyEndpoint).not.toBe(registry.url);
       // The token's user and password log in to the real registry.
       const res = await fetch(`${data.proxyEndpoint}/v2/`, {
         headers: { authorization: `Basic ${data.authorizationToken}` },
@@ -79,7 +82,7 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
 
   test('creates and describes repositories', async () => {
     const { repository } = await ecr.send(new CreateRepositoryCommand({ repositoryName: 'planner/app' }));
-    const host = registry ? registry.host : '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const host = registry ? new URL(sandbox.registryUrl!).host : '123456789012.dkr.ecr.us-east-1.amazonaws.com';
     expect(repository).toMatchObject({
       repositoryName: 'planner/app',
       registryId: '123456789012',
@@ -246,6 +249,38 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
       const fromRegistry = await client.manifest('pushed', 'production-latest');
       expect(fromRegistry?.digest).toBe(pushedDigest);
       expect((await client.tags('pushed')).sort()).toEqual(['deadbee', 'production-latest']);
+    });
+
+    test("pushes through ECR's front: known repositories only, immutable tags stay put", async () => {
+      const front = new RegistryClient({ url: sandbox.registryUrl!, username: registry!.username, password: registry!.password });
+      const anonymous = await fetch(`${sandbox.registryUrl}/v2/`);
+      expect(anonymous.status).toBe(401);
+
+      const unknown = await rejection(front.putBlob('never-created', Buffer.from('x')));
+      expect(unknown).toBeInstanceOf(RegistryHttpError);
+      expect(unknown).toMatchObject({ status: 404, code: 'NAME_UNKNOWN' });
+      expect(unknown.message).toContain("The repository with name 'never-created' does not exist");
+
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: 'locked', imageTagMutability: 'IMMUTABLE' }));
+      const push = async (content: string, tag: string) => {
+        const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', content }));
+        const manifest = JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+          config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: await front.putBlob('locked', config) },
+          layers: [],
+        });
+        return front.putManifest('locked', tag, manifest, 'application/vnd.docker.distribution.manifest.v2+json');
+      };
+      const v1 = await push('one', 'v1.0.0');
+      // Pushing the very same image again changes nothing and is allowed.
+      expect(await push('one', 'v1.0.0')).toBe(v1);
+      const moved = await rejection(push('two', 'v1.0.0'));
+      expect(moved).toMatchObject({ status: 400, code: 'TAG_INVALID' });
+      expect(moved.message).toContain("The image tag 'v1.0.0' already exists in the 'locked' repository and cannot be overwritten because the repository is immutable.");
+      const { imageDetails } = await ecr.send(new DescribeImagesCommand({ repositoryName: 'locked', imageIds: [{ imageTag: 'v1.0.0' }] }));
+      expect(imageDetails?.[0]?.imageDigest).toBe(v1);
+      expect(await push('two', 'v1.0.1')).not.toBe(v1);
     });
   }
 });

@@ -23,9 +23,11 @@ export interface EcrRepository {
   tags: { Key: string; Value: string }[];
 }
 
-/** The registry ECR hands out in GetAuthorizationToken, when a real one is attached. */
-export interface EcrRegistry extends RegistryAccess {
-  /** host:port, what image names start with. */
+/** Where clients reach the registry: the registry itself, or ECR's front in front of it. */
+export interface RegistryEndpoint {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** 127.0.0.1:<port>, what image names start with. */
   host: string;
 }
 
@@ -45,11 +47,18 @@ export class EcrState {
   readonly password: string;
   readonly username: string;
 
+  /** Where `docker login`/`docker push` go when a registry is attached. */
+  private readonly endpoint: RegistryEndpoint | undefined;
+
   constructor(
     readonly region: string,
     readonly accountId: string,
-    readonly registry?: EcrRegistry,
+    /** The real registry that holds the images (without one, images live in memory). */
+    readonly registry?: RegistryAccess,
+    /** What clients are told to use instead of the registry itself (e.g. the ECR front). */
+    front?: RegistryEndpoint,
   ) {
+    this.endpoint = front ?? (registry ? { url: registry.url, host: new URL(registry.url).host } : undefined);
     this.store = registry ? new RegistryImageStore(registry) : new MemoryImageStore();
     this.username = registry?.username ?? 'AWS';
     this.password = registry?.password ?? randomBytes(24).toString('base64url');
@@ -57,11 +66,11 @@ export class EcrState {
 
   /** Where `docker login` goes: the local registry, or the real ECR host name. */
   get proxyEndpoint(): string {
-    return this.registry ? this.registry.url : `https://${this.registryHost}`;
+    return this.endpoint ? this.endpoint.url : `https://${this.registryHost}`;
   }
 
   get registryHost(): string {
-    return this.registry ? this.registry.host : `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com`;
+    return this.endpoint ? this.endpoint.host : `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com`;
   }
 
   createRepository(name: string, options: { imageTagMutability?: TagMutability; scanOnPush?: boolean; tags?: EcrRepository['tags'] } = {}): EcrRepository {

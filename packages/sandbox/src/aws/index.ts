@@ -7,13 +7,14 @@ import { header, newRequestId, readWireRequest, sendWireResponse, type WireReque
 import { queryError, queryParams, queryResponse } from './query.js';
 import { handleRdsAction, RDS_NAMESPACE } from './rds.js';
 import { RdsError, RdsState } from './rds-state.js';
+import { startRegistryFront, type RegistryFront } from './registry-front.js';
 import { parseSigV4, verifySigV4, type AwsCredentials, type SigV4Failure } from './sigv4.js';
 import { callerIdentityXml, checkEksToken, STS_NAMESPACE, type CallerIdentity } from './sts.js';
 
 export { RdsState, RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-state.js';
 export type { AddClusterOptions, AddInstanceOptions, AddSnapshotOptions, RdsFaults, Snapshot, Tag } from './rds-state.js';
 export { EcrState, EcrError } from './ecr.js';
-export type { EcrRepository, TagMutability } from './ecr.js';
+export type { EcrRepository, RegistryEndpoint, TagMutability } from './ecr.js';
 export type { EcrImage } from './ecr-images.js';
 export type { KubeEndpoint } from './eks.js';
 export { DEFAULT_CLUSTER_NAME } from './eks.js';
@@ -42,6 +43,11 @@ export interface AwsSandboxOptions {
   kube?: KubeEndpoint;
   /** A real registry behind ECR (see startRegistry); without one ECR keeps images in memory. */
   registry?: RegistryInfo;
+  /**
+   * Put ECR's push rules (repository must exist, immutable tags) in front of the registry, and hand
+   * that front out as proxyEndpoint/repositoryUri. Default true; false hands out the registry itself.
+   */
+  registryFront?: boolean;
   /** The identity GetCallerIdentity and verifyEksToken report; default arn:aws:iam::<account>:user/planner-deployer. */
   callerArn?: string;
 }
@@ -66,6 +72,8 @@ export interface AwsSandbox {
   env(): Record<string, string>;
   rds: RdsState;
   ecr: EcrState;
+  /** Where docker logs in and pushes (ECR's proxyEndpoint) when a registry is attached. */
+  registryUrl?: string;
   /** Every request served, in order (for tests: throttled attempts, retries). */
   requests: AwsRequestRecord[];
   /** Points EKS DescribeCluster (and the token's cluster name) at a Kubernetes API. */
@@ -120,7 +128,13 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   const callerArn = options.callerArn ?? `arn:aws:iam::${accountId}:user/planner-deployer`;
   const identity: CallerIdentity = { arn: callerArn, userId: 'AIDASANDBOXDEPLOYER01', account: accountId };
   const rds = new RdsState(region, accountId, options.timeScale ?? 1, options.snapshotSeconds ?? 60);
-  const ecr = new EcrState(region, accountId, options.registry);
+  let ecr: EcrState | undefined;
+  let front: RegistryFront | undefined;
+  if (options.registry && options.registryFront !== false) {
+    front = await startRegistryFront(options.registry, () => ecr!);
+  }
+  ecr = new EcrState(region, accountId, options.registry, front);
+  const ecrState = ecr;
   let kube = options.kube;
   const requests: AwsRequestRecord[] = [];
   let host = '';
@@ -198,7 +212,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
         return fail(400, 'SerializationException', 'Request body is not valid JSON');
       }
       try {
-        const result = await handleEcrAction(ecr, action, input);
+        const result = await handleEcrAction(ecrState, action, input);
         return { out: jsonAnswer(200, result, requestId), record: { service, action, status: 200 } };
       } catch (err) {
         if (err instanceof EcrError) return fail(err.status, err.type, err.message);
@@ -275,7 +289,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       };
     },
     rds,
-    ecr,
+    ecr: ecrState,
+    ...(options.registry ? { registryUrl: ecrState.proxyEndpoint } : {}),
     requests,
     setKube(next: KubeEndpoint) {
       kube = next;
@@ -290,11 +305,12 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       });
       return Promise.resolve(result.ok ? { arn: callerArn } : undefined);
     },
-    stop() {
-      return new Promise<void>((resolve) => {
+    async stop() {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await front?.stop();
     },
   };
 }
