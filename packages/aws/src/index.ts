@@ -1,3 +1,4 @@
 export * from './eks-token.js';
 export * from './eks-cluster.js';
 export * from './credentials.js';
+export * from './rds.js';
