@@ -77,18 +77,26 @@ export interface ResponseSample {
   body: string;
 }
 
+export interface Mismatch {
+  /** `status`: the status code is not expected; `content`: the body is not what was expected. */
+  kind: 'status' | 'content';
+  message: string;
+}
+
 /** Why a response does not pass, or undefined when it passes. */
-export function evaluateResponse(response: ResponseSample, expect: Expectations): string | undefined {
+export function evaluateResponse(response: ResponseSample, expect: Expectations): Mismatch | undefined {
   if (!statusMatches(response.status, expect.status)) {
-    return `status ${response.status} is not in expected-status ${formatStatusRanges(expect.status)}`;
+    return { kind: 'status', message: `status ${response.status} is not in expected-status ${formatStatusRanges(expect.status)}` };
   }
+  let message: string | undefined;
   if (expect.body !== undefined && !response.body.includes(expect.body)) {
-    return `the body does not contain expected-body ${JSON.stringify(expect.body)}`;
+    message = `the body does not contain expected-body ${JSON.stringify(expect.body)}`;
+  } else if (expect.bodyRegex !== undefined && !expect.bodyRegex.test(response.body)) {
+    message = `the body does not match expected-body-regex /${expect.bodyRegex.source}/`;
+  } else {
+    message = checkExpectedJson(response.body, expect.json);
   }
-  if (expect.bodyRegex !== undefined && !expect.bodyRegex.test(response.body)) {
-    return `the body does not match expected-body-regex /${expect.bodyRegex.source}/`;
-  }
-  return checkExpectedJson(response.body, expect.json);
+  return message === undefined ? undefined : { kind: 'content', message };
 }
 
 /** A short text of what a check expects, for the summary. */

@@ -78,15 +78,16 @@ export function verdictError(report: HealthReport): ActionFailure | CancelledErr
 }
 
 function advice(unhealthy: CheckResult[]): string {
-  const errors = unhealthy.map((check) => check.lastError ?? '');
+  const kinds = new Set(unhealthy.map((check) => check.failure));
   const tips: string[] = [];
-  if (errors.some((e) => e.startsWith('TLS'))) tips.push('Fix the certificate (or set insecure: true for a test endpoint only).');
-  if (errors.some((e) => /expected-json|expected-body/.test(e))) {
-    tips.push('The endpoint answers but not with the expected content: if it is the old version, the rollout has not finished or was rolled back.');
+  if (kinds.has('tls')) tips.push('Fix the certificate (or set insecure: true for a test endpoint only).');
+  if (kinds.has('content')) {
+    tips.push('The endpoint answers, but not with the expected content: if it is the old version, the rollout has not finished or was rolled back.');
   }
-  if (errors.some((e) => /ECONNREFUSED|timeout|deadline|ENOTFOUND/.test(e))) {
-    tips.push('If the app only needs longer to start, raise timeout or initial-delay; otherwise check the pods (logs, events) and the Service/Ingress in front of them.');
+  if (kinds.has('status')) tips.push('The endpoint answers with an unexpected status: see the response bodies in the job summary and the app logs.');
+  if (kinds.has('network') || kinds.has('timeout') || kinds.has('deadline') || kinds.has('streak')) {
+    tips.push('If the app only needs longer to start, raise timeout or initial-delay; otherwise check the pods (logs, events) and the Service or Ingress in front of them.');
   }
-  if (tips.length === 0) tips.push('Check the app logs for these requests and the job summary for the response bodies.');
+  if (kinds.has('redirect') || kinds.has('protocol')) tips.push('Check the URL: it does not lead to a valid HTTP response.');
   return tips.join(' ');
 }

@@ -1,5 +1,13 @@
 import { formatDuration, redact, sleep, type Logger } from '@planner-deploy/action-kit';
-import { CREDENTIAL_HEADERS, describeExpectations, displayUrl, evaluateResponse, mergeHeaders, type CheckSpec } from './checks.js';
+import {
+  CREDENTIAL_HEADERS,
+  describeExpectations,
+  displayUrl,
+  evaluateResponse,
+  mergeHeaders,
+  type CheckSpec,
+  type Mismatch,
+} from './checks.js';
 import { ProbeError, probe, type ProbeRequest } from './http-probe.js';
 import type { Inputs } from './inputs.js';
 
@@ -15,6 +23,8 @@ export interface CheckResult {
   attempts: number;
   /** Why the last attempt did not pass; null when the check is healthy. */
   lastError: string | null;
+  /** What kind of failure lastError is, for advice. */
+  failure: FailureKind | null;
   /** The start of the most recent response body (≤ 300 characters), for failures. */
   bodyExcerpt: string | null;
   expects: string;
@@ -28,6 +38,8 @@ export interface HealthReport {
   timeoutMs: number;
   checks: CheckResult[];
 }
+
+export type FailureKind = Mismatch['kind'] | ProbeError['kind'] | 'deadline' | 'streak';
 
 export const BODY_EXCERPT_CHARS = 300;
 
@@ -171,6 +183,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
     latencyMs: null,
     attempts: 0,
     lastError: null,
+    failure: null,
     bodyExcerpt: null,
     expects: scrub(describeExpectations(check.expect)),
   };
@@ -180,7 +193,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
   while (!signal.aborted) {
     const attemptStart = performance.now();
     result.attempts += 1;
-    let failure: string | undefined;
+    let failure: { kind: FailureKind; message: string } | undefined;
     let state: string;
     try {
       const response = await probe(request, signal);
@@ -188,18 +201,18 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       result.status = response.status;
       result.bodyExcerpt = excerpt(response.body, scrub);
       failure = evaluateResponse(response, check.expect);
-      state = failure === undefined ? 'ok' : failure;
+      state = failure === undefined ? 'ok' : failure.message;
     } catch (error) {
       if (signal.aborted) {
-        if (signal.reason instanceof DeadlineReached) {
+        if (signal.reason instanceof DeadlineReached && result.lastError === null) {
           const waited = formatDuration(performance.now() - attemptStart);
-          result.lastError ??= `no response before ${signal.reason.message}: attempt ${result.attempts} was still waiting after ${waited}`;
-          logger.debug(`[${label}] attempt ${result.attempts} aborted at the deadline after ${waited}`);
+          result.lastError = `no response before ${signal.reason.message}: attempt ${result.attempts} was still waiting after ${waited}`;
+          result.failure = 'deadline';
         }
         break;
       }
       if (!(error instanceof ProbeError)) throw error;
-      failure = error.message;
+      failure = { kind: error.kind, message: error.message };
       state = error.code;
     }
 
@@ -207,6 +220,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
     if (failure === undefined) {
       streak += 1;
       result.lastError = null;
+      result.failure = null;
       const progress = needed > 1 ? ` (${streak}/${needed} in a row)` : '';
       const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms, passed${progress}`;
       if (state !== lastState) logger.info(line);
@@ -217,10 +231,11 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
         break;
       }
     } else {
-      if (streak > 0 && needed > 1) failure += ` (after ${streak} success${streak === 1 ? '' : 'es'} in a row; the count starts again)`;
+      const restart = streak > 0 && needed > 1 ? ` (after ${streak} success${streak === 1 ? '' : 'es'} in a row; the count starts again)` : '';
       streak = 0;
-      result.lastError = scrub(failure);
-      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}`;
+      result.lastError = scrub(failure.message);
+      result.failure = failure.kind;
+      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}${restart}`;
       if (state !== lastState) logger.info(line);
       else logger.debug(line);
     }
@@ -231,6 +246,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
   }
 
   if (!result.healthy && result.lastError === null && signal.reason instanceof DeadlineReached) {
+    result.failure = streak > 0 ? 'streak' : 'deadline';
     result.lastError =
       streak > 0
         ? `passed ${streak} of the ${needed} consecutive-successes needed before ${signal.reason.message}`

@@ -49,21 +49,9 @@ export async function startServer(handler: Handler, options: { tls?: boolean } =
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, at: performance.now() - started });
     handler(req, res, requests.length - 1);
   };
-  const server: Server = options.tls ? createHttpsServer({ cert: TEST_-----BEGIN CERTIFICATE-----
-MIIBmzCCAUGgAwIBAgIUKKLAwNvV6ZqgHP+osnReIFjPIp0wCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyNzE4MzkwMFoYDzIxMjYxMTAz
-MTgzOTAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAARuc0RIoAcGIbc5fA9UopwMsxWz/bgbPbigoz5bbCz2pTXWsaY1mWHG
-9LY3et7jWNhmBqOJRMReJB8nvpHrB5ifo28wbTAdBgNVHQ4EFgQUwKw+v/JgIran
-OswqoUOHuT72mRcwHwYDVR0jBBgwFoAUwKw+v/JgIranOswqoUOHuT72mRcwDwYD
-VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
-zj0EAwIDSAAwRQIhAJW1PK8Yxxbv2K18aW3X48fvVvmtp/+6z8+J+ml3qNlZAiBN
-gP71eOmF05/oNUP1pQ8q3NhV94pcpMrmTTnuJtxjJw==
------END CERTIFICATE-----, key: TEST_-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgcxAt9d0eGQrEQ5XZ
-hblDC25eHxCqqwXz/XTnTv9h3RyhRANCAARuc0RIoAcGIbc5fA9UopwMsxWz/bgb
-Pbigoz5bbCz2pTXWsaY1mWHG9LY3et7jWNhmBqOJRMReJB8nvpHrB5if
------END PRIVATE KEY----- }, listener) : createHttpServer(listener);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: TEST_CERT, key: TEST_KEY }, listener)
+    : createHttpServer(listener);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
