@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.js';
 
 export interface AnnotationProperties {
   title?: string;
@@ -22,10 +22,17 @@ export interface Logger {
 /** The runner's log: workflow commands for annotations and groups. */
 export const coreLogger: Logger = {
   info: (message) => core.info(message),
-  warning: (message, properties) => core.warning(message, properties),
-  error: (message, properties) => core.error(message, properties),
+  warning: (message, properties) => core.annotate('warning', message, properties),
+  error: (message, properties) => core.annotate('error', message, properties),
   debug: (message) => core.debug(message),
-  group: (name, fn) => core.group(name, fn),
+  group: async (name, fn) => {
+    core.startGroup(name);
+    try {
+      return await fn();
+    } finally {
+      core.endGroup();
+    }
+  },
 };
 
 /** Discards everything. */

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.js';
 
 const registered = new Set<string>();
 
@@ -11,12 +11,12 @@ export function maskSecret(value: string | undefined): void {
   const trimmed = value.trim();
   if (trimmed === '' || registered.has(trimmed)) return;
   registered.add(trimmed);
-  core.setSecret(trimmed);
+  core.addMask(trimmed);
   for (const line of trimmed.split(/\r?\n/)) {
     const part = line.trim();
     if (part.length >= 4 && !registered.has(part)) {
       registered.add(part);
-      core.setSecret(part);
+      core.addMask(part);
     }
   }
 }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { ActionFailure, CancelledError, ConfigurationError, errorMessage } from './errors.js';
 import { coreLogger, type Logger } from './logger.js';
 
@@ -27,15 +27,19 @@ export async function runAction(main: ActionPhase, post?: ActionPhase): Promise<
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
-      core.error(`Received ${signal} again while stopping; exiting now.`, { title: 'Cancelled' });
+      core.annotate('error', `Received ${signal} again while stopping; exiting now.`, { title: 'Cancelled' });
       process.exit(1);
     }
     core.info(`Received ${signal}: the run was cancelled. Stopping and cleaning up…`);
     controller.abort(new CancelledError(`Cancelled by ${signal}.`));
     const timer = setTimeout(() => {
-      core.error(`Cleanup did not finish within ${CANCEL_GRACE_MS / 1000}s of ${signal}; exiting.`, {
-        title: 'Cancelled',
-      });
+      core.annotate(
+        'error',
+        `Cleanup did not finish within ${CANCEL_GRACE_MS / 1000}s of ${signal}; exiting.`,
+        {
+          title: 'Cancelled',
+        },
+      );
       process.exit(1);
     }, CANCEL_GRACE_MS);
     timer.unref();
@@ -56,15 +60,16 @@ export async function runAction(main: ActionPhase, post?: ActionPhase): Promise<
 function fail(error: unknown, signal: AbortSignal): void {
   process.exitCode = 1;
   if (error instanceof ConfigurationError || error instanceof ActionFailure) {
-    core.error(error.message, { title: error.title });
+    core.annotate('error', error.message, { title: error.title });
     return;
   }
   if (error instanceof CancelledError || (signal.aborted && isAbortError(error))) {
     const message = error instanceof CancelledError ? error.message : 'The run was cancelled.';
-    core.error(message, { title: 'Cancelled' });
+    core.annotate('error', message, { title: 'Cancelled' });
     return;
   }
-  core.error(
+  core.annotate(
+    'error',
     `${errorMessage(error)} (an unexpected error: please report it with the debug log, ACTIONS_STEP_DEBUG=true)`,
     { title: 'Internal error' },
   );
