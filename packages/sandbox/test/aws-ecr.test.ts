@@ -22,7 +22,9 @@ function digestOf(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
   try {
     await promise;
   } catch (err) {
@@ -45,7 +47,11 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     if (skip) return;
     if (mode === 'behind a real registry') registry = await startRegistry();
     sandbox = await startAwsSandbox(registry ? { registry } : {});
-    ecr = new ECRClient({ region: sandbox.region, endpoint: sandbox.endpoints.ecr, credentials: sandbox.credentials });
+    ecr = new ECRClient({
+      region: sandbox.region,
+      endpoint: sandbox.endpoints.ecr,
+      credentials: sandbox.credentials,
+    });
   });
 
   afterAll(async () => {
@@ -82,7 +88,9 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
 
   test('creates and describes repositories', async () => {
     const { repository } = await ecr.send(new CreateRepositoryCommand({ repositoryName: 'planner/app' }));
-    const host = registry ? new URL(sandbox.registryUrl!).host : '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const host = registry
+      ? new URL(sandbox.registryUrl!).host
+      : '123456789012.dkr.ecr.us-east-1.amazonaws.com';
     expect(repository).toMatchObject({
       repositoryName: 'planner/app',
       registryId: '123456789012',
@@ -93,10 +101,14 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     expect(repository?.createdAt).toBeInstanceOf(Date);
     const again = await rejection(ecr.send(new CreateRepositoryCommand({ repositoryName: 'planner/app' })));
     expect(again.name).toBe('RepositoryAlreadyExistsException');
-    const invalid = await rejection(ecr.send(new CreateRepositoryCommand({ repositoryName: 'Planner_App!' })));
+    const invalid = await rejection(
+      ecr.send(new CreateRepositoryCommand({ repositoryName: 'Planner_App!' })),
+    );
     expect(invalid.name).toBe('InvalidParameterException');
 
-    const { repositories } = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['planner/app'] }));
+    const { repositories } = await ecr.send(
+      new DescribeRepositoriesCommand({ repositoryNames: ['planner/app'] }),
+    );
     expect(repositories?.map((r) => r.repositoryName)).toEqual(['planner/app']);
     const missing = await rejection(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['nope'] })));
     expect(missing.name).toBe('RepositoryNotFoundException');
@@ -121,11 +133,15 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     expect(imageDetails![0]!.imageSizeInBytes).toBeGreaterThan(0);
     expect(imageDetails![0]!.imagePushedAt).toBeInstanceOf(Date);
 
-    const byDigest = await ecr.send(new DescribeImagesCommand({ repositoryName: 'planner/app', imageIds: [{ imageDigest: digest }] }));
+    const byDigest = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'planner/app', imageIds: [{ imageDigest: digest }] }),
+    );
     expect(byDigest.imageDetails?.[0]?.imageTags).toEqual(['abc1234']);
 
     const missing = await rejection(
-      ecr.send(new DescribeImagesCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'def5678' }] })),
+      ecr.send(
+        new DescribeImagesCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'def5678' }] }),
+      ),
     );
     expect(missing.name).toBe('ImageNotFoundException');
     const noRepo = await rejection(ecr.send(new DescribeImagesCommand({ repositoryName: 'nope' })));
@@ -143,7 +159,11 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     const { images, failures } = await ecr.send(
       new BatchGetImageCommand({
         repositoryName: 'planner/app',
-        imageIds: [{ imageTag: 'not-there' }, { imageTag: 'abc1234', imageDigest: other.digest }, { imageTag: 'other' }],
+        imageIds: [
+          { imageTag: 'not-there' },
+          { imageTag: 'abc1234', imageDigest: other.digest },
+          { imageTag: 'other' },
+        ],
       }),
     );
     expect(images?.map((i) => i.imageId?.imageDigest)).toEqual([other.digest]);
@@ -154,31 +174,64 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
   });
 
   test('PutImage adds a tag to an existing manifest; the same tag again is ImageAlreadyExistsException', async () => {
-    const { images } = await ecr.send(new BatchGetImageCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'abc1234' }] }));
+    const { images } = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'abc1234' }] }),
+    );
     const manifest = images![0]!.imageManifest!;
     const put = await ecr.send(
-      new PutImageCommand({ repositoryName: 'planner/app', imageManifest: manifest, imageTag: 'staging-latest' }),
+      new PutImageCommand({
+        repositoryName: 'planner/app',
+        imageManifest: manifest,
+        imageTag: 'staging-latest',
+      }),
     );
     expect(put.image?.imageId).toEqual({ imageDigest: digestOf(manifest), imageTag: 'staging-latest' });
     const { imageDetails } = await ecr.send(
-      new DescribeImagesCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'staging-latest' }] }),
+      new DescribeImagesCommand({
+        repositoryName: 'planner/app',
+        imageIds: [{ imageTag: 'staging-latest' }],
+      }),
     );
     expect(imageDetails?.[0]?.imageTags).toEqual(['abc1234', 'staging-latest']);
     const again = await rejection(
-      ecr.send(new PutImageCommand({ repositoryName: 'planner/app', imageManifest: manifest, imageTag: 'staging-latest' })),
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: 'planner/app',
+          imageManifest: manifest,
+          imageTag: 'staging-latest',
+        }),
+      ),
     );
     expect(again.name).toBe('ImageAlreadyExistsException');
 
     // A mutable repository lets a tag move to another image.
-    const { images: otherImages } = await ecr.send(new BatchGetImageCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'other' }] }));
-    await ecr.send(
-      new PutImageCommand({ repositoryName: 'planner/app', imageManifest: otherImages![0]!.imageManifest!, imageTag: 'staging-latest' }),
+    const { images: otherImages } = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'other' }] }),
     );
-    const moved = await ecr.send(new DescribeImagesCommand({ repositoryName: 'planner/app', imageIds: [{ imageTag: 'staging-latest' }] }));
+    await ecr.send(
+      new PutImageCommand({
+        repositoryName: 'planner/app',
+        imageManifest: otherImages![0]!.imageManifest!,
+        imageTag: 'staging-latest',
+      }),
+    );
+    const moved = await ecr.send(
+      new DescribeImagesCommand({
+        repositoryName: 'planner/app',
+        imageIds: [{ imageTag: 'staging-latest' }],
+      }),
+    );
     expect(moved.imageDetails?.[0]?.imageDigest).toBe(otherImages![0]!.imageId!.imageDigest);
 
     const wrongDigest = await rejection(
-      ecr.send(new PutImageCommand({ repositoryName: 'planner/app', imageManifest: manifest, imageTag: 'x', imageDigest: `sha256:${'0'.repeat(64)}` })),
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: 'planner/app',
+          imageManifest: manifest,
+          imageTag: 'x',
+          imageDigest: `sha256:${'0'.repeat(64)}`,
+        }),
+      ),
     );
     expect(wrongDigest.name).toBe('ImageDigestDoesNotMatchException');
   });
@@ -191,14 +244,28 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     const first = await sandbox.ecr.addImage('planner/immutable', 'v1.0.0');
     const second = await sandbox.ecr.addImage('planner/immutable', 'v1.0.1');
     const err = await rejection(
-      ecr.send(new PutImageCommand({ repositoryName: 'planner/immutable', imageManifest: second.manifest, imageTag: 'v1.0.0' })),
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: 'planner/immutable',
+          imageManifest: second.manifest,
+          imageTag: 'v1.0.0',
+        }),
+      ),
     );
     expect(err.name).toBe('ImageTagAlreadyExistsException');
     expect(err.message).toContain('cannot be overwritten because the repository is immutable');
     // Nothing moved; a new tag is fine.
-    const still = await ecr.send(new DescribeImagesCommand({ repositoryName: 'planner/immutable', imageIds: [{ imageTag: 'v1.0.0' }] }));
+    const still = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'planner/immutable', imageIds: [{ imageTag: 'v1.0.0' }] }),
+    );
     expect(still.imageDetails?.[0]?.imageDigest).toBe(first.digest);
-    await ecr.send(new PutImageCommand({ repositoryName: 'planner/immutable', imageManifest: second.manifest, imageTag: 'production-latest' }));
+    await ecr.send(
+      new PutImageCommand({
+        repositoryName: 'planner/immutable',
+        imageManifest: second.manifest,
+        imageTag: 'production-latest',
+      }),
+    );
   });
 
   test('lists all images, tagged or not, with pagination', async () => {
@@ -207,16 +274,31 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     const page = await ecr.send(new DescribeImagesCommand({ repositoryName: 'planner/app', maxResults: 1 }));
     expect(page.imageDetails).toHaveLength(1);
     expect(page.nextToken).toBeDefined();
-    const rest = await ecr.send(new DescribeImagesCommand({ repositoryName: 'planner/app', maxResults: 1, nextToken: page.nextToken }));
+    const rest = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'planner/app', maxResults: 1, nextToken: page.nextToken }),
+    );
     expect(rest.imageDetails).toHaveLength(1);
     expect(rest.nextToken).toBeUndefined();
   });
 
   test.each([
-    ['a wrong secret key', { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'wrong' }, 'InvalidSignatureException'],
-    ['an unknown access key', { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'wrong' }, 'UnrecognizedClientException'],
+    [
+      'a wrong secret key',
+      { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'wrong' },
+      'InvalidSignatureException',
+    ],
+    [
+      'an unknown access key',
+      { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'wrong' },
+      'UnrecognizedClientException',
+    ],
   ])('refuses a request signed with %s', async (_what, credentials, name) => {
-    const client = new ECRClient({ region: 'us-east-1', endpoint: sandbox.endpoints.ecr, credentials, maxAttempts: 1 });
+    const client = new ECRClient({
+      region: 'us-east-1',
+      endpoint: sandbox.endpoints.ecr,
+      credentials,
+      maxAttempts: 1,
+    });
     const err = await rejection(client.send(new GetAuthorizationTokenCommand({})));
     expect(err.name).toBe(name);
     client.destroy();
@@ -226,17 +308,36 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     test('reflects what was pushed to the registry directly, with the registry digest (OCI too)', async () => {
       const client = new RegistryClient(registry!);
       await ecr.send(new CreateRepositoryCommand({ repositoryName: 'pushed' }));
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+      const config = Buffer.from(
+        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+      );
       const layer = Buffer.from('layer bytes as docker would push them');
       const manifest = JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: config.length, digest: await client.putBlob('pushed', config) },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: layer.length, digest: await client.putBlob('pushed', layer) }],
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          size: config.length,
+          digest: await client.putBlob('pushed', config),
+        },
+        layers: [
+          {
+            mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+            size: layer.length,
+            digest: await client.putBlob('pushed', layer),
+          },
+        ],
       });
-      const pushedDigest = await client.putManifest('pushed', 'deadbee', manifest, 'application/vnd.oci.image.manifest.v1+json');
+      const pushedDigest = await client.putManifest(
+        'pushed',
+        'deadbee',
+        manifest,
+        'application/vnd.oci.image.manifest.v1+json',
+      );
 
-      const { imageDetails } = await ecr.send(new DescribeImagesCommand({ repositoryName: 'pushed', imageIds: [{ imageTag: 'deadbee' }] }));
+      const { imageDetails } = await ecr.send(
+        new DescribeImagesCommand({ repositoryName: 'pushed', imageIds: [{ imageTag: 'deadbee' }] }),
+      );
       expect(imageDetails?.[0]).toMatchObject({
         imageDigest: pushedDigest,
         imageTags: ['deadbee'],
@@ -245,14 +346,24 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
       });
 
       // PutImage writes the new tag into the registry itself.
-      await ecr.send(new PutImageCommand({ repositoryName: 'pushed', imageManifest: manifest, imageTag: 'production-latest' }));
+      await ecr.send(
+        new PutImageCommand({
+          repositoryName: 'pushed',
+          imageManifest: manifest,
+          imageTag: 'production-latest',
+        }),
+      );
       const fromRegistry = await client.manifest('pushed', 'production-latest');
       expect(fromRegistry?.digest).toBe(pushedDigest);
       expect((await client.tags('pushed')).sort()).toEqual(['deadbee', 'production-latest']);
     });
 
     test("pushes through ECR's front: known repositories only, immutable tags stay put", async () => {
-      const front = new RegistryClient({ url: sandbox.registryUrl!, username: registry!.username, password: registry!.password });
+      const front = new RegistryClient({
+        url: sandbox.registryUrl!,
+        username: registry!.username,
+        password: registry!.password,
+      });
       const anonymous = await fetch(`${sandbox.registryUrl}/v2/`);
       expect(anonymous.status).toBe(401);
 
@@ -261,24 +372,39 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
       expect(unknown).toMatchObject({ status: 404, code: 'NAME_UNKNOWN' });
       expect(unknown.message).toContain("The repository with name 'never-created' does not exist");
 
-      await ecr.send(new CreateRepositoryCommand({ repositoryName: 'locked', imageTagMutability: 'IMMUTABLE' }));
+      await ecr.send(
+        new CreateRepositoryCommand({ repositoryName: 'locked', imageTagMutability: 'IMMUTABLE' }),
+      );
       const push = async (content: string, tag: string) => {
         const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', content }));
         const manifest = JSON.stringify({
           schemaVersion: 2,
           mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-          config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: await front.putBlob('locked', config) },
+          config: {
+            mediaType: 'application/vnd.docker.container.image.v1+json',
+            size: config.length,
+            digest: await front.putBlob('locked', config),
+          },
           layers: [],
         });
-        return front.putManifest('locked', tag, manifest, 'application/vnd.docker.distribution.manifest.v2+json');
+        return front.putManifest(
+          'locked',
+          tag,
+          manifest,
+          'application/vnd.docker.distribution.manifest.v2+json',
+        );
       };
       const v1 = await push('one', 'v1.0.0');
       // Pushing the very same image again changes nothing and is allowed.
       expect(await push('one', 'v1.0.0')).toBe(v1);
       const moved = await rejection(push('two', 'v1.0.0'));
       expect(moved).toMatchObject({ status: 400, code: 'TAG_INVALID' });
-      expect(moved.message).toContain("The image tag 'v1.0.0' already exists in the 'locked' repository and cannot be overwritten because the repository is immutable.");
-      const { imageDetails } = await ecr.send(new DescribeImagesCommand({ repositoryName: 'locked', imageIds: [{ imageTag: 'v1.0.0' }] }));
+      expect(moved.message).toContain(
+        "The image tag 'v1.0.0' already exists in the 'locked' repository and cannot be overwritten because the repository is immutable.",
+      );
+      const { imageDetails } = await ecr.send(
+        new DescribeImagesCommand({ repositoryName: 'locked', imageIds: [{ imageTag: 'v1.0.0' }] }),
+      );
       expect(imageDetails?.[0]?.imageDigest).toBe(v1);
       expect(await push('two', 'v1.0.1')).not.toBe(v1);
     });

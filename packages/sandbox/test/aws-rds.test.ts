@@ -22,7 +22,9 @@ let rds: RDSClient;
 const savedEnv = { ...process.env };
 
 /** The error an SDK call rejects with (fails the test when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
   try {
     await promise;
   } catch (err) {
@@ -56,7 +58,9 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
   });
 
   it('describes DB instances and clusters', async () => {
-    const { DBInstances } = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'planner-db' }));
+    const { DBInstances } = await rds.send(
+      new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'planner-db' }),
+    );
     expect(DBInstances).toHaveLength(1);
     expect(DBInstances?.[0]).toMatchObject({
       DBInstanceIdentifier: 'planner-db',
@@ -67,7 +71,9 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
     });
     expect(DBInstances?.[0]?.InstanceCreateTime).toBeInstanceOf(Date);
 
-    const { DBClusters } = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'planner-aurora' }));
+    const { DBClusters } = await rds.send(
+      new DescribeDBClustersCommand({ DBClusterIdentifier: 'planner-aurora' }),
+    );
     expect(DBClusters?.[0]).toMatchObject({
       DBClusterIdentifier: 'planner-aurora',
       Status: 'available',
@@ -82,14 +88,60 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
   });
 
   it.each([
-    { what: 'DescribeDBInstances', name: 'DBInstanceNotFoundFault', status: 404, command: () => new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nope' }) },
-    { what: 'DescribeDBClusters', name: 'DBClusterNotFoundFault', status: 404, command: () => new DescribeDBClustersCommand({ DBClusterIdentifier: 'nope' }) },
-    { what: 'DescribeDBSnapshots', name: 'DBSnapshotNotFoundFault', status: 404, command: () => new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'nope' }) },
-    { what: 'DescribeDBClusterSnapshots', name: 'DBClusterSnapshotNotFoundFault', status: 404, command: () => new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: 'nope' }) },
-    { what: 'CreateDBSnapshot of a missing instance', name: 'DBInstanceNotFoundFault', status: 404, command: () => new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 's1', DBInstanceIdentifier: 'nope' }) },
-    { what: 'CreateDBClusterSnapshot of a missing cluster', name: 'DBClusterNotFoundFault', status: 404, command: () => new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: 's1', DBClusterIdentifier: 'nope' }) },
-    { what: 'CreateDBSnapshot of a database that is not available', name: 'InvalidDBInstanceStateFault', status: 400, command: () => new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 's1', DBInstanceIdentifier: 'planner-db-busy' }) },
-    { what: 'DeleteDBSnapshot of a missing snapshot', name: 'DBSnapshotNotFoundFault', status: 404, command: () => new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'nope' }) },
+    {
+      what: 'DescribeDBInstances',
+      name: 'DBInstanceNotFoundFault',
+      status: 404,
+      command: () => new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nope' }),
+    },
+    {
+      what: 'DescribeDBClusters',
+      name: 'DBClusterNotFoundFault',
+      status: 404,
+      command: () => new DescribeDBClustersCommand({ DBClusterIdentifier: 'nope' }),
+    },
+    {
+      what: 'DescribeDBSnapshots',
+      name: 'DBSnapshotNotFoundFault',
+      status: 404,
+      command: () => new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'nope' }),
+    },
+    {
+      what: 'DescribeDBClusterSnapshots',
+      name: 'DBClusterSnapshotNotFoundFault',
+      status: 404,
+      command: () => new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: 'nope' }),
+    },
+    {
+      what: 'CreateDBSnapshot of a missing instance',
+      name: 'DBInstanceNotFoundFault',
+      status: 404,
+      command: () =>
+        new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 's1', DBInstanceIdentifier: 'nope' }),
+    },
+    {
+      what: 'CreateDBClusterSnapshot of a missing cluster',
+      name: 'DBClusterNotFoundFault',
+      status: 404,
+      command: () =>
+        new CreateDBClusterSnapshotCommand({
+          DBClusterSnapshotIdentifier: 's1',
+          DBClusterIdentifier: 'nope',
+        }),
+    },
+    {
+      what: 'CreateDBSnapshot of a database that is not available',
+      name: 'InvalidDBInstanceStateFault',
+      status: 400,
+      command: () =>
+        new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 's1', DBInstanceIdentifier: 'planner-db-busy' }),
+    },
+    {
+      what: 'DeleteDBSnapshot of a missing snapshot',
+      name: 'DBSnapshotNotFoundFault',
+      status: 404,
+      command: () => new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'nope' }),
+    },
   ])('$what → $name', async ({ command, name, status }) => {
     const err = await rejection(rds.send(command() as any));
     expect(err.name).toBe(name);
@@ -137,26 +189,48 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
   });
 
   it('adds and lists tags, overwriting a key that exists', async () => {
-    await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'tagged', DBInstanceIdentifier: 'planner-db', Tags: [{ Key: 'a', Value: '1' }] }));
+    await rds.send(
+      new CreateDBSnapshotCommand({
+        DBSnapshotIdentifier: 'tagged',
+        DBInstanceIdentifier: 'planner-db',
+        Tags: [{ Key: 'a', Value: '1' }],
+      }),
+    );
     const arn = 'arn:aws:rds:us-east-1:123456789012:snapshot:tagged';
-    await rds.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: 'a', Value: '2' }, { Key: 'b', Value: 'x y&z' }] }));
+    await rds.send(
+      new AddTagsToResourceCommand({
+        ResourceName: arn,
+        Tags: [
+          { Key: 'a', Value: '2' },
+          { Key: 'b', Value: 'x y&z' },
+        ],
+      }),
+    );
     const { TagList } = await rds.send(new ListTagsForResourceCommand({ ResourceName: arn }));
     expect(TagList).toEqual([
       { Key: 'a', Value: '2' },
       { Key: 'b', Value: 'x y&z' },
     ]);
-    const dbTags = await rds.send(new ListTagsForResourceCommand({ ResourceName: 'arn:aws:rds:us-east-1:123456789012:db:planner-db' }));
+    const dbTags = await rds.send(
+      new ListTagsForResourceCommand({ ResourceName: 'arn:aws:rds:us-east-1:123456789012:db:planner-db' }),
+    );
     expect(dbTags.TagList).toEqual([]);
     const missing = await rejection(
-      rds.send(new ListTagsForResourceCommand({ ResourceName: 'arn:aws:rds:us-east-1:123456789012:snapshot:nope' })),
+      rds.send(
+        new ListTagsForResourceCommand({ ResourceName: 'arn:aws:rds:us-east-1:123456789012:snapshot:nope' }),
+      ),
     );
     expect(missing.name).toBe('DBSnapshotNotFoundFault');
   });
 
   it('refuses a second snapshot with the same identifier', async () => {
-    await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'dup-snap', DBInstanceIdentifier: 'planner-db' }));
+    await rds.send(
+      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'dup-snap', DBInstanceIdentifier: 'planner-db' }),
+    );
     const err = await rejection(
-      rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'dup-snap', DBInstanceIdentifier: 'planner-db' })),
+      rds.send(
+        new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'dup-snap', DBInstanceIdentifier: 'planner-db' }),
+      ),
     );
     expect(err.name).toBe('DBSnapshotAlreadyExistsFault');
   });
@@ -169,14 +243,18 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
     ['has a dot', 'planner.snap'],
     ['is 256 characters long', `a${'b'.repeat(255)}`],
   ])('refuses a DB snapshot identifier that %s', async (_why, id) => {
-    const err = await rejection(rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: id, DBInstanceIdentifier: 'planner-db' })));
+    const err = await rejection(
+      rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: id, DBInstanceIdentifier: 'planner-db' })),
+    );
     expect(err.name).toBe('InvalidParameterValue');
     expect(err.message).toContain('DBSnapshotIdentifier');
   });
 
   it('accepts a 255-character DB snapshot identifier with upper-case letters', async () => {
     const id = `Planner-${'x'.repeat(247)}`;
-    const { DBSnapshot } = await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: id, DBInstanceIdentifier: 'planner-db' }));
+    const { DBSnapshot } = await rds.send(
+      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: id, DBInstanceIdentifier: 'planner-db' }),
+    );
     expect(DBSnapshot?.DBSnapshotIdentifier).toBe(id);
   });
 
@@ -203,48 +281,93 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
     expect(waited.state).toBe('SUCCESS');
 
     const dup = await rejection(
-      rds.send(new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: 'PLANNER-AURORA-PRE-1', DBClusterIdentifier: 'planner-aurora' })),
+      rds.send(
+        new CreateDBClusterSnapshotCommand({
+          DBClusterSnapshotIdentifier: 'PLANNER-AURORA-PRE-1',
+          DBClusterIdentifier: 'planner-aurora',
+        }),
+      ),
     );
     expect(dup.name).toBe('DBClusterSnapshotAlreadyExistsFault');
     const long = await rejection(
-      rds.send(new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: `a${'b'.repeat(63)}`, DBClusterIdentifier: 'planner-aurora' })),
+      rds.send(
+        new CreateDBClusterSnapshotCommand({
+          DBClusterSnapshotIdentifier: `a${'b'.repeat(63)}`,
+          DBClusterIdentifier: 'planner-aurora',
+        }),
+      ),
     );
     expect(long.name).toBe('InvalidParameterValue');
     expect(long.message).toContain('DBClusterSnapshotIdentifier');
 
-    const { DBClusterSnapshots } = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: 'planner-aurora', SnapshotType: 'manual' }));
+    const { DBClusterSnapshots } = await rds.send(
+      new DescribeDBClusterSnapshotsCommand({
+        DBClusterIdentifier: 'planner-aurora',
+        SnapshotType: 'manual',
+      }),
+    );
     expect(DBClusterSnapshots?.map((s) => s.DBClusterSnapshotIdentifier)).toEqual(['planner-aurora-pre-1']);
-    const deleted = await rds.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: 'planner-aurora-pre-1' }));
+    const deleted = await rds.send(
+      new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: 'planner-aurora-pre-1' }),
+    );
     expect(deleted.DBClusterSnapshot?.Status).toBe('deleted');
-    const gone = await rejection(rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: 'planner-aurora-pre-1' })));
+    const gone = await rejection(
+      rds.send(
+        new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: 'planner-aurora-pre-1' }),
+      ),
+    );
     expect(gone.name).toBe('DBClusterSnapshotNotFoundFault');
   });
 
   it('filters by instance and snapshot type, and pages with Marker/MaxRecords', async () => {
     sandbox.rds.addInstance({ id: 'paged-db' });
     for (let i = 0; i < 3; i++) {
-      sandbox.rds.addSnapshot({ id: `rds:paged-db-2026-11-2${i}-03-00`, sourceId: 'paged-db', type: 'automated' });
+      sandbox.rds.addSnapshot({
+        id: `rds:paged-db-2026-11-2${i}-03-00`,
+        sourceId: 'paged-db',
+        type: 'automated',
+      });
     }
     for (let i = 0; i < 42; i++) {
-      await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: `paged-${i}`, DBInstanceIdentifier: 'paged-db' }));
+      await rds.send(
+        new CreateDBSnapshotCommand({ DBSnapshotIdentifier: `paged-${i}`, DBInstanceIdentifier: 'paged-db' }),
+      );
     }
-    const first = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'paged-db', MaxRecords: 20 }));
+    const first = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'paged-db', MaxRecords: 20 }),
+    );
     expect(first.DBSnapshots).toHaveLength(20);
     expect(first.Marker).toBeDefined();
 
     const all: string[] = [];
-    for await (const page of paginateDescribeDBSnapshots({ client: rds, pageSize: 20 }, { DBInstanceIdentifier: 'paged-db' })) {
+    for await (const page of paginateDescribeDBSnapshots(
+      { client: rds, pageSize: 20 },
+      { DBInstanceIdentifier: 'paged-db' },
+    )) {
       all.push(...(page.DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier ?? ''));
     }
     expect(all).toHaveLength(45);
     expect(new Set(all).size).toBe(45);
 
-    const manual = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'paged-db', SnapshotType: 'manual' }));
+    const manual = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'paged-db', SnapshotType: 'manual' }),
+    );
     expect(manual.DBSnapshots).toHaveLength(42);
-    const automated = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'paged-db', SnapshotType: 'automated' }));
-    expect(automated.DBSnapshots?.map((s) => s.SnapshotType)).toEqual(['automated', 'automated', 'automated']);
+    const automated = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'paged-db', SnapshotType: 'automated' }),
+    );
+    expect(automated.DBSnapshots?.map((s) => s.SnapshotType)).toEqual([
+      'automated',
+      'automated',
+      'automated',
+    ]);
     const filtered = await rds.send(
-      new DescribeDBSnapshotsCommand({ Filters: [{ Name: 'db-instance-id', Values: ['paged-db'] }, { Name: 'snapshot-type', Values: ['automated'] }] }),
+      new DescribeDBSnapshotsCommand({
+        Filters: [
+          { Name: 'db-instance-id', Values: ['paged-db'] },
+          { Name: 'snapshot-type', Values: ['automated'] },
+        ],
+      }),
     );
     expect(filtered.DBSnapshots).toHaveLength(3);
     const badPage = await rejection(rds.send(new DescribeDBSnapshotsCommand({ MaxRecords: 5 })));
@@ -252,33 +375,65 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
   });
 
   it('deletes manual snapshots only, and only when they are not being created', async () => {
-    await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'slow-one', DBInstanceIdentifier: 'planner-db-slow' }));
-    const creating = await rejection(rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'slow-one' })));
+    await rds.send(
+      new CreateDBSnapshotCommand({
+        DBSnapshotIdentifier: 'slow-one',
+        DBInstanceIdentifier: 'planner-db-slow',
+      }),
+    );
+    const creating = await rejection(
+      rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'slow-one' })),
+    );
     expect(creating.name).toBe('InvalidDBSnapshotStateFault');
-    sandbox.rds.addSnapshot({ id: 'rds:planner-db-2026-11-27-03-00', sourceId: 'planner-db', type: 'automated' });
-    const automated = await rejection(rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'rds:planner-db-2026-11-27-03-00' })));
+    sandbox.rds.addSnapshot({
+      id: 'rds:planner-db-2026-11-27-03-00',
+      sourceId: 'planner-db',
+      type: 'automated',
+    });
+    const automated = await rejection(
+      rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'rds:planner-db-2026-11-27-03-00' })),
+    );
     expect(automated.name).toBe('InvalidDBSnapshotStateFault');
 
-    await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'to-delete', DBInstanceIdentifier: 'planner-db' }));
-    await waitUntilDBSnapshotAvailable({ client: rds, maxWaitTime: 5, minDelay: 0.1, maxDelay: 0.1 }, { DBSnapshotIdentifier: 'to-delete' });
+    await rds.send(
+      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'to-delete', DBInstanceIdentifier: 'planner-db' }),
+    );
+    await waitUntilDBSnapshotAvailable(
+      { client: rds, maxWaitTime: 5, minDelay: 0.1, maxDelay: 0.1 },
+      { DBSnapshotIdentifier: 'to-delete' },
+    );
     const { DBSnapshot } = await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'to-delete' }));
     expect(DBSnapshot?.Status).toBe('deleted');
-    const gone = await rejection(rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'to-delete' })));
+    const gone = await rejection(
+      rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'to-delete' })),
+    );
     expect(gone.name).toBe('DBSnapshotNotFoundFault');
   });
 
   it('ends a snapshot failed when the fault is set, and the waiter reports failure', async () => {
     sandbox.rds.setFaults({ nextSnapshotFails: true });
-    await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'doomed', DBInstanceIdentifier: 'planner-db' }));
+    await rds.send(
+      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'doomed', DBInstanceIdentifier: 'planner-db' }),
+    );
     const err = await rejection(
-      waitUntilDBSnapshotAvailable({ client: rds, maxWaitTime: 5, minDelay: 0.1, maxDelay: 0.1 }, { DBSnapshotIdentifier: 'doomed' }),
+      waitUntilDBSnapshotAvailable(
+        { client: rds, maxWaitTime: 5, minDelay: 0.1, maxDelay: 0.1 },
+        { DBSnapshotIdentifier: 'doomed' },
+      ),
     );
     expect(err.message).toContain('FAILURE');
-    const { DBSnapshots } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'doomed' }));
+    const { DBSnapshots } = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'doomed' }),
+    );
     expect(DBSnapshots?.[0]?.Status).toBe('failed');
     // One failure only: the next snapshot is fine.
-    await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'fine-again', DBInstanceIdentifier: 'planner-db' }));
-    const ok = await waitUntilDBSnapshotAvailable({ client: rds, maxWaitTime: 5, minDelay: 0.1, maxDelay: 0.1 }, { DBSnapshotIdentifier: 'fine-again' });
+    await rds.send(
+      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'fine-again', DBInstanceIdentifier: 'planner-db' }),
+    );
+    const ok = await waitUntilDBSnapshotAvailable(
+      { client: rds, maxWaitTime: 5, minDelay: 0.1, maxDelay: 0.1 },
+      { DBSnapshotIdentifier: 'fine-again' },
+    );
     expect(ok.state).toBe('SUCCESS');
   });
 
@@ -288,10 +443,19 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
     for (let i = existing; i < 100; i++) {
       sandbox.rds.addSnapshot({ id: `quota-${i}`, sourceId: 'quota-db' });
     }
-    const err = await rejection(rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'one-too-many', DBInstanceIdentifier: 'quota-db' })));
+    const err = await rejection(
+      rds.send(
+        new CreateDBSnapshotCommand({
+          DBSnapshotIdentifier: 'one-too-many',
+          DBInstanceIdentifier: 'quota-db',
+        }),
+      ),
+    );
     expect(err.name).toBe('SnapshotQuotaExceededFault');
     await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'quota-99' }));
-    await rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'one-too-many', DBInstanceIdentifier: 'quota-db' }));
+    await rds.send(
+      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'one-too-many', DBInstanceIdentifier: 'quota-db' }),
+    );
   });
 });
 
@@ -302,7 +466,9 @@ describe('RDS faults and signatures', () => {
     sandbox.rds.setFaults({ throttle: 0.5 });
     try {
       for (let i = 0; i < 4; i++) {
-        const { DBInstances } = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'planner-db' }));
+        const { DBInstances } = await rds.send(
+          new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'planner-db' }),
+        );
         expect(DBInstances?.[0]?.DBInstanceIdentifier).toBe('planner-db');
       }
     } finally {
@@ -325,13 +491,29 @@ describe('RDS faults and signatures', () => {
       sandbox.rds.setFaults({ throttle: 0 });
     }
     // The SDK's standard retry strategy: 3 attempts.
-    expect(sandbox.requests.slice(before).map((r) => r.error)).toEqual(['Throttling', 'Throttling', 'Throttling']);
+    expect(sandbox.requests.slice(before).map((r) => r.error)).toEqual([
+      'Throttling',
+      'Throttling',
+      'Throttling',
+    ]);
   });
 
   it.each([
-    ['a wrong secret key', { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'wrong' }, 'SignatureDoesNotMatch'],
-    ['an unknown access key', { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'whatever' }, 'InvalidClientTokenId'],
-    ['an unexpected session token', { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'x', sessionToken: 'token' }, 'InvalidClientTokenId'],
+    [
+      'a wrong secret key',
+      { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'wrong' },
+      'SignatureDoesNotMatch',
+    ],
+    [
+      'an unknown access key',
+      { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'whatever' },
+      'InvalidClientTokenId',
+    ],
+    [
+      'an unexpected session token',
+      { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'x', sessionToken: 'token' },
+      'InvalidClientTokenId',
+    ],
   ])('refuses a request signed with %s', async (_what, credentials, name) => {
     const client = new RDSClient({ credentials, maxAttempts: 1 });
     try {

@@ -20,9 +20,13 @@ describe('startRegistry (Debian docker-registry with htpasswd auth)', () => {
       const anonymous = await fetch(`${url}/v2/`);
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('www-authenticate')).toContain('Basic');
-      const wrong = await fetch(`${url}/v2/`, { headers: { authorization: `Basic ${Buffer.from('AWS:nope').toString('base64')}` } });
+      const wrong = await fetch(`${url}/v2/`, {
+        headers: { authorization: `Basic ${Buffer.from('AWS:nope').toString('base64')}` },
+      });
       expect(wrong.status).toBe(401);
-      const ok = await fetch(`${url}/v2/`, { headers: { authorization: `Basic ${Buffer.from('AWS:ci-pass').toString('base64')}` } });
+      const ok = await fetch(`${url}/v2/`, {
+        headers: { authorization: `Basic ${Buffer.from('AWS:ci-pass').toString('base64')}` },
+      });
       expect(ok.status).toBe(200);
       expect(ok.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
     } finally {

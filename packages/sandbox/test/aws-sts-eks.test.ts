@@ -11,13 +11,19 @@ const VECTOR = {
   cluster: 'test-cluster',
   region: 'us-west-2',
   date: new Date(1682640000 * 1000),
-  credentials: { accessKeyId: 'ASIAR2TG44V6AS3ZZE7C', secretAccessKey: '4KD5cntGcVmLWRdF5wvNRuzNL5Qxmp6OKVY6Fz/Q' },
+  credentials: {
+    accessKeyId: 'ASIAR2TG44V6AS3ZZE7C',
+    secretAccessKey: '4KD5cntGcVmLWRdF5wvNRuzNL5Qxmp6OKVY6Fz/Q',
+  },
   token:
     'k8s-aws-v1.aHR0cHM6Ly9zdHMudXMtd2VzdC0yLmFtYXpvbmF3cy5jb20vP0FjdGlvbj1HZXRDYWxsZXJJZGVudGl0eSZWZXJzaW9uPTIwMTEtMDYtMTUmWC1BbXotQWxnb3JpdGhtPUFXUzQtSE1BQy1TSEEyNTYmWC1BbXotQ3JlZGVudGlhbD1BU0lBUjJURzQ0VjZBUzNaWkU3QyUyRjIwMjMwNDI4JTJGdXMtd2VzdC0yJTJGc3RzJTJGYXdzNF9yZXF1ZXN0JlgtQW16LURhdGU9MjAyMzA0MjhUMDAwMDAwWiZYLUFtei1FeHBpcmVzPTYwJlgtQW16LVNpZ25lZEhlYWRlcnM9aG9zdCUzQngtazhzLWF3cy1pZCZYLUFtei1TaWduYXR1cmU9ZTIxMWRiYTc3YWJhOWRjNDRiMGI2YmUzOGI4ZWFhZDA5MjU5OWM1MTU3ZjYzMTQ0NDRjNWI5ZDg1NzQ3ZjVjZQ',
 };
 
 function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 interface TokenOptions {
@@ -66,7 +72,9 @@ async function presignEksToken(options: TokenOptions): Promise<string> {
 
 const KUBE = {
   endpoint: 'https://127.0.0.1:6443',
-  caData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIBsandbox\n-----END CERTIFICATE-----\n').toString('base64'),
+  caData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIBsandbox\n-----END CERTIFICATE-----\n').toString(
+    'base64',
+  ),
 };
 
 let sandbox: AwsSandbox;
@@ -103,11 +111,28 @@ describe('checkEksToken against the known-answer vector', () => {
 
   it.each([
     ['valid a minute after signing', {}, true],
-    ['valid 14 minutes after signing (X-Amz-Expires=60 is ignored)', { now: new Date(VECTOR.date.getTime() + 14 * 60_000) }, true],
+    [
+      'valid 14 minutes after signing (X-Amz-Expires=60 is ignored)',
+      { now: new Date(VECTOR.date.getTime() + 14 * 60_000) },
+      true,
+    ],
     ['expired 16 minutes after signing', { now: new Date(VECTOR.date.getTime() + 16 * 60_000) }, false],
     ['refused for another cluster', { clusterName: 'other-cluster' }, false],
-    ['refused with another secret key', { credentials: { ...VECTOR.credentials, secretAccessKey: 'x' + VECTOR.credentials.secretAccessKey.slice(1) } }, false],
-    ['refused for another access key', { credentials: { ...VECTOR.credentials, accessKeyId: 'AKIAOTHER' } }, false],
+    [
+      'refused with another secret key',
+      {
+        credentials: {
+          ...VECTOR.credentials,
+          secretAccessKey: 'x' + VECTOR.credentials.secretAccessKey.slice(1),
+        },
+      },
+      false,
+    ],
+    [
+      'refused for another access key',
+      { credentials: { ...VECTOR.credentials, accessKeyId: 'AKIAOTHER' } },
+      false,
+    ],
     ['refused in another region', { region: 'eu-west-1' }, false],
   ])('%s', (_what, overrides, ok) => {
     expect(check(VECTOR.token, overrides).ok).toBe(ok);
@@ -133,16 +158,26 @@ describe('sandbox.verifyEksToken', () => {
     });
 
   it('accepts a token presigned for the sandbox STS endpoint and returns the caller ARN', async () => {
-    expect(await sandbox.verifyEksToken(await token())).toEqual({ arn: 'arn:aws:iam::123456789012:user/planner-deployer' });
+    expect(await sandbox.verifyEksToken(await token())).toEqual({
+      arn: 'arn:aws:iam::123456789012:user/planner-deployer',
+    });
   });
 
   it('accepts a token presigned for the regional STS host', async () => {
-    expect(await sandbox.verifyEksToken(await token({ endpoint: 'https://sts.us-east-1.amazonaws.com' }))).toBeDefined();
+    expect(
+      await sandbox.verifyEksToken(await token({ endpoint: 'https://sts.us-east-1.amazonaws.com' })),
+    ).toBeDefined();
   });
 
   it.each<[string, Partial<TokenOptions>]>([
-    ['forged: signed with the wrong secret', { credentials: { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'not-the-secret' } }],
-    ['signed with another access key', { credentials: { accessKeyId: 'AKIAOTHERKEY00000000', secretAccessKey: 'not-the-secret' } }],
+    [
+      'forged: signed with the wrong secret',
+      { credentials: { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'not-the-secret' } },
+    ],
+    [
+      'signed with another access key',
+      { credentials: { accessKeyId: 'AKIAOTHERKEY00000000', secretAccessKey: 'not-the-secret' } },
+    ],
     ['for another cluster', { clusterName: 'someone-elses-cluster' }],
     ['expired: signed 16 minutes ago', { date: new Date(Date.now() - 16 * 60_000) }],
     ['signed 20 minutes in the future', { date: new Date(Date.now() + 20 * 60_000) }],
@@ -173,7 +208,11 @@ describe('sandbox.verifyEksToken', () => {
 
 describe('STS GetCallerIdentity through the real @aws-sdk/client-sts', () => {
   it('answers with the caller identity', async () => {
-    const sts = new STSClient({ region: 'us-east-1', endpoint: sandbox.endpoints.sts, credentials: sandbox.credentials });
+    const sts = new STSClient({
+      region: 'us-east-1',
+      endpoint: sandbox.endpoints.sts,
+      credentials: sandbox.credentials,
+    });
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     expect(identity).toMatchObject({
       Account: '123456789012',
@@ -189,7 +228,12 @@ describe('STS GetCallerIdentity through the real @aws-sdk/client-sts', () => {
       [{ accessKeyId: 'AKIANOBODY0000000000', secretAccessKey: 'x' }, 'InvalidClientTokenId'],
       [{ accessKeyId: sandbox.credentials.accessKeyId, secretAccessKey: 'x' }, 'SignatureDoesNotMatch'],
     ] as const) {
-      const sts = new STSClient({ region: 'us-east-1', endpoint: sandbox.endpoints.sts, credentials, maxAttempts: 1 });
+      const sts = new STSClient({
+        region: 'us-east-1',
+        endpoint: sandbox.endpoints.sts,
+        credentials,
+        maxAttempts: 1,
+      });
       await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name });
       sts.destroy();
     }
@@ -198,7 +242,11 @@ describe('STS GetCallerIdentity through the real @aws-sdk/client-sts', () => {
 
 describe('EKS DescribeCluster through the real @aws-sdk/client-eks', () => {
   it('describes the sandbox cluster: its endpoint and CA', async () => {
-    const eks = new EKSClient({ region: 'us-east-1', endpoint: sandbox.endpoints.eks, credentials: sandbox.credentials });
+    const eks = new EKSClient({
+      region: 'us-east-1',
+      endpoint: sandbox.endpoints.eks,
+      credentials: sandbox.credentials,
+    });
     const { cluster } = await eks.send(new DescribeClusterCommand({ name: 'planner-production-cluster' }));
     expect(cluster).toMatchObject({
       name: 'planner-production-cluster',
@@ -212,7 +260,11 @@ describe('EKS DescribeCluster through the real @aws-sdk/client-eks', () => {
   });
 
   it('answers ResourceNotFoundException for another cluster', async () => {
-    const eks = new EKSClient({ region: 'us-east-1', endpoint: sandbox.endpoints.eks, credentials: sandbox.credentials });
+    const eks = new EKSClient({
+      region: 'us-east-1',
+      endpoint: sandbox.endpoints.eks,
+      credentials: sandbox.credentials,
+    });
     await expect(eks.send(new DescribeClusterCommand({ name: 'nope' }))).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
       $metadata: { httpStatusCode: 404 },
@@ -222,8 +274,14 @@ describe('EKS DescribeCluster through the real @aws-sdk/client-eks', () => {
 
   it('follows setKube: another cluster name and endpoint', async () => {
     const other = await startAwsSandbox();
-    const eks = new EKSClient({ region: 'us-east-1', endpoint: other.endpoints.eks, credentials: other.credentials });
-    await expect(eks.send(new DescribeClusterCommand({ name: 'planner-production-cluster' }))).rejects.toMatchObject({
+    const eks = new EKSClient({
+      region: 'us-east-1',
+      endpoint: other.endpoints.eks,
+      credentials: other.credentials,
+    });
+    await expect(
+      eks.send(new DescribeClusterCommand({ name: 'planner-production-cluster' })),
+    ).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
     other.setKube({ ...KUBE, endpoint: 'https://127.0.0.1:7443', clusterName: 'staging' });
@@ -240,7 +298,9 @@ describe('EKS DescribeCluster through the real @aws-sdk/client-eks', () => {
       credentials: { accessKeyId: sandbox.credentials.accessKeyId, secretAccessKey: 'forged' },
       maxAttempts: 1,
     });
-    await expect(eks.send(new DescribeClusterCommand({ name: 'planner-production-cluster' }))).rejects.toMatchObject({
+    await expect(
+      eks.send(new DescribeClusterCommand({ name: 'planner-production-cluster' })),
+    ).rejects.toMatchObject({
       name: 'InvalidSignatureException',
       $metadata: { httpStatusCode: 403 },
     });

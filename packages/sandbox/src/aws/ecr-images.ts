@@ -106,7 +106,12 @@ export class MemoryImageStore implements ImageStore {
     const digest = sha256Digest(manifest);
     const images = this.repos.get(repo) ?? new Map<string, StoredImage>();
     this.repos.set(repo, images);
-    const image = images.get(digest) ?? { manifest, mediaType, tags: new Set<string>(), pushedAt: new Date() };
+    const image = images.get(digest) ?? {
+      manifest,
+      mediaType,
+      tags: new Set<string>(),
+      pushedAt: new Date(),
+    };
     images.set(digest, image);
     if (tag !== undefined) {
       for (const other of images.values()) other.tags.delete(tag);

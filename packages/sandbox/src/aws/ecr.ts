@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryImageStore, RegistryImageStore, manifestMediaType, type EcrImage, type ImageStore } from './ecr-images.js';
+import {
+  MemoryImageStore,
+  RegistryImageStore,
+  manifestMediaType,
+  type EcrImage,
+  type ImageStore,
+} from './ecr-images.js';
 import { sha256Digest, type RegistryAccess } from './registry-client.js';
 
 /** An ECR error: `type` is the `__type` the SDK maps to an exception class. */
@@ -73,7 +79,10 @@ export class EcrState {
     return this.endpoint ? this.endpoint.host : `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com`;
   }
 
-  createRepository(name: string, options: { imageTagMutability?: TagMutability; scanOnPush?: boolean; tags?: EcrRepository['tags'] } = {}): EcrRepository {
+  createRepository(
+    name: string,
+    options: { imageTagMutability?: TagMutability; scanOnPush?: boolean; tags?: EcrRepository['tags'] } = {},
+  ): EcrRepository {
     if (name.length < 2 || name.length > 256 || !REPO_NAME.test(name)) {
       throw new EcrError(
         'InvalidParameterException',
@@ -138,11 +147,16 @@ export class EcrState {
    * Puts an image into a repository (created, mutable, if missing): the given manifest, or a
    * small synthetic image (its blobs uploaded to the registry when one is attached).
    */
-  async addImage(repo: string, tag: string, manifest?: string): Promise<{ digest: string; manifest: string }> {
+  async addImage(
+    repo: string,
+    tag: string,
+    manifest?: string,
+  ): Promise<{ digest: string; manifest: string }> {
     if (!this.repositories.has(repo)) this.createRepository(repo);
-    const image = manifest !== undefined
-      ? { manifest, mediaType: manifestMediaType(manifest) }
-      : await this.store.synthesize(repo, `${repo}:${tag}:${Date.now()}`);
+    const image =
+      manifest !== undefined
+        ? { manifest, mediaType: manifestMediaType(manifest) }
+        : await this.store.synthesize(repo, `${repo}:${tag}:${Date.now()}`);
     const digest = await this.store.put(repo, image.manifest, image.mediaType, tag);
     return { digest, manifest: image.manifest };
   }
@@ -160,7 +174,10 @@ export class EcrState {
   }
 
   async describeImages(input: any): Promise<Record<string, unknown>> {
-    const repo = this.repository(requiredString(input, 'repositoryName'), optionalString(input, 'registryId')).name;
+    const repo = this.repository(
+      requiredString(input, 'repositoryName'),
+      optionalString(input, 'registryId'),
+    ).name;
     const images = await this.store.list(repo);
     let details: { image: EcrImage; tag?: string }[];
     const ids = imageIdsParam(input, false);
@@ -178,7 +195,9 @@ export class EcrState {
     } else {
       const tagStatus = (input?.filter?.tagStatus as string | undefined) ?? 'ANY';
       details = images
-        .filter((i) => tagStatus === 'ANY' || (tagStatus === 'TAGGED' ? i.tags.length > 0 : i.tags.length === 0))
+        .filter(
+          (i) => tagStatus === 'ANY' || (tagStatus === 'TAGGED' ? i.tags.length > 0 : i.tags.length === 0),
+        )
         .map((image) => ({ image }));
     }
     const { items, nextToken } = paginate(details, input, 1000);
@@ -198,28 +217,53 @@ export class EcrState {
   }
 
   async batchGetImage(input: any): Promise<Record<string, unknown>> {
-    const repo = this.repository(requiredString(input, 'repositoryName'), optionalString(input, 'registryId')).name;
+    const repo = this.repository(
+      requiredString(input, 'repositoryName'),
+      optionalString(input, 'registryId'),
+    ).name;
     const ids = imageIdsParam(input, true) ?? [];
     const images = await this.store.list(repo);
     const found: Record<string, unknown>[] = [];
     const failures: Record<string, unknown>[] = [];
     for (const id of ids) {
       if (id.imageDigest === undefined && id.imageTag === undefined) {
-        failures.push({ imageId: id, failureCode: 'MissingDigestAndTag', failureReason: 'Missing image digest and tag' });
+        failures.push({
+          imageId: id,
+          failureCode: 'MissingDigestAndTag',
+          failureReason: 'Missing image digest and tag',
+        });
         continue;
       }
       if (id.imageDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(id.imageDigest)) {
-        failures.push({ imageId: id, failureCode: 'InvalidImageDigest', failureReason: 'Invalid image digest' });
+        failures.push({
+          imageId: id,
+          failureCode: 'InvalidImageDigest',
+          failureReason: 'Invalid image digest',
+        });
         continue;
       }
-      const byDigest = id.imageDigest !== undefined ? images.find((i) => i.digest === id.imageDigest) : undefined;
-      if (id.imageDigest !== undefined && id.imageTag !== undefined && byDigest && !byDigest.tags.includes(id.imageTag)) {
-        failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Image tag does not match digest' });
+      const byDigest =
+        id.imageDigest !== undefined ? images.find((i) => i.digest === id.imageDigest) : undefined;
+      if (
+        id.imageDigest !== undefined &&
+        id.imageTag !== undefined &&
+        byDigest &&
+        !byDigest.tags.includes(id.imageTag)
+      ) {
+        failures.push({
+          imageId: id,
+          failureCode: 'ImageTagDoesNotMatchDigest',
+          failureReason: 'Image tag does not match digest',
+        });
         continue;
       }
       const image = findImage(images, id);
       if (!image) {
-        failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
+        failures.push({
+          imageId: id,
+          failureCode: 'ImageNotFound',
+          failureReason: 'Requested image not found',
+        });
         continue;
       }
       const accepted = input?.acceptedMediaTypes as string[] | undefined;
@@ -234,7 +278,10 @@ export class EcrState {
       found.push({
         registryId: this.accountId,
         repositoryName: repo,
-        imageId: { imageDigest: image.digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) },
+        imageId: {
+          imageDigest: image.digest,
+          ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}),
+        },
         imageManifest: image.manifest,
         imageManifestMediaType: image.mediaType,
       });
@@ -243,14 +290,20 @@ export class EcrState {
   }
 
   async putImage(input: any): Promise<Record<string, unknown>> {
-    const repo = this.repository(requiredString(input, 'repositoryName'), optionalString(input, 'registryId'));
+    const repo = this.repository(
+      requiredString(input, 'repositoryName'),
+      optionalString(input, 'registryId'),
+    );
     const manifest = requiredString(input, 'imageManifest');
     const tag = optionalString(input, 'imageTag');
     const mediaType = optionalString(input, 'imageManifestMediaType') ?? manifestMediaType(manifest);
     try {
       JSON.parse(manifest);
     } catch {
-      throw new EcrError('InvalidParameterException', 'Invalid parameter at \'imageManifest\': the manifest is not valid JSON');
+      throw new EcrError(
+        'InvalidParameterException',
+        "Invalid parameter at 'imageManifest': the manifest is not valid JSON",
+      );
     }
     const digest = sha256Digest(manifest);
     const declared = optionalString(input, 'imageDigest');
@@ -268,7 +321,11 @@ export class EcrState {
         `Image with digest '${digest}'${tag !== undefined ? ` and tag '${tag}'` : ''} already exists in the repository with name '${repo.name}' in registry with id '${this.accountId}'`,
       );
     }
-    if (tag !== undefined && repo.imageTagMutability === 'IMMUTABLE' && images.some((i) => i.tags.includes(tag))) {
+    if (
+      tag !== undefined &&
+      repo.imageTagMutability === 'IMMUTABLE' &&
+      images.some((i) => i.tags.includes(tag))
+    ) {
       throw new EcrError(
         'ImageTagAlreadyExistsException',
         `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
@@ -314,7 +371,10 @@ function findImage(images: EcrImage[], id: ImageId): EcrImage | undefined {
 function requiredString(input: any, name: string): string {
   const value = input?.[name];
   if (typeof value !== 'string' || value === '') {
-    throw new EcrError('InvalidParameterException', `Invalid parameter at '${name}' failed to satisfy constraint: 'Member must not be null'`);
+    throw new EcrError(
+      'InvalidParameterException',
+      `Invalid parameter at '${name}' failed to satisfy constraint: 'Member must not be null'`,
+    );
   }
   return value;
 }
@@ -327,7 +387,11 @@ function optionalString(input: any, name: string): string | undefined {
 function imageIdsParam(input: any, required: boolean): ImageId[] | undefined {
   const ids = input?.imageIds as unknown;
   if (ids === undefined) {
-    if (required) throw new EcrError('InvalidParameterException', "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must not be null'");
+    if (required)
+      throw new EcrError(
+        'InvalidParameterException',
+        "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must not be null'",
+      );
     return undefined;
   }
   if (!Array.isArray(ids)) throw new EcrError('InvalidParameterException', "Invalid parameter at 'imageIds'");
@@ -340,12 +404,15 @@ function imageIdsParam(input: any, required: boolean): ImageId[] | undefined {
 function paginate<T>(items: T[], input: any, max: number): { items: T[]; nextToken?: string } {
   const maxResults = typeof input?.maxResults === 'number' ? (input.maxResults as number) : max;
   if (maxResults < 1 || maxResults > 1000) {
-    throw new EcrError('InvalidParameterException', "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000'");
+    throw new EcrError(
+      'InvalidParameterException',
+      "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and 1000'",
+    );
   }
   let start = 0;
   if (typeof input?.nextToken === 'string') {
     const m = /^offset:(\d+)$/.exec(Buffer.from(input.nextToken as string, 'base64url').toString('utf8'));
-    if (!m) throw new EcrError('InvalidParameterException', 'Invalid parameter at \'nextToken\'');
+    if (!m) throw new EcrError('InvalidParameterException', "Invalid parameter at 'nextToken'");
     start = Number(m[1]);
   }
   const next = start + maxResults;
@@ -355,7 +422,11 @@ function paginate<T>(items: T[], input: any, max: number): { items: T[]; nextTok
 }
 
 /** Runs one ECR JSON action (the part of X-Amz-Target after the dot). */
-export async function handleEcrAction(state: EcrState, action: string, input: any): Promise<Record<string, unknown>> {
+export async function handleEcrAction(
+  state: EcrState,
+  action: string,
+  input: any,
+): Promise<Record<string, unknown>> {
   switch (action) {
     case 'GetAuthorizationToken':
       return state.getAuthorizationToken();

@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { RegistryInfo } from '../registry.js';
 import { EcrError, EcrState, handleEcrAction } from './ecr.js';
 import { handleEks, type KubeEndpoint, DEFAULT_CLUSTER_NAME } from './eks.js';
-import { header, newRequestId, readWireRequest, sendWireResponse, type WireRequest, type WireResponse } from './http.js';
+import {
+  header,
+  newRequestId,
+  readWireRequest,
+  sendWireResponse,
+  type WireRequest,
+  type WireResponse,
+} from './http.js';
 import { queryError, queryParams, queryResponse } from './query.js';
 import { handleRdsAction, RDS_NAMESPACE } from './rds.js';
 import { RdsError, RdsState } from './rds-state.js';
@@ -12,7 +19,14 @@ import { parseSigV4, verifySigV4, type AwsCredentials, type SigV4Failure } from 
 import { callerIdentityXml, checkEksToken, STS_NAMESPACE, type CallerIdentity } from './sts.js';
 
 export { RdsState, RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-state.js';
-export type { AddClusterOptions, AddInstanceOptions, AddSnapshotOptions, RdsFaults, Snapshot, Tag } from './rds-state.js';
+export type {
+  AddClusterOptions,
+  AddInstanceOptions,
+  AddSnapshotOptions,
+  RdsFaults,
+  Snapshot,
+  Tag,
+} from './rds-state.js';
 export { EcrState, EcrError } from './ecr.js';
 export type { EcrRepository, RegistryEndpoint, TagMutability } from './ecr.js';
 export type { EcrImage } from './ecr-images.js';
@@ -128,13 +142,12 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   const callerArn = options.callerArn ?? `arn:aws:iam::${accountId}:user/planner-deployer`;
   const identity: CallerIdentity = { arn: callerArn, userId: 'AIDASANDBOXDEPLOYER01', account: accountId };
   const rds = new RdsState(region, accountId, options.timeScale ?? 1, options.snapshotSeconds ?? 60);
-  let ecr: EcrState | undefined;
   let front: RegistryFront | undefined;
   if (options.registry && options.registryFront !== false) {
-    front = await startRegistryFront(options.registry, () => ecr!);
+    // The front asks ECR about repositories only when requests come, after ecrState exists.
+    front = await startRegistryFront(options.registry, () => ecrState);
   }
-  ecr = new EcrState(region, accountId, options.registry, front);
-  const ecrState = ecr;
+  const ecrState = new EcrState(region, accountId, options.registry, front);
   let kube = options.kube;
   const requests: AwsRequestRecord[] = [];
   let host = '';
@@ -148,13 +161,25 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       ...(service === 'sts' ? { presignedValidityMs: 15 * 60 * 1000 } : {}),
     });
 
-  const queryAnswer = (namespace: string, status: number, code: string, message: string, requestId: string): WireResponse => ({
+  const queryAnswer = (
+    namespace: string,
+    status: number,
+    code: string,
+    message: string,
+    requestId: string,
+  ): WireResponse => ({
     status,
     headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString() },
     body: queryError(namespace, code, message, requestId),
   });
 
-  const jsonAnswer = (status: number, body: unknown, requestId: string, errorType?: string, contentType = 'application/x-amz-json-1.1'): WireResponse => ({
+  const jsonAnswer = (
+    status: number,
+    body: unknown,
+    requestId: string,
+    errorType?: string,
+    contentType = 'application/x-amz-json-1.1',
+  ): WireResponse => ({
     status,
     headers: {
       'content-type': contentType,
@@ -181,15 +206,27 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       const auth = authCheck(req, service);
       if (!auth.ok) return fail(403, QUERY_AUTH_CODES[auth.failure], auth.message);
       if (service === 'sts') {
-        if (action !== 'GetCallerIdentity') return fail(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
-        const body = queryResponse('GetCallerIdentity', STS_NAMESPACE, callerIdentityXml(identity), requestId);
-        return { out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body }, record: { service, action, status: 200 } };
+        if (action !== 'GetCallerIdentity')
+          return fail(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+        const body = queryResponse(
+          'GetCallerIdentity',
+          STS_NAMESPACE,
+          callerIdentityXml(identity),
+          requestId,
+        );
+        return {
+          out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body },
+          record: { service, action, status: 200 },
+        };
       }
       if (rds.shouldThrottle()) return fail(400, 'Throttling', 'Rate exceeded');
       try {
         const result = handleRdsAction(rds, action, params());
         const body = queryResponse(action, RDS_NAMESPACE, result, requestId);
-        return { out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body }, record: { service, action, status: 200 } };
+        return {
+          out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body },
+          record: { service, action, status: 200 },
+        };
       } catch (err) {
         if (err instanceof RdsError) return fail(err.status, err.code, err.message);
         throw err;
@@ -198,14 +235,16 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
 
     if (service === 'ecr') {
       const target = header(req, 'x-amz-target') ?? '';
-      const action = target.startsWith('AmazonEC2ContainerRegistry_V20150921.') ? target.slice(target.indexOf('.') + 1) : '';
+      const action = target.startsWith('AmazonEC2ContainerRegistry_V20150921.')
+        ? target.slice(target.indexOf('.') + 1)
+        : '';
       const fail = (status: number, type: string, message: string) => ({
         out: jsonAnswer(status, { message }, requestId, type),
         record: { service, action, status, error: type },
       });
       const auth = authCheck(req, service);
       if (!auth.ok) return fail(400, JSON_AUTH_TYPES[auth.failure], auth.message);
-      let input: unknown = {};
+      let input: unknown;
       try {
         input = req.body.length > 0 ? JSON.parse(req.body.toString('utf8')) : {};
       } catch {
@@ -233,13 +272,29 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       const answer = handleEks(req.method, req.path, kube, region, accountId);
       return {
         out: jsonAnswer(answer.status, answer.body, requestId, answer.errorType, 'application/json'),
-        record: { service, action, status: answer.status, ...(answer.errorType !== undefined ? { error: answer.errorType } : {}) },
+        record: {
+          service,
+          action,
+          status: answer.status,
+          ...(answer.errorType !== undefined ? { error: answer.errorType } : {}),
+        },
       };
     }
 
     return {
-      out: jsonAnswer(400, { message: 'The sandbox serves rds, ecr, eks and sts only.' }, requestId, 'UnknownServiceException', 'application/json'),
-      record: { service: 'unknown', action: `${req.method} ${req.path}`, status: 400, error: 'UnknownServiceException' },
+      out: jsonAnswer(
+        400,
+        { message: 'The sandbox serves rds, ecr, eks and sts only.' },
+        requestId,
+        'UnknownServiceException',
+        'application/json',
+      ),
+      record: {
+        service: 'unknown',
+        action: `${req.method} ${req.path}`,
+        status: 400,
+        error: 'UnknownServiceException',
+      },
     };
   }
 
@@ -255,7 +310,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
         sendWireResponse(res, {
           status: 500,
           headers: { 'content-type': 'text/plain' },
-          body: `sandbox error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`,
+          body: `sandbox error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         });
       });
   });

@@ -33,7 +33,11 @@ export function queryList(params: Map<string, string>, prefix: string): Map<stri
 export function el(name: string, content: string | number | boolean | Date | undefined): string {
   if (content === undefined) return '';
   const text =
-    content instanceof Date ? content.toISOString() : typeof content === 'string' ? escapeXml(content) : String(content);
+    content instanceof Date
+      ? content.toISOString()
+      : typeof content === 'string'
+        ? escapeXml(content)
+        : String(content);
   return `<${name}>${text}</${name}>`;
 }
 

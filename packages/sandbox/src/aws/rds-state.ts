@@ -180,7 +180,12 @@ export class RdsState {
     };
     this.clusters.set(cluster.id, cluster);
     for (const member of cluster.members) {
-      this.addInstance({ id: member, engine: cluster.engine, clusterId: cluster.id, instanceClass: 'db.r6g.large' });
+      this.addInstance({
+        id: member,
+        engine: cluster.engine,
+        clusterId: cluster.id,
+        instanceClass: 'db.r6g.large',
+      });
     }
     return cluster;
   }
@@ -262,7 +267,8 @@ export class RdsState {
 
   getSnapshot(id: string): Snapshot {
     const snapshot = this.snapshotsById.get(id);
-    if (!snapshot || snapshot.deleted) throw new RdsError('DBSnapshotNotFound', `DBSnapshot not found: ${id}`, 404);
+    if (!snapshot || snapshot.deleted)
+      throw new RdsError('DBSnapshotNotFound', `DBSnapshot not found: ${id}`, 404);
     return snapshot;
   }
 
@@ -384,10 +390,14 @@ export class RdsState {
   tagsOf(arn: string): Tag[] {
     const m = /^arn:aws[a-z-]*:rds:([^:]*):(\d{12}):(db|cluster|snapshot|cluster-snapshot):(.+)$/.exec(arn);
     if (!m || m[1] !== this.region || m[2] !== this.accountId) {
-      throw new RdsError('InvalidParameterValue', `The specified resource name does not match an RDS resource in this region.`);
+      throw new RdsError(
+        'InvalidParameterValue',
+        `The specified resource name does not match an RDS resource in this region.`,
+      );
     }
     const id = m[4]!;
-    switch (m[3]) {
+    const kind = m[3]!;
+    switch (kind) {
       case 'db':
         return this.getInstance(id).tags;
       case 'cluster':

@@ -1,5 +1,12 @@
 import { el, queryList, raw, xmlList } from './query.js';
-import { RdsError, type DbCluster, type DbInstance, type RdsState, type Snapshot, type Tag } from './rds-state.js';
+import {
+  RdsError,
+  type DbCluster,
+  type DbInstance,
+  type RdsState,
+  type Snapshot,
+  type Tag,
+} from './rds-state.js';
 
 export const RDS_NAMESPACE = 'http://rds.amazonaws.com/doc/2014-10-31/';
 
@@ -61,7 +68,8 @@ function required(params: Map<string, string>, name: string): string {
 function tagsParam(params: Map<string, string>): Tag[] {
   return queryList(params, 'Tags').map((item) => {
     const key = item.get('Key');
-    if (key === undefined || key === '') throw new RdsError('InvalidParameterValue', 'Tag keys must not be empty.');
+    if (key === undefined || key === '')
+      throw new RdsError('InvalidParameterValue', 'Tag keys must not be empty.');
     return { Key: key, Value: item.get('Value') ?? '' };
   });
 }
@@ -92,7 +100,10 @@ function page<T>(params: Map<string, string>, items: T[]): { items: T[]; marker?
   const maxParam = params.get('MaxRecords');
   const max = maxParam === undefined ? 100 : Number(maxParam);
   if (!Number.isInteger(max) || max < 20 || max > 100) {
-    throw new RdsError('InvalidParameterValue', `Invalid value ${maxParam ?? ''} for MaxRecords. Must be between 20 and 100`);
+    throw new RdsError(
+      'InvalidParameterValue',
+      `Invalid value ${maxParam ?? ''} for MaxRecords. Must be between 20 and 100`,
+    );
   }
   const markerParam = params.get('Marker');
   let start = 0;
@@ -129,7 +140,13 @@ function describeInstances(state: RdsState, params: Map<string, string>): string
       matches(filters, 'engine', i.engine),
   );
   const { items, marker } = page(params, instances);
-  return xmlList('DBInstances', 'DBInstance', items.map((i) => instanceXml(state, i))) + el('Marker', marker);
+  return (
+    xmlList(
+      'DBInstances',
+      'DBInstance',
+      items.map((i) => instanceXml(state, i)),
+    ) + el('Marker', marker)
+  );
 }
 
 function instanceXml(state: RdsState, i: DbInstance): string {
@@ -165,15 +182,27 @@ function describeClusters(state: RdsState, params: Map<string, string>): string 
   const filters = filtersParam(params, ['db-cluster-id', 'engine']);
   const id = params.get('DBClusterIdentifier');
   let clusters = id !== undefined ? [state.getCluster(id)] : [...state.clusters.values()];
-  clusters = clusters.filter((c) => matches(filters, 'db-cluster-id', c.id) && matches(filters, 'engine', c.engine));
+  clusters = clusters.filter(
+    (c) => matches(filters, 'db-cluster-id', c.id) && matches(filters, 'engine', c.engine),
+  );
   const { items, marker } = page(params, clusters);
-  return xmlList('DBClusters', 'DBCluster', items.map((c) => clusterXml(state, c))) + el('Marker', marker);
+  return (
+    xmlList(
+      'DBClusters',
+      'DBCluster',
+      items.map((c) => clusterXml(state, c)),
+    ) + el('Marker', marker)
+  );
 }
 
 function clusterXml(state: RdsState, c: DbCluster): string {
   return (
     el('AllocatedStorage', c.allocatedStorage) +
-    xmlList('AvailabilityZones', 'AvailabilityZone', ['a', 'b', 'c'].map((z) => `${state.region}${z}`)) +
+    xmlList(
+      'AvailabilityZones',
+      'AvailabilityZone',
+      ['a', 'b', 'c'].map((z) => `${state.region}${z}`),
+    ) +
     el('BackupRetentionPeriod', 7) +
     el('DBClusterIdentifier', c.id) +
     el('Status', c.status) +
@@ -200,12 +229,19 @@ function clusterXml(state: RdsState, c: DbCluster): string {
   );
 }
 
-function describeSnapshots(state: RdsState, params: Map<string, string>, kind: 'instance' | 'cluster'): string {
+function describeSnapshots(
+  state: RdsState,
+  params: Map<string, string>,
+  kind: 'instance' | 'cluster',
+): string {
   const cluster = kind === 'cluster';
   const idParam = params.get(cluster ? 'DBClusterSnapshotIdentifier' : 'DBSnapshotIdentifier');
   const sourceParam = params.get(cluster ? 'DBClusterIdentifier' : 'DBInstanceIdentifier');
   const typeParam = params.get('SnapshotType');
-  if (typeParam !== undefined && !['automated', 'manual', 'shared', 'public', 'awsbackup'].includes(typeParam)) {
+  if (
+    typeParam !== undefined &&
+    !['automated', 'manual', 'shared', 'public', 'awsbackup'].includes(typeParam)
+  ) {
     throw new RdsError('InvalidParameterValue', `Invalid snapshot type: ${typeParam}`);
   }
   const filters = filtersParam(
@@ -240,8 +276,16 @@ function describeSnapshots(state: RdsState, params: Map<string, string>, kind: '
   const { items, marker } = page(params, snapshots);
   return (
     (cluster
-      ? xmlList('DBClusterSnapshots', 'DBClusterSnapshot', items.map((s) => clusterSnapshotXml(state, s)))
-      : xmlList('DBSnapshots', 'DBSnapshot', items.map((s) => snapshotXml(state, s)))) + el('Marker', marker)
+      ? xmlList(
+          'DBClusterSnapshots',
+          'DBClusterSnapshot',
+          items.map((s) => clusterSnapshotXml(state, s)),
+        )
+      : xmlList(
+          'DBSnapshots',
+          'DBSnapshot',
+          items.map((s) => snapshotXml(state, s)),
+        )) + el('Marker', marker)
   );
 }
 
@@ -277,7 +321,11 @@ function snapshotXml(state: RdsState, s: Snapshot): string {
 function clusterSnapshotXml(state: RdsState, s: Snapshot): string {
   const cluster = state.clusters.get(s.sourceId);
   return (
-    xmlList('AvailabilityZones', 'AvailabilityZone', ['a', 'b', 'c'].map((z) => `${state.region}${z}`)) +
+    xmlList(
+      'AvailabilityZones',
+      'AvailabilityZone',
+      ['a', 'b', 'c'].map((z) => `${state.region}${z}`),
+    ) +
     el('DBClusterSnapshotIdentifier', s.id) +
     el('DBClusterIdentifier', s.sourceId) +
     el('SnapshotCreateTime', s.createdAt) +

@@ -30,7 +30,10 @@ function registryError(res: ServerResponse, status: number, code: string, messag
   res.end(body);
 }
 
-export async function startRegistryFront(backend: RegistryAccess, ecr: () => EcrState): Promise<RegistryFront> {
+export async function startRegistryFront(
+  backend: RegistryAccess,
+  ecr: () => EcrState,
+): Promise<RegistryFront> {
   const target = new URL(backend.url);
   const expectedAuth = `Basic ${Buffer.from(`${backend.username}:${backend.password}`).toString('base64')}`;
 
@@ -57,7 +60,12 @@ export async function startRegistryFront(backend: RegistryAccess, ecr: () => Ecr
   }
 
   /** ECR's checks on a push; true when the request may go on to the registry. */
-  async function allowed(req: IncomingMessage, res: ServerResponse, path: string, body?: Buffer): Promise<boolean> {
+  async function allowed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    body?: Buffer,
+  ): Promise<boolean> {
     const isManifestPut = req.method === 'PUT' && MANIFEST_PUT.test(path);
     const isUploadStart = req.method === 'POST' && BLOB_UPLOAD.test(path);
     // Unauthenticated requests get the registry's own 401, never our answers.
@@ -75,7 +83,8 @@ export async function startRegistryFront(backend: RegistryAccess, ecr: () => Ecr
       return false;
     }
     const reference = MANIFEST_PUT.exec(path)?.[2];
-    if (reference === undefined || reference.startsWith('sha256:') || repo.imageTagMutability !== 'IMMUTABLE') return true;
+    if (reference === undefined || reference.startsWith('sha256:') || repo.imageTagMutability !== 'IMMUTABLE')
+      return true;
     const images = await state.images(name);
     const current = images.find((i) => i.tags.includes(reference));
     if (current === undefined) return true;
@@ -104,7 +113,8 @@ export async function startRegistryFront(backend: RegistryAccess, ecr: () => Ecr
       if (await allowed(req, res, path)) forward(req, res);
     };
     handle().catch((err: unknown) => {
-      if (!res.headersSent) registryError(res, 500, 'UNKNOWN', err instanceof Error ? err.message : String(err));
+      if (!res.headersSent)
+        registryError(res, 500, 'UNKNOWN', err instanceof Error ? err.message : String(err));
       else res.destroy();
     });
   });

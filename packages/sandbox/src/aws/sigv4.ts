@@ -35,8 +35,7 @@ export type SigV4Failure =
   | 'RequestExpired';
 
 export type SigV4Result =
-  | { ok: true; parts: SigV4Parts }
-  | { ok: false; failure: SigV4Failure; message: string; parts?: SigV4Parts };
+  { ok: true; parts: SigV4Parts } | { ok: false; failure: SigV4Failure; message: string; parts?: SigV4Parts };
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const FIFTEEN_MINUTES_MS = 15 * 60 * 1000;
@@ -55,7 +54,12 @@ export function parseSigV4(req: WireRequest): SigV4Parts | 'incomplete' | undefi
     const signedHeaders = fields.get('SignedHeaders');
     const signature = fields.get('Signature');
     const amzDate = header(req, 'x-amz-date');
-    if (credential === undefined || signedHeaders === undefined || signature === undefined || amzDate === undefined) {
+    if (
+      credential === undefined ||
+      signedHeaders === undefined ||
+      signature === undefined ||
+      amzDate === undefined
+    ) {
       return 'incomplete';
     }
     const scope = parseCredential(credential);
@@ -139,7 +143,8 @@ export function verifySigV4(req: WireRequest, options: VerifyOptions): SigV4Resu
     return {
       ok: false,
       failure: 'IncompleteSignature',
-      message: 'Authorization header requires Credential, SignedHeaders and Signature, and the request an X-Amz-Date.',
+      message:
+        'Authorization header requires Credential, SignedHeaders and Signature, and the request an X-Amz-Date.',
     };
   }
   const parts = parsed;
@@ -208,7 +213,10 @@ export function verifySigV4(req: WireRequest, options: VerifyOptions): SigV4Resu
 }
 
 export function toAmzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -227,7 +235,10 @@ function hmac(key: Buffer | string, data: string): Buffer {
 
 /** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ */
 function uriEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** Canonical URI for every service but S3: normalised, then each segment encoded again. */

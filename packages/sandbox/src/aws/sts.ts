@@ -41,7 +41,8 @@ function stsHosts(region: string): string[] {
  * cluster name as the x-k8s-aws-id header and the 15-minute validity.
  */
 export function checkEksToken(token: string, check: EksTokenCheck): EksTokenResult {
-  if (!token.startsWith(EKS_TOKEN_PREFIX)) return { ok: false, reason: `token does not start with ${EKS_TOKEN_PREFIX}` };
+  if (!token.startsWith(EKS_TOKEN_PREFIX))
+    return { ok: false, reason: `token does not start with ${EKS_TOKEN_PREFIX}` };
   const encoded = token.slice(EKS_TOKEN_PREFIX.length);
   if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return { ok: false, reason: 'token is not base64url' };
   const url = Buffer.from(encoded, 'base64url').toString('utf8');
@@ -53,8 +54,10 @@ export function checkEksToken(token: string, check: EksTokenCheck): EksTokenResu
   if (!remote && !local) return { ok: false, reason: `token URL host ${host} is not an STS endpoint` };
   if (path !== '/') return { ok: false, reason: `token URL path ${path} is not /` };
   const params = new Map(parsePairs(query, false));
-  if (params.get('Action') !== 'GetCallerIdentity') return { ok: false, reason: 'token URL does not call GetCallerIdentity' };
-  if (params.get('Version') !== '2011-06-15') return { ok: false, reason: 'token URL has no Version=2011-06-15' };
+  if (params.get('Action') !== 'GetCallerIdentity')
+    return { ok: false, reason: 'token URL does not call GetCallerIdentity' };
+  if (params.get('Version') !== '2011-06-15')
+    return { ok: false, reason: 'token URL has no Version=2011-06-15' };
   const signed = (params.get('X-Amz-SignedHeaders') ?? '').split(';');
   if (!signed.includes('x-k8s-aws-id')) return { ok: false, reason: 'x-k8s-aws-id is not a signed header' };
   const req: WireRequest = {
@@ -74,7 +77,8 @@ export function checkEksToken(token: string, check: EksTokenCheck): EksTokenResu
     presignedValidityMs: EKS_TOKEN_VALIDITY_MS,
   });
   if (!result.ok) return { ok: false, reason: `${result.failure}: ${result.message}` };
-  if (result.parts.service !== 'sts') return { ok: false, reason: `signed for service ${result.parts.service}, not sts` };
+  if (result.parts.service !== 'sts')
+    return { ok: false, reason: `signed for service ${result.parts.service}, not sts` };
   if (!result.parts.presigned) return { ok: false, reason: 'token URL is not presigned' };
   return { ok: true, accessKeyId: result.parts.accessKeyId };
 }
