@@ -34,6 +34,8 @@ export interface RunStepOptions {
   workspace?: string;
   /** A hard limit for the harness itself; the process is killed past it (default 120 s). */
   limitMs?: number;
+  /** Node options before the entry file (tests run TypeScript fixtures through the repo's TS hooks). */
+  nodeArgs?: string[];
 }
 
 export interface StepResult {
@@ -58,6 +60,16 @@ export interface StepResult {
 
 export interface RunResult extends StepResult {
   post?: StepResult;
+}
+
+/** Node options that run a TypeScript entry of this repository directly (for fixtures in tests). */
+export function typeScriptNodeArgs(): string[] {
+  return [
+    '--import',
+    join(repoRoot(), 'scripts/ts-register.mjs'),
+    '--experimental-transform-types',
+    '--no-warnings',
+  ];
 }
 
 function repoRoot(): string {
@@ -150,6 +162,7 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
     phase: 'main',
     cancel: options.cancel,
     limitMs: options.limitMs ?? 120_000,
+    nodeArgs: options.nodeArgs ?? [],
   });
   const result: RunResult = main;
   const runPost = options.post ?? manifest.runs.post !== undefined;
@@ -163,6 +176,7 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
       phase: 'post',
       cancel: undefined,
       limitMs: options.limitMs ?? 120_000,
+      nodeArgs: options.nodeArgs ?? [],
     });
   }
   return result;
@@ -175,6 +189,7 @@ interface PhaseOptions {
   phase: string;
   cancel: RunStepOptions['cancel'];
   limitMs: number;
+  nodeArgs: string[];
 }
 
 async function runPhase(options: PhaseOptions): Promise<StepResult> {
@@ -190,7 +205,7 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
   for (const file of Object.values(files)) await writeFile(file, '');
 
   const started = performance.now();
-  const child = spawn(process.execPath, [options.entry], {
+  const child = spawn(process.execPath, [...options.nodeArgs, options.entry], {
     env: { ...options.env, ...files },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
