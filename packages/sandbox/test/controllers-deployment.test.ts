@@ -1,11 +1,21 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { KubeObject, ObjectStore } from '../src/kube/store.js';
 import { computeTemplateHash, resolveFenceposts, scaledValue } from '../src/kube/controllers/index.js';
-import { startTestCluster, waitForObject, waitUntil, type TestCluster } from '../src/kube/controllers/testing.js';
+import {
+  startTestCluster,
+  waitForObject,
+  waitUntil,
+  type TestCluster,
+} from '../src/kube/controllers/testing.js';
 
 const NS = 'default';
 
-function deployment(name: string, image: string, spec: Record<string, unknown> = {}, annotations?: Record<string, string>) {
+function deployment(
+  name: string,
+  image: string,
+  spec: Record<string, unknown> = {},
+  annotations?: Record<string, string>,
+) {
   return {
     metadata: { name, namespace: NS, labels: { app: name }, ...(annotations ? { annotations } : {}) },
     spec: {
@@ -17,7 +27,8 @@ function deployment(name: string, image: string, spec: Record<string, unknown> =
   };
 }
 
-const cond = (o: KubeObject, type: string) => (o.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+const cond = (o: KubeObject, type: string) =>
+  (o.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
 
 function replicaSets(store: ObjectStore, d: KubeObject): KubeObject[] {
   return store
@@ -26,23 +37,34 @@ function replicaSets(store: ObjectStore, d: KubeObject): KubeObject[] {
 }
 
 function rolledOut(store: ObjectStore, name: string): Promise<KubeObject> {
-  return waitForObject(store, 'deployments', NS, name, (d) => {
-    const s = d.status ?? {};
-    const r = d.spec.replicas;
-    return (
-      (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1) &&
-      (s.updatedReplicas ?? 0) === r &&
-      (s.replicas ?? 0) === r &&
-      (s.availableReplicas ?? 0) === r &&
-      cond(d, 'Progressing')?.reason === 'NewReplicaSetAvailable'
-    );
-  }, `deployment ${name} rolled out`);
+  return waitForObject(
+    store,
+    'deployments',
+    NS,
+    name,
+    (d) => {
+      const s = d.status ?? {};
+      const r = d.spec.replicas;
+      return (
+        (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1) &&
+        (s.updatedReplicas ?? 0) === r &&
+        (s.replicas ?? 0) === r &&
+        (s.availableReplicas ?? 0) === r &&
+        cond(d, 'Progressing')?.reason === 'NewReplicaSetAvailable'
+      );
+    },
+    `deployment ${name} rolled out`,
+  );
 }
 
 function setImage(store: ObjectStore, name: string, image: string, changeCause?: string): void {
   store.mutate('deployments', NS, name, (d) => {
     d.spec.template.spec.containers[0].image = image;
-    if (changeCause) d.metadata.annotations = { ...(d.metadata.annotations ?? {}), 'kubernetes.io/change-cause': changeCause };
+    if (changeCause)
+      d.metadata.annotations = {
+        ...(d.metadata.annotations ?? {}),
+        'kubernetes.io/change-cause': changeCause,
+      };
   });
 }
 
@@ -54,13 +76,18 @@ afterEach(() => {
 
 describe('deployment helpers', () => {
   it('hashes templates deterministically with the safe alphabet and the collision count', () => {
-    const t = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] } };
+    const t = {
+      metadata: { labels: { app: 'web' } },
+      spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
+    };
     const h = computeTemplateHash(t);
     expect(h).toMatch(/^[456789bcdf]{1,10}$/);
     expect(computeTemplateHash(structuredClone(t))).toBe(h);
     // Key order does not matter, content does.
     expect(computeTemplateHash({ spec: t.spec, metadata: t.metadata })).toBe(h);
-    expect(computeTemplateHash({ ...t, spec: { containers: [{ name: 'app', image: 'nginx:1.26' }] } })).not.toBe(h);
+    expect(
+      computeTemplateHash({ ...t, spec: { containers: [{ name: 'app', image: 'nginx:1.26' }] } }),
+    ).not.toBe(h);
     expect(computeTemplateHash(t, 1)).not.toBe(h);
     expect(computeTemplateHash(t, 1)).not.toBe(computeTemplateHash(t, 2));
   });
@@ -74,9 +101,12 @@ describe('deployment helpers', () => {
     [1, '50%', 3, 1, 1],
     ['0%', '100%', 4, 0, 4],
     [2, 0, 4, 2, 0],
-  ])('resolves maxSurge %p / maxUnavailable %p of %p to surge %p, unavailable %p', (s, u, n, surge, unavailable) => {
-    expect(resolveFenceposts(s, u, n)).toEqual({ surge, unavailable });
-  });
+  ])(
+    'resolves maxSurge %p / maxUnavailable %p of %p to surge %p, unavailable %p',
+    (s, u, n, surge, unavailable) => {
+      expect(resolveFenceposts(s, u, n)).toEqual({ surge, unavailable });
+    },
+  );
 
   it('rejects a non-percentage string', () => {
     expect(() => scaledValue('abc', 10, true)).toThrow(/percentage/);
@@ -87,7 +117,10 @@ describe('deployment controller', () => {
   it('creates a hash-named ReplicaSet with owner, labels, annotations and pods, and reports status', async () => {
     cluster = startTestCluster();
     const { store } = cluster;
-    const created = store.create('deployments', deployment('web', 'nginx:1.25', {}, { 'kubernetes.io/change-cause': 'first' }));
+    const created = store.create(
+      'deployments',
+      deployment('web', 'nginx:1.25', {}, { 'kubernetes.io/change-cause': 'first' }),
+    );
     const d = await rolledOut(store, 'web');
     const [rs, ...more] = replicaSets(store, d);
     expect(more).toHaveLength(0);
@@ -97,7 +130,14 @@ describe('deployment controller', () => {
     expect(rs!.spec.selector.matchLabels).toEqual({ app: 'web', 'pod-template-hash': hash });
     expect(rs!.spec.template.metadata.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
     expect(rs!.metadata.ownerReferences).toEqual([
-      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: d.metadata.uid, controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'web',
+        uid: d.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
     expect(rs!.metadata.annotations).toEqual({
       'deployment.kubernetes.io/revision': '1',
@@ -105,29 +145,55 @@ describe('deployment controller', () => {
       'deployment.kubernetes.io/max-replicas': '4',
       'kubernetes.io/change-cause': 'first',
     });
-    expect(rs!.status).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3, observedGeneration: 1 });
+    expect(rs!.status).toMatchObject({
+      replicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+      observedGeneration: 1,
+    });
     expect(d.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
     expect(d.metadata.generation).toBe(1);
-    expect(d.status).toMatchObject({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
+    expect(d.status).toMatchObject({
+      observedGeneration: 1,
+      replicas: 3,
+      updatedReplicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+    });
     expect(d.status.unavailableReplicas).toBeUndefined();
-    expect(cond(d, 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' });
+    expect(cond(d, 'Available')).toMatchObject({
+      status: 'True',
+      reason: 'MinimumReplicasAvailable',
+      message: 'Deployment has minimum availability.',
+    });
     expect(cond(d, 'Progressing')).toMatchObject({
       status: 'True',
       reason: 'NewReplicaSetAvailable',
       message: `ReplicaSet "web-${hash}" has successfully progressed.`,
     });
-    const pods = store.list('pods', NS).filter((p) => p.metadata.ownerReferences?.[0]?.uid === rs!.metadata.uid);
+    const pods = store
+      .list('pods', NS)
+      .filter((p) => p.metadata.ownerReferences?.[0]?.uid === rs!.metadata.uid);
     expect(pods).toHaveLength(3);
     for (const p of pods) {
       expect(p.metadata.name).toMatch(new RegExp(`^web-${hash}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
       expect(p.metadata.generateName).toBe(`web-${hash}-`);
       expect(p.metadata.labels).toEqual({ app: 'web', 'pod-template-hash': hash });
       expect(p.metadata.ownerReferences).toEqual([
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs!.metadata.name, uid: rs!.metadata.uid, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: rs!.metadata.name,
+          uid: rs!.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ]);
       expect(p.status.phase).toBe('Running');
     }
-    const events = store.list('events', NS).filter((e) => (e.involvedObject as { name: string }).name === 'web');
+    const events = store
+      .list('events', NS)
+      .filter((e) => (e.involvedObject as { name: string }).name === 'web');
     expect(events.map((e) => e.message)).toContain(`Scaled up replica set web-${hash} from 0 to 3`);
   });
 
@@ -137,65 +203,110 @@ describe('deployment controller', () => {
     ['surge only', 3, 1, 0],
     ['unavailable only', 4, 0, 2],
     ['defaults', 5, undefined, undefined],
-  ])('rolls out a new image within maxSurge/maxUnavailable at every step (%s)', async (_label, replicas, surgeIn, unavailIn) => {
-    cluster = startTestCluster();
-    const { store } = cluster;
-    const rollingUpdate: Record<string, unknown> = {};
-    if (surgeIn !== undefined) rollingUpdate.maxSurge = surgeIn;
-    if (unavailIn !== undefined) rollingUpdate.maxUnavailable = unavailIn;
-    store.create('deployments', deployment('web', 'app:v1', { replicas, strategy: { type: 'RollingUpdate', rollingUpdate } }));
-    const d1 = await rolledOut(store, 'web');
-    const { surge, unavailable } = resolveFenceposts(surgeIn ?? '25%', unavailIn ?? '25%', replicas);
-    const violations: string[] = [];
-    let maxTotal = 0;
-    let minReady = Infinity;
-    const off = store.on(() => {
-      const rss = replicaSets(store, d1);
-      const total = rss.reduce((n, rs) => n + rs.spec.replicas, 0);
-      maxTotal = Math.max(maxTotal, total);
-      if (total > replicas + surge) violations.push(`Σ spec ${total} > ${replicas}+${surge}`);
-      const ready = store
-        .list('pods', NS)
-        .filter((p) => (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')).length;
-      minReady = Math.min(minReady, ready);
-      if (ready < replicas - unavailable) violations.push(`ready ${ready} < ${replicas}-${unavailable}`);
-    });
-    setImage(store, 'web', 'app:v2', 'to v2');
-    const d2 = await waitForObject(store, 'deployments', NS, 'web', (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2');
-    const done = await rolledOut(store, 'web');
-    off();
-    expect(violations).toEqual([]);
-    // The rollout really used the room it had.
-    expect(maxTotal).toBe(replicas + surge);
-    expect(minReady).toBeLessThanOrEqual(replicas);
-    const rss = replicaSets(store, d2).sort((a, b) => Number(a.metadata.annotations!['deployment.kubernetes.io/revision']) - Number(b.metadata.annotations!['deployment.kubernetes.io/revision']));
-    expect(rss).toHaveLength(2);
-    expect(rss[0]!.spec.replicas).toBe(0);
-    expect(rss[0]!.spec.template.spec.containers[0].image).toBe('app:v1');
-    expect(rss[1]!.spec.replicas).toBe(replicas);
-    expect(rss[1]!.spec.template.spec.containers[0].image).toBe('app:v2');
-    expect(rss[1]!.metadata.annotations?.['kubernetes.io/change-cause']).toBe('to v2');
-    expect(done.status).toMatchObject({ replicas, updatedReplicas: replicas, availableReplicas: replicas, observedGeneration: 2 });
-    const pods = store.list('pods', NS);
-    expect(pods).toHaveLength(replicas);
-    expect(pods.every((p) => p.spec.containers[0].image === 'app:v2')).toBe(true);
-  });
+  ])(
+    'rolls out a new image within maxSurge/maxUnavailable at every step (%s)',
+    async (_label, replicas, surgeIn, unavailIn) => {
+      cluster = startTestCluster();
+      const { store } = cluster;
+      const rollingUpdate: Record<string, unknown> = {};
+      if (surgeIn !== undefined) rollingUpdate.maxSurge = surgeIn;
+      if (unavailIn !== undefined) rollingUpdate.maxUnavailable = unavailIn;
+      store.create(
+        'deployments',
+        deployment('web', 'app:v1', { replicas, strategy: { type: 'RollingUpdate', rollingUpdate } }),
+      );
+      const d1 = await rolledOut(store, 'web');
+      const { surge, unavailable } = resolveFenceposts(surgeIn ?? '25%', unavailIn ?? '25%', replicas);
+      const violations: string[] = [];
+      let maxTotal = 0;
+      let minReady = Infinity;
+      const off = store.on(() => {
+        const rss = replicaSets(store, d1);
+        const total = rss.reduce((n, rs) => n + rs.spec.replicas, 0);
+        maxTotal = Math.max(maxTotal, total);
+        if (total > replicas + surge) violations.push(`Σ spec ${total} > ${replicas}+${surge}`);
+        const ready = store
+          .list('pods', NS)
+          .filter((p) =>
+            (p.status?.conditions ?? []).some(
+              (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+            ),
+          ).length;
+        minReady = Math.min(minReady, ready);
+        if (ready < replicas - unavailable) violations.push(`ready ${ready} < ${replicas}-${unavailable}`);
+      });
+      setImage(store, 'web', 'app:v2', 'to v2');
+      const d2 = await waitForObject(
+        store,
+        'deployments',
+        NS,
+        'web',
+        (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2',
+      );
+      const done = await rolledOut(store, 'web');
+      off();
+      expect(violations).toEqual([]);
+      // The rollout really used the room it had.
+      expect(maxTotal).toBe(replicas + surge);
+      expect(minReady).toBeLessThanOrEqual(replicas);
+      const rss = replicaSets(store, d2).sort(
+        (a, b) =>
+          Number(a.metadata.annotations!['deployment.kubernetes.io/revision']) -
+          Number(b.metadata.annotations!['deployment.kubernetes.io/revision']),
+      );
+      expect(rss).toHaveLength(2);
+      expect(rss[0]!.spec.replicas).toBe(0);
+      expect(rss[0]!.spec.template.spec.containers[0].image).toBe('app:v1');
+      expect(rss[1]!.spec.replicas).toBe(replicas);
+      expect(rss[1]!.spec.template.spec.containers[0].image).toBe('app:v2');
+      expect(rss[1]!.metadata.annotations?.['kubernetes.io/change-cause']).toBe('to v2');
+      expect(done.status).toMatchObject({
+        replicas,
+        updatedReplicas: replicas,
+        availableReplicas: replicas,
+        observedGeneration: 2,
+      });
+      const pods = store.list('pods', NS);
+      expect(pods).toHaveLength(replicas);
+      expect(pods.every((p) => p.spec.containers[0].image === 'app:v2')).toBe(true);
+    },
+  );
 
   it('reports the intermediate status a rollout goes through', async () => {
     cluster = startTestCluster();
     const { store, images } = cluster;
     images.set('app:slow', { kind: 'ready', after: 30000 });
-    store.create('deployments', deployment('web', 'app:v1', { replicas: 2, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } }));
+    store.create(
+      'deployments',
+      deployment('web', 'app:v1', {
+        replicas: 2,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      }),
+    );
     await rolledOut(store, 'web');
     setImage(store, 'web', 'app:slow');
-    const mid = await waitForObject(store, 'deployments', NS, 'web', (d) => d.status?.observedGeneration === 2 && d.status?.updatedReplicas === 1);
-    expect(mid.status).toMatchObject({ replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2, unavailableReplicas: 1 });
+    const mid = await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (d) => d.status?.observedGeneration === 2 && d.status?.updatedReplicas === 1,
+    );
+    expect(mid.status).toMatchObject({
+      replicas: 3,
+      updatedReplicas: 1,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      unavailableReplicas: 1,
+    });
     expect(cond(mid, 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable' });
     expect(['NewReplicaSetCreated', 'ReplicaSetUpdated']).toContain(cond(mid, 'Progressing')?.reason);
     const done = await rolledOut(store, 'web');
     const progressing = cond(done, 'Progressing');
     // The transition time stays from when the rollout started progressing.
-    expect(Date.parse(progressing.lastUpdateTime)).toBeGreaterThanOrEqual(Date.parse(progressing.lastTransitionTime));
+    expect(Date.parse(progressing.lastUpdateTime)).toBeGreaterThanOrEqual(
+      Date.parse(progressing.lastTransitionTime),
+    );
   });
 
   it('reuses the old ReplicaSet on undo and moves its revision to max+1 with revision-history', async () => {
@@ -205,7 +316,13 @@ describe('deployment controller', () => {
     await rolledOut(store, 'web');
     const [rs1] = replicaSets(store, d0);
     setImage(store, 'web', 'app:v2');
-    await waitForObject(store, 'deployments', NS, 'web', (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2');
+    await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2',
+    );
     await rolledOut(store, 'web');
     // What `kubectl rollout undo` sends: the old RS's template without the hash label.
     const template = structuredClone(store.get('replicasets', NS, rs1!.metadata.name)!.spec.template);
@@ -213,7 +330,13 @@ describe('deployment controller', () => {
     store.mutate('deployments', NS, 'web', (d) => {
       d.spec.template = template;
     });
-    const d3 = await waitForObject(store, 'deployments', NS, 'web', (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '3');
+    const d3 = await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '3',
+    );
     await rolledOut(store, 'web');
     const rss = replicaSets(store, d3);
     expect(rss).toHaveLength(2);
@@ -226,15 +349,34 @@ describe('deployment controller', () => {
     expect(reused.spec.replicas).toBe(2);
     // Forward again: the v2 RS becomes revision 4 with history "2"; back again: v1 becomes 5 with "1,3".
     setImage(store, 'web', 'app:v2');
-    await waitForObject(store, 'deployments', NS, 'web', (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '4');
+    await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '4',
+    );
     await rolledOut(store, 'web');
     const v2 = replicaSets(store, d3).find((rs) => rs.metadata.uid !== rs1!.metadata.uid)!;
-    expect(v2.metadata.annotations).toMatchObject({ 'deployment.kubernetes.io/revision': '4', 'deployment.kubernetes.io/revision-history': '2' });
+    expect(v2.metadata.annotations).toMatchObject({
+      'deployment.kubernetes.io/revision': '4',
+      'deployment.kubernetes.io/revision-history': '2',
+    });
     store.mutate('deployments', NS, 'web', (d) => {
       d.spec.template = template;
     });
-    await waitForObject(store, 'deployments', NS, 'web', (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '5');
-    expect(store.get('replicasets', NS, rs1!.metadata.name)!.metadata.annotations?.['deployment.kubernetes.io/revision-history']).toBe('1,3');
+    await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '5',
+    );
+    expect(
+      store.get('replicasets', NS, rs1!.metadata.name)!.metadata.annotations?.[
+        'deployment.kubernetes.io/revision-history'
+      ],
+    ).toBe('1,3');
     expect(replicaSets(store, d3)).toHaveLength(2);
   });
 
@@ -246,7 +388,13 @@ describe('deployment controller', () => {
     await rolledOut(store, 'web');
     setImage(store, 'web', 'app:broken');
     const started = clock.nowMs();
-    const d = await waitForObject(store, 'deployments', NS, 'web', (o) => cond(o, 'Progressing')?.reason === 'ProgressDeadlineExceeded');
+    const d = await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (o) => cond(o, 'Progressing')?.reason === 'ProgressDeadlineExceeded',
+    );
     const elapsed = clock.nowMs() - started;
     expect(elapsed).toBeGreaterThanOrEqual(29000);
     expect(elapsed).toBeLessThan(60000);
@@ -271,13 +419,25 @@ describe('deployment controller', () => {
     store.mutate('deployments', NS, 'web', (d) => {
       d.spec.paused = true;
     });
-    const paused = await waitForObject(store, 'deployments', NS, 'web', (o) => cond(o, 'Progressing')?.reason === 'DeploymentPaused');
+    const paused = await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (o) => cond(o, 'Progressing')?.reason === 'DeploymentPaused',
+    );
     expect(cond(paused, 'Progressing')).toMatchObject({ status: 'Unknown', message: 'Deployment is paused' });
     setImage(store, 'web', 'app:v2');
     store.mutate('deployments', NS, 'web', (d) => {
       d.spec.replicas = 4;
     });
-    await waitForObject(store, 'deployments', NS, 'web', (o) => o.status?.availableReplicas === 4 && o.status?.observedGeneration === o.metadata.generation);
+    await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (o) => o.status?.availableReplicas === 4 && o.status?.observedGeneration === o.metadata.generation,
+    );
     let rss = replicaSets(store, d0);
     expect(rss).toHaveLength(1);
     expect(rss[0]!.spec.replicas).toBe(4);
@@ -298,7 +458,13 @@ describe('deployment controller', () => {
     const { store, images } = cluster;
     images.set('app:slow', { kind: 'ready', after: 1e9 });
     store.create('deployments', deployment('web', 'app:slow', { replicas: 1, paused: true }));
-    await waitForObject(store, 'deployments', NS, 'web', (o) => cond(o, 'Progressing')?.reason === 'DeploymentPaused');
+    await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (o) => cond(o, 'Progressing')?.reason === 'DeploymentPaused',
+    );
     const changes: string[] = [];
     const off = store.on((c) => {
       if (c.resource === 'deployments') changes.push(cond(c.object, 'Progressing')?.reason ?? '');
@@ -314,7 +480,10 @@ describe('deployment controller', () => {
   it('Recreate scales the old ReplicaSet to zero before creating the new one', async () => {
     cluster = startTestCluster();
     const { store } = cluster;
-    const d0 = store.create('deployments', deployment('web', 'app:v1', { replicas: 3, strategy: { type: 'Recreate' } }));
+    const d0 = store.create(
+      'deployments',
+      deployment('web', 'app:v1', { replicas: 3, strategy: { type: 'Recreate' } }),
+    );
     await rolledOut(store, 'web');
     const overlaps: string[] = [];
     const off = store.on((c) => {
@@ -325,7 +494,13 @@ describe('deployment controller', () => {
       if (activeRS.length > 1) overlaps.push(`RS ${activeRS.map((r) => r.metadata.name).join(',')}`);
     });
     setImage(store, 'web', 'app:v2');
-    await waitForObject(store, 'deployments', NS, 'web', (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2');
+    await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2',
+    );
     const done = await rolledOut(store, 'web');
     off();
     expect(overlaps).toEqual([]);
@@ -340,11 +515,20 @@ describe('deployment controller', () => {
   it('keeps at most revisionHistoryLimit old ReplicaSets, deleting the oldest revisions', async () => {
     cluster = startTestCluster();
     const { store } = cluster;
-    const d0 = store.create('deployments', deployment('web', 'app:v1', { replicas: 1, revisionHistoryLimit: 2 }));
+    const d0 = store.create(
+      'deployments',
+      deployment('web', 'app:v1', { replicas: 1, revisionHistoryLimit: 2 }),
+    );
     await rolledOut(store, 'web');
     for (let v = 2; v <= 5; v++) {
       setImage(store, 'web', `app:v${v}`);
-      await waitForObject(store, 'deployments', NS, 'web', (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === String(v));
+      await waitForObject(
+        store,
+        'deployments',
+        NS,
+        'web',
+        (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === String(v),
+      );
       await rolledOut(store, 'web');
     }
     await waitUntil(store, () => replicaSets(store, d0).length === 3, '3 replica sets left');
@@ -382,21 +566,42 @@ describe('deployment controller', () => {
     cluster = startTestCluster();
     const { store, images } = cluster;
     images.set('app:stuck', { kind: 'never-ready' });
-    const d0 = store.create('deployments', deployment('web', 'app:v1', { replicas: 10, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } }));
+    const d0 = store.create(
+      'deployments',
+      deployment('web', 'app:v1', {
+        replicas: 10,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } },
+      }),
+    );
     await rolledOut(store, 'web');
     setImage(store, 'web', 'app:stuck');
-    await waitUntil(store, () => {
-      const rss = replicaSets(store, d0);
-      return rss.length === 2 && rss.reduce((n, r) => n + r.spec.replicas, 0) === 13 && rss.every((r) => r.spec.replicas > 0);
-    }, 'rollout stuck at full surge');
+    await waitUntil(
+      store,
+      () => {
+        const rss = replicaSets(store, d0);
+        return (
+          rss.length === 2 &&
+          rss.reduce((n, r) => n + r.spec.replicas, 0) === 13 &&
+          rss.every((r) => r.spec.replicas > 0)
+        );
+      },
+      'rollout stuck at full surge',
+    );
     store.mutate('deployments', NS, 'web', (d) => {
       d.spec.replicas = 20;
     });
     // 20 + 3 surge = 23 in total, distributed over both replica sets.
-    const rss = await waitUntil(store, () => {
-      const r = replicaSets(store, d0);
-      return r.reduce((n, x) => n + x.spec.replicas, 0) === 23 && r.every((x) => x.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] === '20') ? r : undefined;
-    }, 'proportional scale');
+    const rss = await waitUntil(
+      store,
+      () => {
+        const r = replicaSets(store, d0);
+        return r.reduce((n, x) => n + x.spec.replicas, 0) === 23 &&
+          r.every((x) => x.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] === '20')
+          ? r
+          : undefined;
+      },
+      'proportional scale',
+    );
     expect(rss.every((r) => r.spec.replicas > 0)).toBe(true);
   });
 
@@ -405,14 +610,21 @@ describe('deployment controller', () => {
     const { store } = cluster;
     const spec = deployment('web', 'app:v1', { replicas: 1 });
     // Pre-compute the name the controller will choose (the template as the store defaults it).
-    const probe = store.create('deployments', { ...spec, metadata: { ...spec.metadata, name: 'probe' } }, { dryRun: true });
+    const probe = store.create(
+      'deployments',
+      { ...spec, metadata: { ...spec.metadata, name: 'probe' } },
+      { dryRun: true },
+    );
     const hash = computeTemplateHash(probe.spec.template);
     store.create('replicasets', {
       metadata: { name: `web-${hash}`, namespace: NS, labels: { app: 'other' } },
       spec: {
         replicas: 0,
         selector: { matchLabels: { app: 'other' } },
-        template: { metadata: { labels: { app: 'other' } }, spec: { containers: [{ name: 'x', image: 'other:1' }] } },
+        template: {
+          metadata: { labels: { app: 'other' } },
+          spec: { containers: [{ name: 'x', image: 'other:1' }] },
+        },
       },
     });
     store.create('deployments', spec);

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { KubeObject, ObjectStore } from '../src/kube/store.js';
-import { eventsFor, startTestCluster, waitForObject, waitUntil, type TestCluster } from '../src/kube/controllers/testing.js';
+import {
+  eventsFor,
+  startTestCluster,
+  waitForObject,
+  waitUntil,
+  type TestCluster,
+} from '../src/kube/controllers/testing.js';
 
 const NS = 'default';
 
@@ -8,7 +14,12 @@ function job(name: string, image: string, spec: Record<string, unknown> = {}, re
   return {
     metadata: { name, namespace: NS },
     spec: {
-      template: { spec: { restartPolicy, containers: [{ name: 'migrate', image, command: ['alembic', 'upgrade', 'head'] }] } },
+      template: {
+        spec: {
+          restartPolicy,
+          containers: [{ name: 'migrate', image, command: ['alembic', 'upgrade', 'head'] }],
+        },
+      },
       ...spec,
     },
   };
@@ -16,7 +27,8 @@ function job(name: string, image: string, spec: Record<string, unknown> = {}, re
 
 type Cond = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string };
 const conds = (j: KubeObject): Cond[] => j.status?.conditions ?? [];
-const finished = (j: KubeObject) => conds(j).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+const finished = (j: KubeObject) =>
+  conds(j).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 const podsOf = (store: ObjectStore, j: KubeObject) =>
   store.list('pods', NS, { labelSelector: `batch.kubernetes.io/controller-uid=${j.metadata.uid}` });
 
@@ -40,7 +52,12 @@ describe('job controller', () => {
   it('runs a migration to completion: pods labelled and owned, logs, SuccessCriteriaMet then Complete', async () => {
     cluster = startTestCluster();
     const { store, images, logs } = cluster;
-    images.set('app:migrate', { kind: 'exit', exitCode: 0, lines: ['INFO  [alembic] Running upgrade a -> b', 'done'], after: 3000 });
+    images.set('app:migrate', {
+      kind: 'exit',
+      exitCode: 0,
+      lines: ['INFO  [alembic] Running upgrade a -> b', 'done'],
+      after: 3000,
+    });
     const history = conditionHistory(store, 'migrate');
     const j0 = store.create('jobs', job('migrate', 'app:migrate'));
     const pod = await waitUntil(store, () => podsOf(store, j0)[0], 'a job pod');
@@ -53,11 +70,24 @@ describe('job controller', () => {
       'job-name': 'migrate',
     });
     expect(pod.metadata.ownerReferences).toEqual([
-      { apiVersion: 'batch/v1', kind: 'Job', name: 'migrate', uid: j0.metadata.uid, controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: 'migrate',
+        uid: j0.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
     expect(pod.metadata.finalizers).toEqual(['batch.kubernetes.io/job-tracking']);
     expect(pod.spec.restartPolicy).toBe('Never');
-    const running = await waitForObject(store, 'jobs', NS, 'migrate', (j) => j.status?.active === 1 && j.status?.ready === 0);
+    const running = await waitForObject(
+      store,
+      'jobs',
+      NS,
+      'migrate',
+      (j) => j.status?.active === 1 && j.status?.ready === 0,
+    );
     expect(running.status.startTime).toMatch(/Z$/);
     expect(running.status.uncountedTerminatedPods).toEqual({});
     const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
@@ -65,7 +95,11 @@ describe('job controller', () => {
     expect(history.seen).toContainEqual(['SuccessCriteriaMet']);
     expect(history.seen[history.seen.length - 1]).toEqual(['SuccessCriteriaMet', 'Complete']);
     for (const c of conds(j)) {
-      expect(c).toMatchObject({ status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
+      expect(c).toMatchObject({
+        status: 'True',
+        reason: 'CompletionsReached',
+        message: 'Reached expected number of succeeded pods',
+      });
     }
     expect(j.status).toMatchObject({ succeeded: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {} });
     expect(j.status.active).toBeUndefined();
@@ -75,15 +109,26 @@ describe('job controller', () => {
     expect(done.status.phase).toBe('Succeeded');
     expect(done.metadata.finalizers).toBeUndefined();
     expect(logs.run(NS, pod.metadata.name, 'migrate')).toMatchObject({ ended: true });
-    expect(logs.run(NS, pod.metadata.name, 'migrate')!.lines.map((l) => l.text)).toEqual(['INFO  [alembic] Running upgrade a -> b', 'done']);
-    const reasons = eventsFor(store, NS, 'migrate').map((e) => `${e.reason}: ${e.message}`);
-    expect(reasons).toEqual([`SuccessfulCreate: Created pod: ${pod.metadata.name}`, 'Completed: Job completed']);
+    expect(logs.run(NS, pod.metadata.name, 'migrate')!.lines.map((l) => l.text)).toEqual([
+      'INFO  [alembic] Running upgrade a -> b',
+      'done',
+    ]);
+    const reasons = eventsFor(store, NS, 'migrate').map((e) => `${String(e.reason)}: ${String(e.message)}`);
+    expect(reasons).toEqual([
+      `SuccessfulCreate: Created pod: ${pod.metadata.name}`,
+      'Completed: Job completed',
+    ]);
   });
 
   it('fails after backoffLimit failed pods: FailureTarget then Failed with BackoffLimitExceeded', async () => {
     cluster = startTestCluster();
     const { store, images } = cluster;
-    images.set('app:bad-migration', { kind: 'exit', exitCode: 1, lines: ['sqlalchemy.exc.OperationalError'], after: 500 });
+    images.set('app:bad-migration', {
+      kind: 'exit',
+      exitCode: 1,
+      lines: ['sqlalchemy.exc.OperationalError'],
+      after: 500,
+    });
     const history = conditionHistory(store, 'migrate');
     const j0 = store.create('jobs', job('migrate', 'app:bad-migration', { backoffLimit: 2 }));
     const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
@@ -91,7 +136,11 @@ describe('job controller', () => {
     expect(history.seen[history.seen.length - 1]).toEqual(['FailureTarget', 'Failed']);
     expect(history.seen).toContainEqual(['FailureTarget']);
     for (const c of conds(j)) {
-      expect(c).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+      expect(c).toMatchObject({
+        status: 'True',
+        reason: 'BackoffLimitExceeded',
+        message: 'Job has reached the specified backoff limit',
+      });
     }
     expect(j.status.failed).toBe(3);
     expect(j.status.succeeded).toBeUndefined();
@@ -103,7 +152,11 @@ describe('job controller', () => {
     const starts = pods.map((p) => Date.parse(p.metadata.creationTimestamp)).sort((a, b) => a - b);
     expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(9000);
     expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(19000);
-    expect(eventsFor(store, NS, 'migrate').some((e) => e.reason === 'BackoffLimitExceeded' && e.type === 'Warning')).toBe(true);
+    expect(
+      eventsFor(store, NS, 'migrate').some(
+        (e) => e.reason === 'BackoffLimitExceeded' && e.type === 'Warning',
+      ),
+    ).toBe(true);
   });
 
   it('fails with DeadlineExceeded after activeDeadlineSeconds and deletes the active pod', async () => {
@@ -114,7 +167,10 @@ describe('job controller', () => {
     const pod = await waitUntil(store, () => podsOf(store, j0)[0], 'a job pod');
     await waitForObject(store, 'jobs', NS, 'migrate', (j) => j.status?.ready === 1);
     const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
-    expect(conds(j).map((c) => `${c.type}/${c.reason}`)).toEqual(['FailureTarget/DeadlineExceeded', 'Failed/DeadlineExceeded']);
+    expect(conds(j).map((c) => `${c.type}/${c.reason}`)).toEqual([
+      'FailureTarget/DeadlineExceeded',
+      'Failed/DeadlineExceeded',
+    ]);
     expect(conds(j)[1]!.message).toBe('Job was active longer than specified deadline');
     expect(clock.nowMs() - Date.parse(j.status.startTime)).toBeGreaterThanOrEqual(19000);
     expect(store.get('pods', NS, pod.metadata.name)).toBeUndefined();
@@ -127,7 +183,14 @@ describe('job controller', () => {
     const { store, images } = cluster;
     images.set('app:ghost', { kind: 'missing' });
     const j0 = store.create('jobs', job('migrate', 'app:ghost', { activeDeadlineSeconds: 60 }));
-    await waitUntil(store, () => podsOf(store, j0).find((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff'), 'ImagePullBackOff');
+    await waitUntil(
+      store,
+      () =>
+        podsOf(store, j0).find(
+          (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+        ),
+      'ImagePullBackOff',
+    );
     expect(podsOf(store, j0)[0]!.status.phase).toBe('Pending');
     const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
     expect(conds(j).map((c) => c.reason)).toEqual(['DeadlineExceeded', 'DeadlineExceeded']);
@@ -140,7 +203,11 @@ describe('job controller', () => {
     const j0 = store.create('jobs', job('migrate', 'app:migrate', { ttlSecondsAfterFinished: 30 }));
     const done = await waitForObject(store, 'jobs', NS, 'migrate', finished);
     const finishedAt = Date.parse(done.status.completionTime);
-    const deleted = await waitUntil(store, () => (store.get('jobs', NS, 'migrate') ? undefined : clock.nowMs()), 'job deleted');
+    const deleted = await waitUntil(
+      store,
+      () => (store.get('jobs', NS, 'migrate') ? undefined : clock.nowMs()),
+      'job deleted',
+    );
     expect(deleted - finishedAt).toBeGreaterThanOrEqual(29000);
     expect(podsOf(store, j0)).toEqual([]);
   });
@@ -151,7 +218,10 @@ describe('job controller', () => {
     images.set('app:flaky', { kind: 'crash', exitCode: 1, after: 200 });
     const j0 = store.create('jobs', job('migrate', 'app:flaky', { backoffLimit: 2 }, 'OnFailure'));
     const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
-    expect(conds(j).map((c) => `${c.type}/${c.reason}`)).toEqual(['FailureTarget/BackoffLimitExceeded', 'Failed/BackoffLimitExceeded']);
+    expect(conds(j).map((c) => `${c.type}/${c.reason}`)).toEqual([
+      'FailureTarget/BackoffLimitExceeded',
+      'Failed/BackoffLimitExceeded',
+    ]);
     // The one pod restarted in place and was then terminated.
     expect(podsOf(store, j0)).toEqual([]);
   });

@@ -1,11 +1,22 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { KubeObject, ObjectStore } from '../src/kube/store.js';
 import { ImageCatalog, parseImage } from '../src/kube/controllers/index.js';
-import { eventsFor, startTestCluster, waitForObject, waitUntil, type TestCluster } from '../src/kube/controllers/testing.js';
+import {
+  eventsFor,
+  startTestCluster,
+  waitForObject,
+  waitUntil,
+  type TestCluster,
+} from '../src/kube/controllers/testing.js';
 
 const NS = 'default';
 
-function pod(name: string, image: string, extra: Record<string, unknown> = {}, container: Record<string, unknown> = {}) {
+function pod(
+  name: string,
+  image: string,
+  extra: Record<string, unknown> = {},
+  container: Record<string, unknown> = {},
+) {
   return {
     metadata: { name, namespace: NS, labels: { app: name } },
     spec: { containers: [{ name: 'app', image, ...container }], ...extra },
@@ -13,7 +24,8 @@ function pod(name: string, image: string, extra: Record<string, unknown> = {}, c
 }
 
 const cstatus = (p: KubeObject) => p.status?.containerStatuses?.[0];
-const cond = (p: KubeObject, type: string) => (p.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+const cond = (p: KubeObject, type: string) =>
+  (p.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
 const waiting = (reason: string) => (p: KubeObject) => cstatus(p)?.state?.waiting?.reason === reason;
 
 let cluster: TestCluster | undefined;
@@ -22,7 +34,11 @@ afterEach(() => {
   cluster = undefined;
 });
 
-function seen(store: ObjectStore, name: string, pred: (p: KubeObject) => boolean): { hits: KubeObject[]; stop: () => void } {
+function seen(
+  store: ObjectStore,
+  name: string,
+  pred: (p: KubeObject) => boolean,
+): { hits: KubeObject[]; stop: () => void } {
   const hits: KubeObject[] = [];
   const stop = store.on((c) => {
     if (c.resource === 'pods' && c.object.metadata.name === name && pred(c.object)) hits.push(c.object);
@@ -48,8 +64,12 @@ describe('image catalog', () => {
   it('parses and normalises image references', () => {
     expect(parseImage('nginx')?.fullName).toBe('docker.io/library/nginx:latest');
     expect(parseImage('team/app:1.0')?.fullName).toBe('docker.io/team/app:1.0');
-    expect(parseImage('123.dkr.ecr.eu-west-1.amazonaws.com/app:sha-1')?.fullName).toBe('123.dkr.ecr.eu-west-1.amazonaws.com/app:sha-1');
-    expect(parseImage('localhost:5000/app@sha256:' + 'b'.repeat(64))?.digest).toBe('sha256:' + 'b'.repeat(64));
+    expect(parseImage('123.dkr.ecr.eu-west-1.amazonaws.com/app:sha-1')?.fullName).toBe(
+      '123.dkr.ecr.eu-west-1.amazonaws.com/app:sha-1',
+    );
+    expect(parseImage('localhost:5000/app@sha256:' + 'b'.repeat(64))?.digest).toBe(
+      'sha256:' + 'b'.repeat(64),
+    );
     expect(parseImage('Nginx:1.0')).toBeUndefined();
     expect(parseImage('nginx:bad tag')).toBeUndefined();
     expect(parseImage('nginx::1')).toBeUndefined();
@@ -82,19 +102,33 @@ describe('simulated kubelet', () => {
     store.create('pods', pod('web', 'web:1'));
     const p = await waitForObject(store, 'pods', NS, 'web', (o) => cond(o, 'Ready')?.status === 'True');
     off();
-    expect(phases).toEqual(['Pending/none/-', 'Pending/ContainerCreating/false', 'Running/running/false', 'Running/running/true']);
+    expect(phases).toEqual([
+      'Pending/none/-',
+      'Pending/ContainerCreating/false',
+      'Running/running/false',
+      'Running/running/true',
+    ]);
     expect(p.spec.nodeName).toBe('sandbox-node');
     expect(p.status).toMatchObject({ phase: 'Running', hostIP: '172.18.0.2', qosClass: 'BestEffort' });
     expect(p.status.podIP).toMatch(/^10\.244\.\d+\.\d+$/);
-    expect(p.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual([
-      'PodReadyToStartContainers=True',
-      'Initialized=True',
-      'Ready=True',
-      'ContainersReady=True',
-      'PodScheduled=True',
-    ]);
+    expect(p.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual(
+      [
+        'PodReadyToStartContainers=True',
+        'Initialized=True',
+        'Ready=True',
+        'ContainersReady=True',
+        'PodScheduled=True',
+      ],
+    );
     const cs = cstatus(p);
-    expect(cs).toMatchObject({ name: 'app', ready: true, started: true, restartCount: 0, image: 'web:1', lastState: {} });
+    expect(cs).toMatchObject({
+      name: 'app',
+      ready: true,
+      started: true,
+      restartCount: 0,
+      image: 'web:1',
+      lastState: {},
+    });
     expect(cs.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
     expect(cs.imageID).toMatch(/^docker\.io\/library\/web@sha256:[0-9a-f]{64}$/);
     expect(cs.state.running.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -112,7 +146,9 @@ describe('simulated kubelet', () => {
       source: { component: 'kubelet', host: 'sandbox-node' },
       involvedObject: { fieldPath: 'spec.containers{app}' },
     });
-    expect(events[2]!.message).toMatch(/^Successfully pulled image "web:1" in [\d.]+s \([\d.]+s including waiting\)\. Image size: \d+ bytes\.$/);
+    expect(events[2]!.message).toMatch(
+      /^Successfully pulled image "web:1" in [\d.]+s \([\d.]+s including waiting\)\. Image size: \d+ bytes\.$/,
+    );
     expect(events[3]!.message).toBe('Created container: app');
     expect(events[4]!.message).toBe('Started container app');
     for (const e of events) expect(e.firstTimestamp).toBe(e.lastTimestamp);
@@ -120,22 +156,43 @@ describe('simulated kubelet', () => {
     // A second pod of an IfNotPresent image finds it on the node.
     store.create('pods', pod('web2', 'web:1'));
     await waitForObject(store, 'pods', NS, 'web2', (o) => cond(o, 'Ready')?.status === 'True');
-    expect(eventsFor(store, NS, 'web2').find((e) => e.reason === 'Pulled')?.message).toBe('Container image "web:1" already present on machine');
+    expect(eventsFor(store, NS, 'web2').find((e) => e.reason === 'Pulled')?.message).toBe(
+      'Container image "web:1" already present on machine',
+    );
   });
 
   it('never-ready: running but not ready, with aggregated Unhealthy events', async () => {
     cluster = startTestCluster();
     const { store, images } = cluster;
     images.set('web:bad', { kind: 'never-ready' });
-    store.create('pods', pod('web', 'web:bad', {}, { readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 5 } }));
-    await waitUntil(store, () => eventsFor(store, NS, 'web').find((e) => e.reason === 'Unhealthy' && (e.count as number) >= 3), 'Unhealthy ×3');
+    store.create(
+      'pods',
+      pod(
+        'web',
+        'web:bad',
+        {},
+        { readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 5 } },
+      ),
+    );
+    await waitUntil(
+      store,
+      () => eventsFor(store, NS, 'web').find((e) => e.reason === 'Unhealthy' && (e.count as number) >= 3),
+      'Unhealthy ×3',
+    );
     const p = store.get('pods', NS, 'web')!;
     expect(p.status.phase).toBe('Running');
     expect(cstatus(p)).toMatchObject({ ready: false, started: true, state: { running: {} } });
-    expect(cond(p, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' });
+    expect(cond(p, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [app]',
+    });
     const unhealthy = eventsFor(store, NS, 'web').filter((e) => e.reason === 'Unhealthy');
     expect(unhealthy).toHaveLength(1);
-    expect(unhealthy[0]).toMatchObject({ type: 'Warning', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503' });
+    expect(unhealthy[0]).toMatchObject({
+      type: 'Warning',
+      message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+    });
   });
 
   it('crash: prints, exits, restarts, then CrashLoopBackOff with growing back-off and lastState', async () => {
@@ -146,7 +203,11 @@ describe('simulated kubelet', () => {
     store.create('pods', pod('web', 'web:crash'));
     const p = await waitForObject(store, 'pods', NS, 'web', (o) => (cstatus(o)?.restartCount ?? 0) >= 4);
     clbo.stop();
-    const backoffs = [...new Set(clbo.hits.map((h) => /back-off (\S+) restarting/.exec(cstatus(h).state.waiting.message)?.[1]))];
+    const backoffs = [
+      ...new Set(
+        clbo.hits.map((h) => /back-off (\S+) restarting/.exec(cstatus(h).state.waiting.message)?.[1]),
+      ),
+    ];
     expect(backoffs.slice(0, 3)).toEqual(['10s', '20s', '40s']);
     const first = clbo.hits[0]!;
     expect(first.status.phase).toBe('Running');
@@ -157,7 +218,10 @@ describe('simulated kubelet', () => {
     expect(cstatus(first).ready).toBe(false);
     expect(cstatus(p).lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
     const backoff = eventsFor(store, NS, 'web').find((e) => e.reason === 'BackOff')!;
-    expect(backoff).toMatchObject({ type: 'Warning', message: `Back-off restarting failed container app in pod web_default(${p.metadata.uid})` });
+    expect(backoff).toMatchObject({
+      type: 'Warning',
+      message: `Back-off restarting failed container app in pod web_default(${p.metadata.uid})`,
+    });
     expect(backoff.count).toBeGreaterThanOrEqual(2);
     expect(eventsFor(store, NS, 'web').find((e) => e.reason === 'Started')!.count).toBeGreaterThanOrEqual(4);
     // Logs: the current run and the previous one.
@@ -189,9 +253,19 @@ describe('simulated kubelet', () => {
       if (r && reasons[reasons.length - 1] !== r) reasons.push(r);
     });
     store.create('pods', pod('web', 'ghost:1'));
-    const p = await waitUntil(store, () => (reasons.filter((r) => r === 'ErrImagePull').length >= 2 ? store.get('pods', NS, 'web') : undefined), 'two pull attempts');
-    expect(reasons.slice(0, 4)).toEqual(['ContainerCreating', 'ErrImagePull', 'ImagePullBackOff', 'ErrImagePull']);
-    expect(p!.status.phase).toBe('Pending');
+    const p = await waitUntil(
+      store,
+      () =>
+        reasons.filter((r) => r === 'ErrImagePull').length >= 2 ? store.get('pods', NS, 'web') : undefined,
+      'two pull attempts',
+    );
+    expect(reasons.slice(0, 4)).toEqual([
+      'ContainerCreating',
+      'ErrImagePull',
+      'ImagePullBackOff',
+      'ErrImagePull',
+    ]);
+    expect(p.status.phase).toBe('Pending');
     const events = eventsFor(store, NS, 'web');
     const failed = events.filter((e) => e.reason === 'Failed').map((e) => e.message);
     expect(failed).toContain(
@@ -199,10 +273,15 @@ describe('simulated kubelet', () => {
     );
     expect(failed).toContain('Error: ErrImagePull');
     expect(failed).toContain('Error: ImagePullBackOff');
-    expect(events.find((e) => e.reason === 'BackOff')).toMatchObject({ type: 'Normal', message: 'Back-off pulling image "ghost:1"' });
+    expect(events.find((e) => e.reason === 'BackOff')).toMatchObject({
+      type: 'Normal',
+      message: 'Back-off pulling image "ghost:1"',
+    });
     expect(events.find((e) => e.reason === 'Pulling')!.count).toBeGreaterThanOrEqual(2);
     const backoffState = await waitForObject(store, 'pods', NS, 'web', waiting('ImagePullBackOff'));
-    expect(cstatus(backoffState).state.waiting.message).toMatch(/^Back-off pulling image "ghost:1": ErrImagePull: rpc error: code = NotFound/);
+    expect(cstatus(backoffState).state.waiting.message).toMatch(
+      /^Back-off pulling image "ghost:1": ErrImagePull: rpc error: code = NotFound/,
+    );
     off();
     // Pushed at last: the next attempt pulls it.
     images.set('ghost:1', { kind: 'ready', after: 100 });
@@ -218,7 +297,9 @@ describe('simulated kubelet', () => {
       'Failed to apply default image tag "Web:1": couldn\'t parse image name "Web:1": invalid reference format: repository name (Web) must be lowercase',
     );
     expect(p.status.phase).toBe('Pending');
-    expect(eventsFor(store, NS, 'web').map((e) => e.reason)).toEqual(expect.arrayContaining(['InspectFailed', 'Failed']));
+    expect(eventsFor(store, NS, 'web').map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['InspectFailed', 'Failed']),
+    );
   });
 
   it('missing secret in env: CreateContainerConfigError until the secret exists', async () => {
@@ -227,17 +308,29 @@ describe('simulated kubelet', () => {
     images.addMissingSecret('db-credentials');
     store.create(
       'pods',
-      pod('web', 'web:1', {}, {
-        env: [
-          { name: 'OPT', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'x', optional: true } } },
-          { name: 'DB', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'url' } } },
-        ],
-      }),
+      pod(
+        'web',
+        'web:1',
+        {},
+        {
+          env: [
+            {
+              name: 'OPT',
+              valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'x', optional: true } },
+            },
+            { name: 'DB', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'url' } } },
+          ],
+        },
+      ),
     );
     const p = await waitForObject(store, 'pods', NS, 'web', waiting('CreateContainerConfigError'));
     expect(cstatus(p).state.waiting.message).toBe('secret "db-credentials" not found');
     expect(p.status.phase).toBe('Pending');
-    expect(eventsFor(store, NS, 'web').some((e) => e.reason === 'Failed' && e.message === 'Error: secret "db-credentials" not found')).toBe(true);
+    expect(
+      eventsFor(store, NS, 'web').some(
+        (e) => e.reason === 'Failed' && e.message === 'Error: secret "db-credentials" not found',
+      ),
+    ).toBe(true);
     images.removeMissingSecret('db-credentials');
     await waitForObject(store, 'pods', NS, 'web', (o) => cond(o, 'Ready')?.status === 'True');
   });
@@ -250,7 +343,11 @@ describe('simulated kubelet', () => {
     store.create('pods', pod('b', 'web:1', { volumes: [{ name: 'cfg', configMap: { name: 'settings' } }] }));
     const a = await waitForObject(store, 'pods', NS, 'a', waiting('CreateContainerConfigError'));
     expect(cstatus(a).state.waiting.message).toBe('configmap "settings" not found');
-    await waitUntil(store, () => eventsFor(store, NS, 'b').find((e) => e.reason === 'FailedMount'), 'FailedMount');
+    await waitUntil(
+      store,
+      () => eventsFor(store, NS, 'b').find((e) => e.reason === 'FailedMount'),
+      'FailedMount',
+    );
     const b = store.get('pods', NS, 'b')!;
     expect(cstatus(b).state.waiting.reason).toBe('ContainerCreating');
     expect(eventsFor(store, NS, 'b').find((e) => e.reason === 'FailedMount')!.message).toBe(
@@ -274,7 +371,11 @@ describe('simulated kubelet', () => {
     unfollow();
     expect(got).toEqual(['one', 'two', 'three']);
     expect(ended).toBe(true);
-    expect(cstatus(p)).toMatchObject({ ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(cstatus(p)).toMatchObject({
+      ready: false,
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    });
     expect(cond(p, 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
     images.set('migrate:2', { kind: 'exit', exitCode: 2, lines: ['nope'], after: 1000 });
     store.create('pods', pod('f', 'migrate:2', { restartPolicy: 'Never' }));
@@ -305,7 +406,12 @@ describe('simulated kubelet', () => {
     const before = store.currentResourceVersion();
     await new Promise((r) => setTimeout(r, 100));
     // No kubelet write or event about the pod after its deletion.
-    const later = store.changesSince(Number(before)).filter((c) => c.resource === 'pods' || (c.object.involvedObject as { name?: string } | undefined)?.name === 'web');
+    const later = store
+      .changesSince(Number(before))
+      .filter(
+        (c) =>
+          c.resource === 'pods' || (c.object.involvedObject as { name?: string } | undefined)?.name === 'web',
+      );
     expect(later).toEqual([]);
     expect(logs.run(NS, 'web', 'app')).toBeUndefined();
   });

@@ -22,7 +22,8 @@ export class Clock {
 
   constructor(opts: ClockOptions = {}) {
     const scale = opts.timeScale ?? 1;
-    if (!Number.isFinite(scale) || scale <= 0) throw new RangeError(`timeScale must be a positive number, got ${scale}`);
+    if (!Number.isFinite(scale) || scale <= 0)
+      throw new RangeError(`timeScale must be a positive number, got ${scale}`);
     this.timeScale = scale;
     this.simStart = (opts.start ?? new Date()).getTime();
     this.realStart = performance.now();
@@ -61,12 +62,12 @@ export class Clock {
   sleep(simulatedMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
-        reject(signal.reason ?? new Error('aborted'));
+        reject(abortReason(signal));
         return;
       }
       const onAbort = (): void => {
         clearTimeout(h);
-        reject(signal?.reason ?? new Error('aborted'));
+        reject(abortReason(signal));
       };
       // A sleep is awaited by someone: keep the process alive while it runs.
       const h = setTimeout(() => {
@@ -76,4 +77,9 @@ export class Clock {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const r: unknown = signal?.reason;
+  return r instanceof Error ? r : new Error(r === undefined ? 'aborted' : JSON.stringify(r));
 }

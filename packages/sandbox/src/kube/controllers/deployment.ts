@@ -163,7 +163,12 @@ export class DeploymentController {
   private replicaSetsOf(d: KubeObject): KubeObject[] {
     return this.x.cache
       .ownedBy('replicasets', d.metadata.uid)
-      .filter((rs) => rs.metadata.namespace === d.metadata.namespace && isControlledBy(rs, d) && !rs.metadata.deletionTimestamp);
+      .filter(
+        (rs) =>
+          rs.metadata.namespace === d.metadata.namespace &&
+          isControlledBy(rs, d) &&
+          !rs.metadata.deletionTimestamp,
+      );
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -204,12 +209,22 @@ export class DeploymentController {
     const from = rsReplicas(rs);
     const updated = this.x.store.mutate('replicasets', rs.metadata.namespace, rs.metadata.name, (o) => {
       o.spec.replicas = newScale;
-      o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [DESIRED_REPLICAS]: desired, [MAX_REPLICAS]: max };
+      o.metadata.annotations = {
+        ...(o.metadata.annotations ?? {}),
+        [DESIRED_REPLICAS]: desired,
+        [MAX_REPLICAS]: max,
+      };
     });
     if (!updated) return rs;
     if (sizeChange) {
       const dir = op ?? (newScale > from ? 'up' : 'down');
-      this.x.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${dir} replica set ${rs.metadata.name} from ${from} to ${newScale}`, SOURCE);
+      this.x.events.record(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled ${dir} replica set ${rs.metadata.name} from ${from} to ${newScale}`,
+        SOURCE,
+      );
     }
     return updated;
   }
@@ -251,7 +266,8 @@ export class DeploymentController {
             total -= parts[start]!.length + 1;
             start++;
           }
-          if (total <= MAX_REV_HISTORY_CHARS) ann[REVISION_HISTORY] = [...parts.slice(start), oldRevision].join(',');
+          if (total <= MAX_REV_HISTORY_CHARS)
+            ann[REVISION_HISTORY] = [...parts.slice(start), oldRevision].join(',');
         }
       }
     }
@@ -273,7 +289,12 @@ export class DeploymentController {
     return { newRS, old };
   }
 
-  private getNewReplicaSet(s: State, existing: KubeObject | undefined, old: KubeObject[], create: boolean): KubeObject | undefined {
+  private getNewReplicaSet(
+    s: State,
+    existing: KubeObject | undefined,
+    old: KubeObject[],
+    create: boolean,
+  ): KubeObject | undefined {
     const maxOld = old.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
     const newRevision = maxOld + 1;
     const d = s.d;
@@ -283,11 +304,16 @@ export class DeploymentController {
       const minReady = d.spec?.minReadySeconds ?? 0;
       const minReadyChanged = (copy.spec?.minReadySeconds ?? 0) !== minReady;
       if (annChanged || minReadyChanged) {
-        const updated = this.x.store.mutate('replicasets', copy.metadata.namespace, copy.metadata.name, (o) => {
-          o.metadata.annotations = copy.metadata.annotations;
-          if (minReady) o.spec.minReadySeconds = minReady;
-          else delete o.spec.minReadySeconds;
-        });
+        const updated = this.x.store.mutate(
+          'replicasets',
+          copy.metadata.namespace,
+          copy.metadata.name,
+          (o) => {
+            o.metadata.annotations = copy.metadata.annotations;
+            if (minReady) o.spec.minReadySeconds = minReady;
+            else delete o.spec.minReadySeconds;
+          },
+        );
         return updated ?? existing;
       }
       const annotations = { ...(d.metadata.annotations ?? {}) };
@@ -299,7 +325,15 @@ export class DeploymentController {
       }
       const status = structuredClone((d.status ?? {}) as Record<string, any>);
       if (hasProgressDeadline(d) && !getCondition(status, 'Progressing')) {
-        setCondition(status, this.condition('Progressing', 'True', Reasons.FoundNewRS, `Found new replica set "${copy.metadata.name}"`));
+        setCondition(
+          status,
+          this.condition(
+            'Progressing',
+            'True',
+            Reasons.FoundNewRS,
+            `Found new replica set "${copy.metadata.name}"`,
+          ),
+        );
         needsUpdate = true;
       }
       if (needsUpdate) this.writeStatus(s, status, annotations);
@@ -308,7 +342,8 @@ export class DeploymentController {
     if (!create) return undefined;
 
     const template = structuredClone(d.spec?.template ?? {}) as Record<string, any>;
-    const collisionCount = typeof d.status?.collisionCount === 'number' ? (d.status.collisionCount as number) : undefined;
+    const collisionCount =
+      typeof d.status?.collisionCount === 'number' ? (d.status.collisionCount as number) : undefined;
     const hash = computeTemplateHash(d.spec?.template, collisionCount);
     template.metadata ??= {};
     template.metadata.labels = { ...(template.metadata.labels ?? {}), [POD_TEMPLATE_HASH]: hash };
@@ -339,7 +374,11 @@ export class DeploymentController {
     } catch (err) {
       if (err instanceof StoreError && err.code === 409) {
         const other = this.x.store.get('replicasets', rs.metadata.namespace, rs.metadata.name);
-        if (other && isControlledBy(other, d) && templatesEqualIgnoringHash(other.spec?.template, d.spec?.template)) {
+        if (
+          other &&
+          isControlledBy(other, d) &&
+          templatesEqualIgnoringHash(other.spec?.template, d.spec?.template)
+        ) {
           created = other;
           alreadyExisted = true;
         } else {
@@ -363,7 +402,13 @@ export class DeploymentController {
     }
     const n = rsReplicas(created);
     if (!alreadyExisted && n > 0) {
-      this.x.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${n}`, SOURCE);
+      this.x.events.record(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled up replica set ${created.metadata.name} from 0 to ${n}`,
+        SOURCE,
+      );
     }
     const annotations = { ...(s.d.metadata.annotations ?? {}) };
     let needsUpdate = false;
@@ -373,7 +418,15 @@ export class DeploymentController {
     }
     const status = structuredClone((s.d.status ?? {}) as Record<string, any>);
     if (!alreadyExisted && hasProgressDeadline(d)) {
-      setCondition(status, this.condition('Progressing', 'True', Reasons.NewRS, `Created new replica set "${created.metadata.name}"`));
+      setCondition(
+        status,
+        this.condition(
+          'Progressing',
+          'True',
+          Reasons.NewRS,
+          `Created new replica set "${created.metadata.name}"`,
+        ),
+      );
       needsUpdate = true;
     }
     if (needsUpdate) this.writeStatus(s, status, annotations);
@@ -505,7 +558,10 @@ export class DeploymentController {
     if (d.spec?.paused && !pausedExists) {
       setCondition(status, this.condition('Progressing', 'Unknown', Reasons.Paused, 'Deployment is paused'));
     } else if (!d.spec?.paused && pausedExists) {
-      setCondition(status, this.condition('Progressing', 'Unknown', Reasons.Resumed, 'Deployment is resumed'));
+      setCondition(
+        status,
+        this.condition('Progressing', 'Unknown', Reasons.Resumed, 'Deployment is resumed'),
+      );
     } else return;
     this.writeStatus(s, status);
   }
@@ -617,7 +673,11 @@ export class DeploymentController {
   // -------------------------------------------------------------------------------------------------
   // Status (sync.go calculateStatus, progress.go)
 
-  private calculateStatus(d: KubeObject, all: KubeObject[], newRS: KubeObject | undefined): Record<string, any> {
+  private calculateStatus(
+    d: KubeObject,
+    all: KubeObject[],
+    newRS: KubeObject | undefined,
+  ): Record<string, any> {
     const available = sumStatus(all, 'availableReplicas');
     const total = sumSpec(all);
     const status: Record<string, any> = {
@@ -628,16 +688,33 @@ export class DeploymentController {
       availableReplicas: available,
       unavailableReplicas: Math.max(0, total - available),
     };
-    for (const f of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas']) {
+    for (const f of [
+      'replicas',
+      'updatedReplicas',
+      'readyReplicas',
+      'availableReplicas',
+      'unavailableReplicas',
+    ]) {
       if (status[f] === 0) delete status[f];
     }
     const conditions = (d.status?.conditions ?? []) as Condition[];
     if (conditions.length) status.conditions = structuredClone(conditions);
     if (typeof d.status?.collisionCount === 'number') status.collisionCount = d.status.collisionCount;
     if (available >= desiredReplicas(d) - maxUnavailable(d)) {
-      setCondition(status, this.condition('Available', 'True', Reasons.MinAvailable, 'Deployment has minimum availability.'));
+      setCondition(
+        status,
+        this.condition('Available', 'True', Reasons.MinAvailable, 'Deployment has minimum availability.'),
+      );
     } else {
-      setCondition(status, this.condition('Available', 'False', Reasons.MinUnavailable, 'Deployment does not have minimum availability.'));
+      setCondition(
+        status,
+        this.condition(
+          'Available',
+          'False',
+          Reasons.MinUnavailable,
+          'Deployment does not have minimum availability.',
+        ),
+      );
     }
     return status;
   }
@@ -661,20 +738,28 @@ export class DeploymentController {
     const status = this.calculateStatus(d, all, newRS);
     if (!hasProgressDeadline(d)) removeCondition(status, 'Progressing');
     const current = getCondition(d.status, 'Progressing');
-    const complete = (status.replicas ?? 0) === (status.updatedReplicas ?? 0) && current?.reason === Reasons.NewRSAvailable;
+    const complete =
+      (status.replicas ?? 0) === (status.updatedReplicas ?? 0) && current?.reason === Reasons.NewRSAvailable;
     if (hasProgressDeadline(d) && !complete) {
       const rsName = newRS?.metadata.name;
       if (deploymentComplete(d, status)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" has successfully progressed.` : `Deployment "${d.metadata.name}" has successfully progressed.`;
+        const msg = rsName
+          ? `ReplicaSet "${rsName}" has successfully progressed.`
+          : `Deployment "${d.metadata.name}" has successfully progressed.`;
         setCondition(status, this.condition('Progressing', 'True', Reasons.NewRSAvailable, msg));
       } else if (deploymentProgressing(d, status)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" is progressing.` : `Deployment "${d.metadata.name}" is progressing.`;
+        const msg = rsName
+          ? `ReplicaSet "${rsName}" is progressing.`
+          : `Deployment "${d.metadata.name}" is progressing.`;
         const cond = this.condition('Progressing', 'True', Reasons.RSUpdated, msg);
-        if (current?.status === 'True' && current.lastTransitionTime) cond.lastTransitionTime = current.lastTransitionTime;
+        if (current?.status === 'True' && current.lastTransitionTime)
+          cond.lastTransitionTime = current.lastTransitionTime;
         removeCondition(status, 'Progressing');
         status.conditions = [...(status.conditions ?? []), cond];
       } else if (this.timedOut(d, current)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" has timed out progressing.` : `Deployment "${d.metadata.name}" has timed out progressing.`;
+        const msg = rsName
+          ? `ReplicaSet "${rsName}" has timed out progressing.`
+          : `Deployment "${d.metadata.name}" has timed out progressing.`;
         setCondition(status, this.condition('Progressing', 'False', Reasons.TimedOut, msg));
       }
     }

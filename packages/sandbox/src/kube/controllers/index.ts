@@ -39,7 +39,8 @@ export function startControllers(ctx: ControllerContext): Controllers {
   const report =
     ctx.onError ??
     ((controller: string, key: string, err: unknown) => {
-      if (process.env.SANDBOX_DEBUG) console.error(`sandbox ${controller} controller: sync ${key} failed:`, err);
+      if (process.env.SANDBOX_DEBUG)
+        console.error(`sandbox ${controller} controller: sync ${key} failed:`, err);
     });
 
   const deployments: WorkQueue = new WorkQueue((k) => deploymentController.sync(k), {
@@ -54,7 +55,13 @@ export function startControllers(ctx: ControllerContext): Controllers {
     clock,
     onError: (k, e) => report('job', k, e),
   });
-  const deploymentController = new DeploymentController({ store, clock, cache, events, queue: () => deployments });
+  const deploymentController = new DeploymentController({
+    store,
+    clock,
+    cache,
+    events,
+    queue: () => deployments,
+  });
   const rsController = new ReplicaSetController({ store, clock, cache, events, queue: () => replicaSets });
   const jobController = new JobController({ store, clock, cache, events, queue: () => jobs });
   const kubelet = new Kubelet({ store, logs: ctx.logs, clock, images: ctx.images, events });
@@ -88,7 +95,8 @@ export function startControllers(ctx: ControllerContext): Controllers {
       case 'jobs':
         jobs.add(keyOf(change.object));
         break;
-      default:
+      case 'events':
+      case 'namespaces':
         break;
     }
   });

@@ -13,7 +13,7 @@ import { canonicalJson, rfc3339, type KubeObject, type ObjectStore } from '../st
 import { labelSelectorMatches } from '../selectors.js';
 import { isPodActive, isPodReady } from './replicaset.js';
 import type { Cache, EventRecorder, WorkQueue } from './runtime.js';
-import { getCondition, keyOf, timeMs, type Condition } from './util.js';
+import { keyOf, timeMs, type Condition } from './util.js';
 
 const SOURCE = { component: 'job-controller' };
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -48,7 +48,11 @@ export class JobController {
     const finished = isFinished(job);
     const pods = this.x.cache
       .ownedBy('pods', job.metadata.uid)
-      .filter((p) => p.metadata.namespace === job.metadata.namespace && labelSelectorMatches(job.spec?.selector, p.metadata.labels));
+      .filter(
+        (p) =>
+          p.metadata.namespace === job.metadata.namespace &&
+          labelSelectorMatches(job.spec?.selector, p.metadata.labels),
+      );
     if (finished) {
       this.countAndRelease(job, pods, {});
       this.handleTTL(job, finished);
@@ -79,17 +83,30 @@ export class JobController {
       reason,
       message,
     });
-    const has = (type: string): Condition | undefined => conditions.find((c) => c.type === type && c.status === 'True');
+    const has = (type: string): Condition | undefined =>
+      conditions.find((c) => c.type === type && c.status === 'True');
 
     let failureTarget = has('FailureTarget');
     let successMet = has('SuccessCriteriaMet');
     if (!failureTarget && !successMet && !suspended) {
       if (failed > backoffLimit || this.pastBackoffLimitOnFailure(job, activePods, backoffLimit)) {
-        failureTarget = cond('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+        failureTarget = cond(
+          'FailureTarget',
+          'BackoffLimitExceeded',
+          'Job has reached the specified backoff limit',
+        );
       } else if (this.pastActiveDeadline(job, status, nowMs)) {
-        failureTarget = cond('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline');
+        failureTarget = cond(
+          'FailureTarget',
+          'DeadlineExceeded',
+          'Job was active longer than specified deadline',
+        );
       } else if (succeeded >= completions) {
-        successMet = cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
+        successMet = cond(
+          'SuccessCriteriaMet',
+          'CompletionsReached',
+          'Reached expected number of succeeded pods',
+        );
       }
       if (failureTarget) {
         conditions.push(failureTarget);
@@ -108,12 +125,16 @@ export class JobController {
       }
       activePods = [];
       status.failed = failed;
-      const wasWritten = (job.status?.conditions ?? []).some((c: Condition) => c.type === (failureTarget ? 'FailureTarget' : 'SuccessCriteriaMet'));
+      const wasWritten = (job.status?.conditions ?? []).some(
+        (c: Condition) => c.type === (failureTarget ? 'FailureTarget' : 'SuccessCriteriaMet'),
+      );
       if (wasWritten) {
         if (failureTarget) {
           conditions.push(cond('Failed', failureTarget.reason!, failureTarget.message!));
         } else {
-          conditions.push(cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods'));
+          conditions.push(
+            cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods'),
+          );
           status.completionTime = now;
           this.x.events.record(job, 'Normal', 'Completed', 'Job completed', SOURCE);
         }
@@ -129,7 +150,8 @@ export class JobController {
       const wantActive = Math.max(0, Math.min(parallelism, completions - succeeded));
       if (activePods.length < wantActive) {
         const last = this.lastFailure.get(job.metadata.uid);
-        const delay = failed > 0 && last !== undefined ? Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (failed - 1)) : 0;
+        const delay =
+          failed > 0 && last !== undefined ? Math.min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (failed - 1)) : 0;
         const wait = last !== undefined ? last + delay - nowMs : 0;
         if (delay > 0 && wait > 0) {
           this.x.queue().addAfter(key, wait + 1);
@@ -140,7 +162,8 @@ export class JobController {
           }
         }
       } else if (activePods.length > wantActive) {
-        for (const p of activePods.slice(wantActive)) this.x.store.delete('pods', p.metadata.namespace, p.metadata.name);
+        for (const p of activePods.slice(wantActive))
+          this.x.store.delete('pods', p.metadata.namespace, p.metadata.name);
         activePods = activePods.slice(0, wantActive);
       }
       const ads = spec.activeDeadlineSeconds;
@@ -196,7 +219,10 @@ export class JobController {
     if (job.spec?.template?.spec?.restartPolicy !== 'OnFailure') return false;
     let restarts = 0;
     for (const p of active) {
-      for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])] as { restartCount?: number }[]) {
+      for (const c of [
+        ...(p.status?.initContainerStatuses ?? []),
+        ...(p.status?.containerStatuses ?? []),
+      ] as { restartCount?: number }[]) {
         restarts += c.restartCount ?? 0;
       }
     }
@@ -227,7 +253,14 @@ export class JobController {
           labels,
           ...(meta.annotations ? { annotations: { ...meta.annotations } } : {}),
           ownerReferences: [
-            { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid, controller: true, blockOwnerDeletion: true },
+            {
+              apiVersion: 'batch/v1',
+              kind: 'Job',
+              name: job.metadata.name,
+              uid: job.metadata.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
           ],
           finalizers: [JOB_TRACKING_FINALIZER],
         },
@@ -236,7 +269,13 @@ export class JobController {
       this.x.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, SOURCE);
       return pod;
     } catch (err) {
-      this.x.events.record(job, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`, SOURCE);
+      this.x.events.record(
+        job,
+        'Warning',
+        'FailedCreate',
+        `Error creating: ${(err as Error).message}`,
+        SOURCE,
+      );
       throw err;
     }
   }

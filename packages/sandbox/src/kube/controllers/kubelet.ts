@@ -116,7 +116,8 @@ export class Kubelet {
       if (!rt) return;
       rt.gone = true;
       this.cancelAll(rt);
-      for (const c of rt.containers) if ('running' in c.state) this.d.logs.endContainer(rt.namespace, rt.name, c.name);
+      for (const c of rt.containers)
+        if ('running' in c.state) this.d.logs.endContainer(rt.namespace, rt.name, c.name);
       this.d.logs.removePod(rt.namespace, rt.name);
       this.d.events.forget(rt.uid);
       this.pods.delete(rt.uid);
@@ -178,7 +179,13 @@ export class Kubelet {
       });
       if (!bound) return;
       rt.pod = bound;
-      this.d.events.record(rt.pod, 'Normal', 'Scheduled', `Successfully assigned ${rt.namespace}/${rt.name} to ${NODE_NAME}`, SCHEDULER);
+      this.d.events.record(
+        rt.pod,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${rt.namespace}/${rt.name} to ${NODE_NAME}`,
+        SCHEDULER,
+      );
     }
     rt.startTime = rfc3339(this.d.clock.now());
     this.flush(rt);
@@ -215,14 +222,19 @@ export class Kubelet {
     for (const v of (rt.pod.spec?.volumes ?? []) as Record<string, any>[]) {
       const sources: { what: string; name: string; optional?: boolean }[] = [];
       if (v.secret) sources.push({ what: 'secret', name: v.secret.secretName, optional: v.secret.optional });
-      if (v.configMap) sources.push({ what: 'configmap', name: v.configMap.name, optional: v.configMap.optional });
+      if (v.configMap)
+        sources.push({ what: 'configmap', name: v.configMap.name, optional: v.configMap.optional });
       for (const s of (v.projected?.sources ?? []) as Record<string, any>[]) {
         if (s.secret) sources.push({ what: 'secret', name: s.secret.name, optional: s.secret.optional });
-        if (s.configMap) sources.push({ what: 'configmap', name: s.configMap.name, optional: s.configMap.optional });
+        if (s.configMap)
+          sources.push({ what: 'configmap', name: s.configMap.name, optional: s.configMap.optional });
       }
       for (const s of sources) {
         if (s.optional || !s.name) continue;
-        const gone = s.what === 'secret' ? this.d.images.isSecretMissing(ns, s.name) : this.d.images.isConfigMapMissing(ns, s.name);
+        const gone =
+          s.what === 'secret'
+            ? this.d.images.isSecretMissing(ns, s.name)
+            : this.d.images.isConfigMapMissing(ns, s.name);
         if (gone) return { volume: String(v.name), what: s.what, name: s.name };
       }
     }
@@ -231,9 +243,15 @@ export class Kubelet {
 
   private missingEnvSource(rt: PodRt, c: ContainerRt): string | undefined {
     const ns = rt.namespace;
-    const check = (what: 'secret' | 'configmap', ref: Record<string, any> | undefined): string | undefined => {
+    const check = (
+      what: 'secret' | 'configmap',
+      ref: Record<string, any> | undefined,
+    ): string | undefined => {
       if (!ref || ref.optional || !ref.name) return undefined;
-      const gone = what === 'secret' ? this.d.images.isSecretMissing(ns, ref.name) : this.d.images.isConfigMapMissing(ns, ref.name);
+      const gone =
+        what === 'secret'
+          ? this.d.images.isSecretMissing(ns, ref.name)
+          : this.d.images.isConfigMapMissing(ns, ref.name);
       return gone ? `${what} "${ref.name}" not found` : undefined;
     };
     for (const e of (c.spec.envFrom ?? []) as Record<string, any>[]) {
@@ -241,7 +259,8 @@ export class Kubelet {
       if (m) return m;
     }
     for (const e of (c.spec.env ?? []) as Record<string, any>[]) {
-      const m = check('configmap', e.valueFrom?.configMapKeyRef) ?? check('secret', e.valueFrom?.secretKeyRef);
+      const m =
+        check('configmap', e.valueFrom?.configMapKeyRef) ?? check('secret', e.valueFrom?.secretKeyRef);
       if (m) return m;
     }
     return undefined;
@@ -275,7 +294,14 @@ export class Kubelet {
         this.retryLater(rt, c);
         return;
       }
-      this.d.events.record(rt.pod, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`, KUBELET, field);
+      this.d.events.record(
+        rt.pod,
+        'Normal',
+        'Pulled',
+        `Container image "${c.image}" already present on machine`,
+        KUBELET,
+        field,
+      );
       c.imageID = imageIdOf(parsed.fullName);
       this.createContainer(rt, c, behaviour);
       return;
@@ -311,16 +337,35 @@ export class Kubelet {
     const err =
       custom ??
       `rpc error: code = NotFound desc = failed to pull and unpack image "${fullName}": failed to resolve reference "${fullName}": ${fullName}: not found`;
-    this.d.events.record(rt.pod, 'Warning', 'Failed', `Failed to pull image "${c.image}": ${err}`, KUBELET, field);
+    this.d.events.record(
+      rt.pod,
+      'Warning',
+      'Failed',
+      `Failed to pull image "${c.image}": ${err}`,
+      KUBELET,
+      field,
+    );
     this.d.events.record(rt.pod, 'Warning', 'Failed', 'Error: ErrImagePull', KUBELET, field);
     c.state = { waiting: { reason: 'ErrImagePull', message: err } };
     this.flush(rt);
     const token = c.token;
     this.afterC(rt, c, PULL_ERROR_TO_BACKOFF, () => {
       if (c.token !== token) return;
-      this.d.events.record(rt.pod, 'Normal', 'BackOff', `Back-off pulling image "${c.image}"`, KUBELET, field);
+      this.d.events.record(
+        rt.pod,
+        'Normal',
+        'BackOff',
+        `Back-off pulling image "${c.image}"`,
+        KUBELET,
+        field,
+      );
       this.d.events.record(rt.pod, 'Warning', 'Failed', 'Error: ImagePullBackOff', KUBELET, field);
-      c.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}": ErrImagePull: ${err}` } };
+      c.state = {
+        waiting: {
+          reason: 'ImagePullBackOff',
+          message: `Back-off pulling image "${c.image}": ErrImagePull: ${err}`,
+        },
+      };
       this.flush(rt);
       this.retryLater(rt, c);
     });
@@ -414,7 +459,8 @@ export class Kubelet {
           });
         });
         this.afterC(rt, c, total, () => {
-          if (c.token === token) this.exited(rt, c, b.exitCode, b.exitCode === 0 ? 'Completed' : 'Error', startedAt);
+          if (c.token === token)
+            this.exited(rt, c, b.exitCode, b.exitCode === 0 ? 'Completed' : 'Error', startedAt);
         });
         return;
       }
@@ -525,7 +571,9 @@ export class Kubelet {
     const allCreated = cs.every((c) => c.runs > 0);
     let phase = 'Pending';
     if (allDone) {
-      phase = cs.every((c) => 'terminated' in c.state && c.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed';
+      phase = cs.every((c) => 'terminated' in c.state && c.state.terminated.exitCode === 0)
+        ? 'Succeeded'
+        : 'Failed';
     } else if (allCreated && cs.some((c) => 'running' in c.state || c.runs > 0)) {
       phase = 'Running';
     }
@@ -638,7 +686,8 @@ function probeFailure(probe: Record<string, any>, podIP: string): string {
     return `Readiness probe failed: dial tcp ${podIP}:${probe.tcpSocket.port ?? 80}: connect: connection refused`;
   }
   if (probe.exec) return 'Readiness probe failed: command failed with exit code 1';
-  if (probe.grpc) return `Readiness probe failed: timeout: failed to connect service "${podIP}:${probe.grpc.port}" within 1s`;
+  if (probe.grpc)
+    return `Readiness probe failed: timeout: failed to connect service "${podIP}:${probe.grpc.port}" within 1s`;
   return 'Readiness probe failed: HTTP probe failed with statuscode: 503';
 }
 

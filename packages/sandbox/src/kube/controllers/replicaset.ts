@@ -67,14 +67,18 @@ export class ReplicaSetController {
     const [ns] = splitKey(key);
     const pods = this.d.cache
       .ownedBy('pods', rs.metadata.uid)
-      .filter((p) => p.metadata.namespace === ns && labelSelectorMatches(rs.spec?.selector, p.metadata.labels));
+      .filter(
+        (p) => p.metadata.namespace === ns && labelSelectorMatches(rs.spec?.selector, p.metadata.labels),
+      );
     const active = pods.filter(isPodActive);
     const want = rsReplicas(rs);
     const diff = active.length - want;
     if (diff < 0) {
       for (let i = 0; i < -diff; i++) this.createPod(rs);
     } else if (diff > 0) {
-      const victims = [...active].sort((a, b) => compareRanks(deletionRank(a), deletionRank(b))).slice(0, diff);
+      const victims = [...active]
+        .sort((a, b) => compareRanks(deletionRank(a), deletionRank(b)))
+        .slice(0, diff);
       for (const p of victims) {
         if (this.d.store.delete('pods', p.metadata.namespace, p.metadata.name)) {
           this.d.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, SOURCE);
@@ -122,7 +126,8 @@ export class ReplicaSetController {
         const at = timeMs(getCondition(p.status, 'Ready')?.lastTransitionTime) + minReady * 1000;
         if (at > nowMs) next = Math.min(next, at);
       }
-      if (next < Infinity) this.d.queue().addAfter(`${rs.metadata.namespace}/${rs.metadata.name}`, next - nowMs + 1);
+      if (next < Infinity)
+        this.d.queue().addAfter(`${rs.metadata.namespace}/${rs.metadata.name}`, next - nowMs + 1);
     }
     const status: Record<string, unknown> = { replicas: pods.length };
     if (fullyLabeled) status.fullyLabeledReplicas = fullyLabeled;

@@ -5,7 +5,14 @@
  * lastTimestamp).
  */
 import type { Clock, ClockHandle } from '../clock.js';
-import { rfc3339, StoreError, type Change, type KubeObject, type ObjectStore, type Resource } from '../store.js';
+import {
+  rfc3339,
+  StoreError,
+  type Change,
+  type KubeObject,
+  type ObjectStore,
+  type Resource,
+} from '../store.js';
 import { keyOf } from './util.js';
 
 const WATCHED: Resource[] = ['deployments', 'replicasets', 'pods', 'jobs'];
@@ -124,10 +131,13 @@ export class WorkQueue {
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     if (existing) this.opts.clock.clearTimeout(existing.handle);
-    const handle = this.opts.clock.setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, Math.max(0, simulatedMs));
+    const handle = this.opts.clock.setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.add(key);
+      },
+      Math.max(0, simulatedMs),
+    );
     this.timers.set(key, { at, handle });
   }
 
@@ -204,7 +214,9 @@ export class EventRecorder {
     fieldPath?: string,
   ): void {
     const ns = obj.metadata.namespace ?? 'default';
-    const aggKey = [obj.metadata.uid, fieldPath ?? '', type, reason, message, source.component].join('\u0000');
+    const aggKey = [obj.metadata.uid, fieldPath ?? '', type, reason, message, source.component].join(
+      '\u0000',
+    );
     const now = rfc3339(this.clock.now());
     const prior = this.seen.get(aggKey);
     if (prior) {
@@ -234,7 +246,9 @@ export class EventRecorder {
         involvedObject,
         reason,
         message,
-        source: source.host ? { component: source.component, host: source.host } : { component: source.component },
+        source: source.host
+          ? { component: source.component, host: source.host }
+          : { component: source.component },
         firstTimestamp: now,
         lastTimestamp: now,
         count: 1,

@@ -24,7 +24,13 @@ export function startTestCluster(opts: { timeScale?: number } = {}): TestCluster
   const logs = new PodLogs({ now: () => clock.now() });
   const images = new ImageCatalog();
   const errors: unknown[] = [];
-  const controllers = startControllers({ store, logs, clock, images, onError: (_c, _k, e) => errors.push(e) });
+  const controllers = startControllers({
+    store,
+    logs,
+    clock,
+    images,
+    onError: (_c, _k, e) => errors.push(e),
+  });
   return { clock, store, logs, images, controllers, errors, stop: () => controllers.stop() };
 }
 
@@ -89,7 +95,10 @@ export function waitForObject(
 }
 
 /** Records every change (for asserting on sequences). */
-export function recordChanges(store: ObjectStore, filter?: (c: Change) => boolean): { changes: Change[]; stop: () => void } {
+export function recordChanges(
+  store: ObjectStore,
+  filter?: (c: Change) => boolean,
+): { changes: Change[]; stop: () => void } {
   const changes: Change[] = [];
   const stop = store.on((c) => {
     if (!filter || filter(c)) changes.push(c);

@@ -55,7 +55,7 @@ export function normalize(v: unknown): unknown {
   }
   if (typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) {
+    for (const k of Object.keys(v).sort()) {
       const n = normalize((v as Record<string, unknown>)[k]);
       if (n !== undefined) out[k] = n;
     }
@@ -94,7 +94,9 @@ export function templatesEqualIgnoringHash(a: unknown, b: unknown): boolean {
 
 function stripHash(t: unknown): unknown {
   if (!t || typeof t !== 'object') return t;
-  const copy = structuredClone(t) as { metadata?: { labels?: Record<string, string>; creationTimestamp?: unknown } };
+  const copy = structuredClone(t) as {
+    metadata?: { labels?: Record<string, string>; creationTimestamp?: unknown };
+  };
   if (copy.metadata?.labels) delete copy.metadata.labels[POD_TEMPLATE_HASH];
   if (copy.metadata) delete copy.metadata.creationTimestamp;
   return copy;
@@ -212,7 +214,10 @@ export interface Condition {
   lastProbeTime?: string | null;
 }
 
-export function getCondition(status: { conditions?: Condition[] } | undefined, type: string): Condition | undefined {
+export function getCondition(
+  status: { conditions?: Condition[] } | undefined,
+  type: string,
+): Condition | undefined {
   return status?.conditions?.find((c) => c.type === type);
 }
 
@@ -224,7 +229,8 @@ export function setCondition(status: { conditions?: Condition[] }, cond: Conditi
   const current = getCondition(status, cond.type);
   if (current && current.status === cond.status && current.reason === cond.reason) return;
   const next = { ...cond };
-  if (current && current.status === cond.status && current.lastTransitionTime) next.lastTransitionTime = current.lastTransitionTime;
+  if (current && current.status === cond.status && current.lastTransitionTime)
+    next.lastTransitionTime = current.lastTransitionTime;
   status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== cond.type), next];
 }
 
