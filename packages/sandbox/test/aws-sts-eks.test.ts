@@ -240,6 +240,57 @@ describe('STS GetCallerIdentity through the real @aws-sdk/client-sts', () => {
   });
 });
 
+describe('temporary credentials (with a session token)', () => {
+  const temporary = {
+    accessKeyId: 'ASIASANDBOXTEMP00001',
+    secretAccessKey: 'temporary/secret/key/for/the/sandbox/tests00',
+    sessionToken: 'IQoJb3JpZ2luX2VjEsandbox//session+token=',
+  };
+  let temp: AwsSandbox;
+  beforeAll(async () => {
+    temp = await startAwsSandbox({ credentials: temporary, kube: KUBE });
+  });
+  afterAll(async () => {
+    await temp.stop();
+  });
+
+  it('accepts requests that carry the session token, and refuses those without it', async () => {
+    const sts = new STSClient({ region: 'us-east-1', endpoint: temp.endpoints.sts, credentials: temporary });
+    expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe('123456789012');
+    sts.destroy();
+    const { sessionToken: _dropped, ...withoutToken } = temporary;
+    const bare = new STSClient({
+      region: 'us-east-1',
+      endpoint: temp.endpoints.sts,
+      credentials: withoutToken,
+      maxAttempts: 1,
+    });
+    await expect(bare.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+      name: 'InvalidClientTokenId',
+    });
+    bare.destroy();
+    expect(temp.env()['AWS_SESSION_TOKEN']).toBe(temporary.sessionToken);
+  });
+
+  it('verifies an EKS token presigned with a session token (X-Amz-Security-Token in the URL)', async () => {
+    const token = await presignEksToken({
+      endpoint: temp.endpoints.sts,
+      region: 'us-east-1',
+      credentials: temporary,
+      clusterName: 'planner-production-cluster',
+    });
+    expect(Buffer.from(token.slice(11), 'base64url').toString()).toContain('X-Amz-Security-Token=');
+    expect(await temp.verifyEksToken(token)).toBeDefined();
+    const other = await presignEksToken({
+      endpoint: temp.endpoints.sts,
+      region: 'us-east-1',
+      credentials: { ...temporary, sessionToken: 'another-token' },
+      clusterName: 'planner-production-cluster',
+    });
+    expect(await temp.verifyEksToken(other)).toBeUndefined();
+  });
+});
+
 describe('EKS DescribeCluster through the real @aws-sdk/client-eks', () => {
   it('describes the sandbox cluster: its endpoint and CA', async () => {
     const eks = new EKSClient({
