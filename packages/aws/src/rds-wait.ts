@@ -25,6 +25,8 @@ export interface WaitOptions {
   maxTransientErrors?: number;
   /** How many polls in a row may not find the snapshot (RDS is eventually consistent) before it is gone. */
   maxMissing?: number;
+  /** Base of the jittered backoff after a transient error (default 1 s, capped at 15 s). */
+  backoffBaseMs?: number;
   now?: () => number;
 }
 
@@ -109,7 +111,9 @@ export async function waitForSnapshot(
     if (remaining <= 0) return result('timeout');
     const cadence = pollStarted + options.pollIntervalMs - now();
     const delay =
-      transientInRow > 0 ? Math.max(cadence, backoffDelay(transientInRow, 1000, 15_000)) : cadence;
+      transientInRow > 0
+        ? Math.max(cadence, backoffDelay(transientInRow, options.backoffBaseMs ?? 1000, 15_000))
+        : cadence;
     try {
       await sleep(Math.min(Math.max(0, delay), remaining), context.signal);
     } catch (error) {
