@@ -80,7 +80,10 @@ export class FakeConn {
   }
   async lines(path: string, options: RequestOptions = {}): Promise<AsyncIterable<string>> {
     this.calls.push({ method: 'LINES', path, options });
-    return (await this.onRequest('LINES', path, options)) as AsyncIterable<string>;
+    const stream = (await this.onRequest('LINES', path, options)) as AsyncIterable<string>;
+    // Like the real transport, an aborted request ends its stream.
+    if (stream instanceof Channel) options.signal?.addEventListener('abort', () => stream.end(), { once: true });
+    return stream;
   }
 
   /** Resolves with the n-th watch (0-based) once it is open. */
