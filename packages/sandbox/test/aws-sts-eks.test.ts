@@ -4,6 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { createEksToken } from '../../aws/src/eks-token.js';
 import { checkEksToken, startAwsSandbox, type AwsCredentials, type AwsSandbox } from '../src/aws/index.js';
 
 /** The known-answer vector of aws-iam-authenticator (TestGetWithSTS), as in specs/aws-and-runner.md. */
@@ -186,6 +187,31 @@ describe('sandbox.verifyEksToken', () => {
     ['without x-k8s-aws-id signed', { unsignedClusterId: true }],
   ])('refuses a token %s', async (_what, overrides) => {
     expect(await sandbox.verifyEksToken(await token(overrides))).toBeUndefined();
+  });
+
+  it("accepts the token of the actions' own signer (packages/aws createEksToken), honouring AWS_ENDPOINT_URL_STS", async () => {
+    const { token } = await createEksToken({
+      clusterName: 'planner-production-cluster',
+      region: 'us-east-1',
+      credentials: sandbox.credentials,
+      env: sandbox.env(),
+    });
+    expect(Buffer.from(token.slice(11), 'base64url').toString()).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/\?Action=GetCallerIdentity/,
+    );
+    expect(await sandbox.verifyEksToken(token)).toEqual({
+      arn: 'arn:aws:iam::123456789012:user/planner-deployer',
+    });
+    const auth = sandbox.authenticator();
+    expect(await auth(token)).toEqual({ user: 'arn:aws:iam::123456789012:user/planner-deployer' });
+    expect(await auth('static-token')).toBe(false);
+    const { token: wrongCluster } = await createEksToken({
+      clusterName: 'other',
+      region: 'us-east-1',
+      credentials: sandbox.credentials,
+      env: sandbox.env(),
+    });
+    expect(await auth(wrongCluster)).toBe(false);
   });
 
   it('refuses garbage', async () => {

@@ -94,6 +94,11 @@ export interface AwsSandbox {
   setKube(kube: KubeEndpoint): void;
   /** The caller ARN when `token` is a valid EKS bearer token for our cluster, else undefined. */
   verifyEksToken(token: string): Promise<{ arn: string } | undefined>;
+  /**
+   * verifyEksToken in the shape the Kubernetes API's `authenticate` option takes: the user is the
+   * caller's IAM ARN (as an EKS access entry maps it), false for anything else.
+   */
+  authenticator(): (token: string) => Promise<false | { user: string }>;
   stop(): Promise<void>;
 }
 
@@ -323,6 +328,17 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
 
+  const verifyEksToken = (token: string): { arn: string } | undefined => {
+    const result = checkEksToken(token, {
+      credentials,
+      region,
+      clusterName: kube?.clusterName ?? DEFAULT_CLUSTER_NAME,
+      localHosts: [host, `localhost:${port}`],
+      now: new Date(),
+    });
+    return result.ok ? { arn: callerArn } : undefined;
+  };
+
   return {
     url,
     endpoints: { rds: url, ecr: url, eks: url, sts: url },
@@ -350,15 +366,12 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     setKube(next: KubeEndpoint) {
       kube = next;
     },
-    verifyEksToken(token: string) {
-      const result = checkEksToken(token, {
-        credentials,
-        region,
-        clusterName: kube?.clusterName ?? DEFAULT_CLUSTER_NAME,
-        localHosts: [host, `localhost:${port}`],
-        now: new Date(),
-      });
-      return Promise.resolve(result.ok ? { arn: callerArn } : undefined);
+    verifyEksToken: (token: string) => Promise.resolve(verifyEksToken(token)),
+    authenticator() {
+      return (token: string) => {
+        const caller = verifyEksToken(token);
+        return Promise.resolve(caller ? { user: caller.arn } : false);
+      };
     },
     async stop() {
       await new Promise<void>((resolve) => {
