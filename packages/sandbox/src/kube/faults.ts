@@ -46,8 +46,8 @@ export interface FaultStats {
   watchesExpired: number;
 }
 
-/** mulberry32: tiny, seedable, good enough to spread faults. */
-function rng(seed: number): () => number {
+/** mulberry32: tiny, seedable, good enough to spread faults. The sequence `new Faults({ seed })` draws from. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -75,7 +75,7 @@ export class Faults {
     validateFaultOptions(options);
     this.opts = { ...options };
     this.expireLeft = options.expireNextWatches ?? 0;
-    this.random = options.seed !== undefined ? rng(options.seed) : Math.random;
+    this.random = options.seed !== undefined ? seededRandom(options.seed) : Math.random;
   }
 
   /** Changes only the given settings. */
@@ -83,7 +83,7 @@ export class Faults {
     validateFaultOptions(partial);
     this.opts = { ...this.opts, ...partial };
     if (partial.expireNextWatches !== undefined) this.expireLeft = partial.expireNextWatches;
-    if (partial.seed !== undefined) this.random = rng(partial.seed);
+    if (partial.seed !== undefined) this.random = seededRandom(partial.seed);
   }
 
   clear(): void {
