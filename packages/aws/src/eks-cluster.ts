@@ -1,4 +1,5 @@
 import { ConfigurationError, errorMessage } from '@planner-deploy/action-kit';
+import type { CredentialsProvider } from './credentials.js';
 
 /** What a kubeconfig needs from an EKS cluster. */
 export interface EksClusterInfo {
@@ -20,7 +21,7 @@ export interface DescribeClusterOptions {
   /** Explicit endpoint; otherwise the SDK honours AWS_ENDPOINT_URL_EKS / AWS_ENDPOINT_URL by itself. */
   endpoint?: string;
   /** Credentials for the client; default: the SDK's default chain. */
-  credentials?: import('./credentials.js').CredentialsProvider;
+  credentials?: CredentialsProvider;
   abortSignal?: AbortSignal;
 }
 

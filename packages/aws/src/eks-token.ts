@@ -37,7 +37,10 @@ export interface EksToken {
 export const EKS_TOKEN_LIFETIME_MS = 14 * 60_000;
 
 /** The STS endpoint the token is presigned for: explicit, then env overrides, then the regional host. */
-export function stsEndpointFor(region: string, env: Record<string, string | undefined> = process.env): string {
+export function stsEndpointFor(
+  region: string,
+  env: Record<string, string | undefined> = process.env,
+): string {
   const override = env.AWS_ENDPOINT_URL_STS?.trim() || env.AWS_ENDPOINT_URL?.trim();
   if (override) return override;
   const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
@@ -46,7 +49,10 @@ export function stsEndpointFor(region: string, env: Record<string, string | unde
 
 /** RFC 3986 percent-encoding, as SigV4 canonicalises query values. */
 function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describeEksCluster } from '../src/eks-cluster.js';
 
 const eks = mockClient(EKSClient);
-const credentials = async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
+const credentials = () => Promise.resolve({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
 
 afterEach(() => {
   eks.reset();
@@ -71,14 +71,16 @@ describe('describeEksCluster', () => {
 
   it('refuses a cluster that has no endpoint yet', async () => {
     eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'prod', status: 'CREATING' } });
-    await expect(describeEksCluster({ clusterName: 'prod', region: 'us-east-1', credentials })).rejects.toThrow(
-      /status CREATING/,
-    );
+    await expect(
+      describeEksCluster({ clusterName: 'prod', region: 'us-east-1', credentials }),
+    ).rejects.toThrow(/status CREATING/);
   });
 
   it('passes other errors through unchanged', async () => {
     const boom = namedError('InternalFailure', 'boom');
     eks.on(DescribeClusterCommand).rejects(boom);
-    await expect(describeEksCluster({ clusterName: 'prod', region: 'us-east-1', credentials })).rejects.toBe(boom);
+    await expect(describeEksCluster({ clusterName: 'prod', region: 'us-east-1', credentials })).rejects.toBe(
+      boom,
+    );
   });
 });

@@ -13,7 +13,11 @@ export class KubeApiError extends Error {
   constructor(
     statusCode: number,
     message: string,
-    options: { reason?: string | undefined; retryAfterMs?: number | undefined; status?: KubeStatus | undefined } = {},
+    options: {
+      reason?: string | undefined;
+      retryAfterMs?: number | undefined;
+      status?: KubeStatus | undefined;
+    } = {},
   ) {
     super(message);
     this.statusCode = statusCode;
@@ -37,11 +41,15 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /** Builds a KubeApiError from a response status, headers and body text. */
-export function apiErrorFromResponse(statusCode: number, bodyText: string, retryAfter?: string): KubeApiError {
+export function apiErrorFromResponse(
+  statusCode: number,
+  bodyText: string,
+  retryAfter?: string,
+): KubeApiError {
   let status: KubeStatus | undefined;
   try {
     const parsed = JSON.parse(bodyText) as unknown;
-    if (parsed && typeof parsed === 'object') status = parsed as KubeStatus;
+    if (parsed !== null && typeof parsed === 'object') status = parsed;
   } catch {
     // Not JSON (a proxy or load balancer page): keep the text.
   }

@@ -88,9 +88,12 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     description = files.join(delimiter);
   } else if (options.clusterName) {
     if (!options.region) {
-      throw new ConfigurationError('Input "region" is required with "cluster-name" (the EKS cluster\'s region).', {
-        title: 'Missing input: region',
-      });
+      throw new ConfigurationError(
+        'Input "region" is required with "cluster-name" (the EKS cluster\'s region).',
+        {
+          title: 'Missing input: region',
+        },
+      );
     }
     await configureEks(kc, options.clusterName, options.region, options, mask);
     source = 'eks';
@@ -183,7 +186,9 @@ function loadKubeconfig(kc: KubeConfig, text: string, where: string): void {
     // The parser's message may quote the offending line, which can hold a credential: keep only its first line
     // minus anything after a colon.
     const first = errorMessage(error).split('\n')[0]?.split(':')[0] ?? 'parse error';
-    throw new ConfigurationError(`${where} is not a valid kubeconfig (${first}).`, { title: 'Invalid kubeconfig' });
+    throw new ConfigurationError(`${where} is not a valid kubeconfig (${first}).`, {
+      title: 'Invalid kubeconfig',
+    });
   }
 }
 
@@ -228,7 +233,7 @@ async function configureEks(
     if (current && now().getTime() < current.expiresAt.getTime()) return current;
     pending ??= (async () => {
       try {
-        const creds = await (credentials as () => Promise<AwsCredentials>)();
+        const creds = await credentials();
         const token = await aws.createEksToken({ clusterName, region, credentials: creds, now: now(), env });
         mask(token.token);
         if (current) options.logger.debug(`Refreshed the EKS token for ${clusterName}.`);
@@ -243,7 +248,8 @@ async function configureEks(
   await fresh();
 
   kc.addAuthenticator({
-    isAuthProvider: (user: User) => (user.authProvider as { name?: string } | undefined)?.name === EKS_AUTH_PROVIDER,
+    isAuthProvider: (user: User) =>
+      (user.authProvider as { name?: string } | undefined)?.name === EKS_AUTH_PROVIDER,
     applyAuthentication: async (_user: User, opts: https.RequestOptions) => {
       const token = await fresh();
       opts.headers = { ...(opts.headers as Record<string, string>), Authorization: `Bearer ${token.token}` };

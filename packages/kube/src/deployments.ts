@@ -47,7 +47,8 @@ export function imageRepository(reference: string): string {
   const colon = ref.lastIndexOf(':');
   if (colon > slash) ref = ref.slice(0, colon);
   const first = ref.split('/')[0] ?? '';
-  const hasRegistry = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const hasRegistry =
+    ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   if (hasRegistry) return ref;
   return ref.includes('/') ? `docker.io/${ref}` : `docker.io/library/${ref}`;
 }
@@ -64,14 +65,20 @@ export interface ImageChangeRequest {
  * Which containers get which image. Init containers can be named explicitly; matching by repository and the
  * only-container rule look at the main containers. A ConfigurationError names the containers there are.
  */
-export function resolveImageTargets(deployment: Deployment, request: ImageChangeRequest): Map<string, string> {
+export function resolveImageTargets(
+  deployment: Deployment,
+  request: ImageChangeRequest,
+): Map<string, string> {
   const spec = deployment.spec.template.spec;
   const all: Container[] = [...spec.containers, ...(spec.initContainers ?? [])];
   const names = spec.containers.map((c) => c.name);
   const known = (name: string): boolean => all.some((c) => c.name === name);
   const listNames = (): string => all.map((c) => `"${c.name}"`).join(', ');
   const out = new Map<string, string>();
-  const entries = request.images instanceof Map ? [...request.images] : Object.entries(request.images ?? {});
+  const entries: [string, string][] =
+    request.images instanceof Map
+      ? [...(request.images as ReadonlyMap<string, string>)]
+      : Object.entries((request.images ?? {}) as Record<string, string>);
   for (const [container, image] of entries) {
     if (!known(container)) {
       throw new ConfigurationError(
@@ -92,7 +99,9 @@ export function resolveImageTargets(deployment: Deployment, request: ImageChange
       out.set(request.container, request.image);
     } else {
       const repository = imageRepository(request.image);
-      const matching = spec.containers.filter((c) => c.image !== undefined && imageRepository(c.image) === repository);
+      const matching = spec.containers.filter(
+        (c) => c.image !== undefined && imageRepository(c.image) === repository,
+      );
       if (matching.length > 0) {
         for (const c of matching) out.set(c.name, request.image);
       } else if (spec.containers.length === 1) {
@@ -106,13 +115,19 @@ export function resolveImageTargets(deployment: Deployment, request: ImageChange
     }
   }
   if (out.size === 0) {
-    throw new ConfigurationError('No image to set: give an image, or container=image lines.', { title: 'Missing input: image' });
+    throw new ConfigurationError('No image to set: give an image, or container=image lines.', {
+      title: 'Missing input: image',
+    });
   }
   return out;
 }
 
 /** kubectl set image's strategic merge patch (plus the change-cause annotation when given). */
-export function setImagePatch(deployment: Deployment, targets: ReadonlyMap<string, string>, changeCause?: string): object {
+export function setImagePatch(
+  deployment: Deployment,
+  targets: ReadonlyMap<string, string>,
+  changeCause?: string,
+): object {
   const spec = deployment.spec.template.spec;
   const templateSpec: Record<string, unknown> = {};
   for (const [field, list] of [
@@ -125,7 +140,9 @@ export function setImagePatch(deployment: Deployment, targets: ReadonlyMap<strin
     templateSpec[field] = changed.map((c) => ({ image: targets.get(c.name), name: c.name }));
   }
   return {
-    ...(changeCause !== undefined ? { metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: changeCause } } } : {}),
+    ...(changeCause !== undefined
+      ? { metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: changeCause } } }
+      : {}),
     spec: { template: { spec: templateSpec } },
   };
 }
@@ -153,15 +170,26 @@ export async function setImages(
   const targets = resolveImageTargets(deployment, target);
   const imagesBefore = templateImages(deployment.spec.template);
   const previousRevision = deploymentRevision(deployment);
-  const all = [...deployment.spec.template.spec.containers, ...(deployment.spec.template.spec.initContainers ?? [])];
+  const all = [
+    ...deployment.spec.template.spec.containers,
+    ...(deployment.spec.template.spec.initContainers ?? []),
+  ];
   const needed = all.some((c) => targets.has(c.name) && targets.get(c.name) !== c.image);
   if (!needed) {
-    target.logger?.info(`deployment.apps/${target.name} already runs ${[...targets.values()].join(', ')}: nothing to change.`);
+    target.logger?.info(
+      `deployment.apps/${target.name} already runs ${[...targets.values()].join(', ')}: nothing to change.`,
+    );
     return { changed: false, imagesBefore, imagesAfter: imagesBefore, previousRevision, deployment };
   }
   const patched = await patchDeployment(target, setImagePatch(deployment, targets, target.changeCause), SMP);
   target.logger?.info(`deployment.apps/${target.name} image updated`);
-  return { changed: true, imagesBefore, imagesAfter: templateImages(patched.spec.template), previousRevision, deployment: patched };
+  return {
+    changed: true,
+    imagesBefore,
+    imagesAfter: templateImages(patched.spec.template),
+    previousRevision,
+    deployment: patched,
+  };
 }
 
 /** `kubectl rollout restart`: a new rollout with the same images, through the restartedAt template annotation. */
@@ -177,17 +205,27 @@ export async function restartDeployment(
   }
   const at = (target.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const patch = {
-    ...(target.changeCause !== undefined ? { metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: target.changeCause } } } : {}),
+    ...(target.changeCause !== undefined
+      ? { metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: target.changeCause } } }
+      : {}),
     spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at } } } },
   };
   const patched = await patchDeployment(target, patch, SMP);
   target.logger?.info(`deployment.apps/${target.name} restarted`);
   const images = templateImages(deployment.spec.template);
-  return { changed: true, imagesBefore: images, imagesAfter: images, previousRevision: deploymentRevision(deployment), deployment: patched };
+  return {
+    changed: true,
+    imagesBefore: images,
+    imagesAfter: images,
+    previousRevision: deploymentRevision(deployment),
+    deployment: patched,
+  };
 }
 
 /** `kubectl scale --replicas=N`: one merge patch of the scale subresource. Returns the replicas the server stored. */
-export async function scaleDeployment(target: DeploymentTarget & { replicas: number }): Promise<{ replicas: number }> {
+export async function scaleDeployment(
+  target: DeploymentTarget & { replicas: number },
+): Promise<{ replicas: number }> {
   if (!Number.isSafeInteger(target.replicas) || target.replicas < 0) {
     throw new ConfigurationError(`Replicas must be a whole number of at least 0, not ${target.replicas}.`, {
       title: 'Invalid input: replicas',
@@ -208,11 +246,21 @@ export async function scaleDeployment(target: DeploymentTarget & { replicas: num
 }
 
 /** Sets `kubernetes.io/change-cause` on the deployment (copied by the controller to the new ReplicaSet). */
-export async function setChangeCause(target: DeploymentTarget & { changeCause: string }): Promise<Deployment> {
-  return patchDeployment(target, { metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: target.changeCause } } }, SMP);
+export async function setChangeCause(
+  target: DeploymentTarget & { changeCause: string },
+): Promise<Deployment> {
+  return patchDeployment(
+    target,
+    { metadata: { annotations: { [CHANGE_CAUSE_ANNOTATION]: target.changeCause } } },
+    SMP,
+  );
 }
 
-async function patchDeployment(target: DeploymentTarget, body: object, contentType: string): Promise<Deployment> {
+async function patchDeployment(
+  target: DeploymentTarget,
+  body: object,
+  contentType: string,
+): Promise<Deployment> {
   return withRetry(
     () =>
       target.conn.request<Deployment>('PATCH', deploymentPath(target), {

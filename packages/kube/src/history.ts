@@ -1,5 +1,10 @@
 import { ActionFailure, type Logger } from '@planner-deploy/action-kit';
-import { findNewReplicaSet, listOwnedReplicaSets, POD_TEMPLATE_HASH, templatesEqualIgnoringHash } from './replica-sets.js';
+import {
+  findNewReplicaSet,
+  listOwnedReplicaSets,
+  POD_TEMPLATE_HASH,
+  templatesEqualIgnoringHash,
+} from './replica-sets.js';
 import { withRetry } from './retry.js';
 import { deploymentRevision, REVISION_ANNOTATION } from './rollout-status.js';
 import type { Transport } from './transport.js';
@@ -99,9 +104,13 @@ export async function getRolloutHistory(
   const retry = { signal: options.signal, logger: options.logger, deadline: options.deadline };
   const deployment = await withRetry(
     () =>
-      options.conn.request<Deployment>('GET', `/apis/apps/v1/namespaces/${options.namespace}/deployments/${options.name}`, {
-        signal: options.signal,
-      }),
+      options.conn.request<Deployment>(
+        'GET',
+        `/apis/apps/v1/namespaces/${options.namespace}/deployments/${options.name}`,
+        {
+          signal: options.signal,
+        },
+      ),
     { what: `GET deployment ${options.name}`, ...retry },
   );
   const replicaSets = await withRetry(() => listOwnedReplicaSets(options.conn, deployment, options.signal), {
@@ -112,9 +121,14 @@ export async function getRolloutHistory(
 }
 
 /** kubectl's deploymentRevision: the exact revision, or with 0 the second-highest. */
-export function replicaSetForRevision(deployment: Deployment, owned: ReplicaSet[], toRevision: number): ReplicaSet {
+export function replicaSetForRevision(
+  deployment: Deployment,
+  owned: ReplicaSet[],
+  toRevision: number,
+): ReplicaSet {
   const name = deployment.metadata.name ?? '';
-  if (toRevision < 0) throw new UndoError('revision-not-found', `unable to find specified revision ${toRevision} in history`);
+  if (toRevision < 0)
+    throw new UndoError('revision-not-found', `unable to find specified revision ${toRevision} in history`);
   let latest: ReplicaSet | undefined;
   let latestRevision = -1;
   let previous: ReplicaSet | undefined;
@@ -136,7 +150,8 @@ export function replicaSetForRevision(deployment: Deployment, owned: ReplicaSet[
       return rs;
     }
   }
-  if (toRevision > 0) throw new UndoError('revision-not-found', `unable to find specified revision ${toRevision} in history`);
+  if (toRevision > 0)
+    throw new UndoError('revision-not-found', `unable to find specified revision ${toRevision} in history`);
   if (!previous) throw new UndoError('no-history', `no rollout history found for deployment "${name}"`);
   return previous;
 }
@@ -181,7 +196,9 @@ export function planUndo(deployment: Deployment, owned: ReplicaSet[], toRevision
   for (const [key, value] of Object.entries(rs.metadata.annotations ?? {})) {
     if (!UNDO_SKIPPED_ANNOTATIONS.includes(key)) annotations[key] = value;
   }
-  const sorted = Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = Object.fromEntries(
+    Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   return {
     kind: 'patch',
     revision,
@@ -233,17 +250,34 @@ export async function undoRollout(options: UndoOptions): Promise<UndoResult> {
   const imagesAfter = templateImages(target.spec.template);
   if (plan.kind === 'skip') {
     options.logger?.info(plan.message);
-    return { outcome: 'skipped', message: plan.message, fromRevision, toRevision: plan.revision, replicaSet: plan.replicaSet, imagesBefore, imagesAfter };
+    return {
+      outcome: 'skipped',
+      message: plan.message,
+      fromRevision,
+      toRevision: plan.revision,
+      replicaSet: plan.replicaSet,
+      imagesBefore,
+      imagesAfter,
+    };
   }
   const patched = await withRetry(
     () =>
-      options.conn.request<Deployment>('PATCH', `/apis/apps/v1/namespaces/${options.namespace}/deployments/${options.name}`, {
-        body: plan.patch,
-        contentType: 'application/json-patch+json',
-        query: options.dryRun ? { dryRun: 'All' } : {},
-        signal: options.signal,
-      }),
-    { what: `PATCH deployment ${options.name}`, signal: options.signal, logger: options.logger, deadline: options.deadline },
+      options.conn.request<Deployment>(
+        'PATCH',
+        `/apis/apps/v1/namespaces/${options.namespace}/deployments/${options.name}`,
+        {
+          body: plan.patch,
+          contentType: 'application/json-patch+json',
+          query: options.dryRun ? { dryRun: 'All' } : {},
+          signal: options.signal,
+        },
+      ),
+    {
+      what: `PATCH deployment ${options.name}`,
+      signal: options.signal,
+      logger: options.logger,
+      deadline: options.deadline,
+    },
   );
   const message = `deployment.apps/${options.name} rolled back${options.dryRun ? ' (server dry run)' : ''}`;
   options.logger?.info(message);

@@ -6,12 +6,16 @@ import { ConfigurationError } from '@planner-deploy/action-kit';
  */
 export function decodeKubeconfigInput(text: string, inputName = 'kubeconfig'): string {
   const trimmed = text.trim();
-  if (trimmed === '') throw new ConfigurationError(`Input "${inputName}" is empty.`, { title: `Invalid input: ${inputName}` });
+  if (trimmed === '')
+    throw new ConfigurationError(`Input "${inputName}" is empty.`, { title: `Invalid input: ${inputName}` });
   if (trimmed.includes(':')) return trimmed;
   const compact = trimmed.replace(/\s+/g, '');
   if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(compact)) {
     const decoded = Buffer.from(compact, /[-_]/.test(compact) ? 'base64url' : 'base64').toString('utf8');
-    if (/(^|\n)\s*(apiVersion|clusters|contexts|users|kind)\s*:/.test(decoded) || decoded.trim().startsWith('{')) {
+    if (
+      /(^|\n)\s*(apiVersion|clusters|contexts|users|kind)\s*:/.test(decoded) ||
+      decoded.trim().startsWith('{')
+    ) {
       return decoded;
     }
   }

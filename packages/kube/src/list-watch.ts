@@ -40,14 +40,19 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
     const delay = retryAfter ?? backoffDelay(failures, 250, 5000, random);
     failures++;
     if (Date.now() + delay >= options.deadline) throw error;
-    options.logger.debug(`Watching ${options.what}: ${errorMessage(error)}; retrying in ${formatDuration(delay)}.`);
+    options.logger.debug(
+      `Watching ${options.what}: ${errorMessage(error)}; retrying in ${formatDuration(delay)}.`,
+    );
     await sleep(delay, signal).catch(() => undefined);
   };
 
   while (!signal.aborted) {
     if (resourceVersion === undefined) {
       try {
-        const list: KubeList<T> = await conn.request('GET', options.path, { query: { ...options.query }, signal });
+        const list: KubeList<T> = await conn.request('GET', options.path, {
+          query: { ...options.query },
+          signal,
+        });
         resourceVersion = list.metadata.resourceVersion ?? '0';
         failures = 0;
         options.onList(list.items);
@@ -70,7 +75,10 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
         if (signal.aborted) return;
         if (event.type === 'ERROR') {
           const status = event.object as KubeStatus;
-          throw new KubeApiError(status.code ?? 500, status.message ?? 'watch error', { reason: status.reason, status });
+          throw new KubeApiError(status.code ?? 500, status.message ?? 'watch error', {
+            reason: status.reason,
+            status,
+          });
         }
         const object = event.object as T;
         if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;

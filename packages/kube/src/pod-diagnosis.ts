@@ -55,7 +55,10 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
   const name = pod.metadata.name ?? '';
   const now = options.now ?? Date.now();
   const events = options.events ?? [];
-  const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const statuses: ContainerStatus[] = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
 
   for (const status of statuses) {
     const oom = oomKilled(status);
@@ -122,7 +125,9 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
   return undefined;
 }
 
-function oomKilled(status: ContainerStatus): { exitCode: number; finishedAt?: string | undefined } | undefined {
+function oomKilled(
+  status: ContainerStatus,
+): { exitCode: number; finishedAt?: string | undefined } | undefined {
   for (const state of [status.state?.terminated, status.lastState?.terminated]) {
     if (state?.reason === 'OOMKilled') return { exitCode: state.exitCode, finishedAt: state.finishedAt };
   }
@@ -138,7 +143,13 @@ function seconds(ms: number): string {
 }
 
 function eventTime(event: KubeEvent): string | undefined {
-  return event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp ?? undefined;
+  return (
+    event.lastTimestamp ??
+    event.eventTime ??
+    event.firstTimestamp ??
+    event.metadata.creationTimestamp ??
+    undefined
+  );
 }
 
 /** Events name the container in the field path (`spec.containers{app}`); we only match on the message. */
@@ -149,7 +160,12 @@ function aboutContainer(event: KubeEvent, container: string): boolean {
 
 function lastWarning(events: KubeEvent[], container: string, reasons?: string[]): string | undefined {
   const warnings = events
-    .filter((e) => e.type === 'Warning' && aboutContainer(e, container) && (!reasons || reasons.includes(e.reason ?? '')))
+    .filter(
+      (e) =>
+        e.type === 'Warning' &&
+        aboutContainer(e, container) &&
+        (!reasons || reasons.includes(e.reason ?? '')),
+    )
     .sort((a, b) => (eventTime(a) ?? '').localeCompare(eventTime(b) ?? ''));
   const last = warnings.at(-1);
   return last?.message;
@@ -169,5 +185,8 @@ export function formatEvents(events: KubeEvent[], limit = 10): string[] {
   return [...events]
     .sort((a, b) => (eventTime(a) ?? '').localeCompare(eventTime(b) ?? ''))
     .slice(-limit)
-    .map((e) => `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${e.message ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}`);
+    .map(
+      (e) =>
+        `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${e.message ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}`,
+    );
 }

@@ -53,7 +53,6 @@ export async function followContainerLogs(options: FollowLogsOptions): Promise<v
   const waitForChange = options.waitForChange ?? (() => sleep(500, signal).catch(() => undefined));
 
   while (!signal.aborted) {
-    let streamed = false;
     try {
       const lines = await conn.lines(path, {
         query: {
@@ -64,7 +63,6 @@ export async function followContainerLogs(options: FollowLogsOptions): Promise<v
         },
         signal,
       });
-      streamed = true;
       let atSince = 0;
       for await (const raw of lines) {
         const { time, text } = splitTimestamp(raw);
@@ -98,7 +96,7 @@ export async function followContainerLogs(options: FollowLogsOptions): Promise<v
       await sleep(backoffDelay(failures++, 250, 5000), signal).catch(() => undefined);
       continue;
     }
-    if (signal.aborted || !streamed) return;
+    if (signal.aborted) return;
     // The stream ended: the container terminated, the stream was cut, or it is restarting.
     const state = await containerState(conn, namespace, pod, container, signal);
     if (state === 'gone' || state === 'terminated') return;

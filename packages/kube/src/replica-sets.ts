@@ -63,7 +63,9 @@ export function templatesEqualIgnoringHash(a: PodTemplateSpec, b: PodTemplateSpe
 /** metav1.IsControlledBy: a controller ownerReference carrying the deployment's uid. */
 export function isControlledBy(replicaSet: ReplicaSet, deployment: Deployment): boolean {
   const uid = deployment.metadata.uid;
-  return (replicaSet.metadata.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === uid);
+  return (replicaSet.metadata.ownerReferences ?? []).some(
+    (ref) => ref.controller === true && ref.uid === uid,
+  );
 }
 
 /** ReplicaSets of the deployment's selector that it controls (follows `continue`). */
@@ -76,10 +78,14 @@ export async function listOwnedReplicaSets(
   const items: ReplicaSet[] = [];
   let token: string | undefined;
   do {
-    const list: KubeList<ReplicaSet> = await conn.request('GET', `/apis/apps/v1/namespaces/${namespace}/replicasets`, {
-      query: { labelSelector: selectorToString(deployment.spec.selector), continue: token },
-      signal,
-    });
+    const list: KubeList<ReplicaSet> = await conn.request(
+      'GET',
+      `/apis/apps/v1/namespaces/${namespace}/replicasets`,
+      {
+        query: { labelSelector: selectorToString(deployment.spec.selector), continue: token },
+        signal,
+      },
+    );
     items.push(...list.items);
     token = list.metadata.continue || undefined;
   } while (token);
@@ -93,7 +99,9 @@ function createdAt(rs: ReplicaSet): string {
 /** The deployment's new ReplicaSet: the oldest owned one whose template equals the deployment's. */
 export function findNewReplicaSet(deployment: Deployment, owned: ReplicaSet[]): ReplicaSet | undefined {
   const sorted = [...owned].sort(
-    (a, b) => createdAt(a).localeCompare(createdAt(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    (a, b) =>
+      createdAt(a).localeCompare(createdAt(b)) ||
+      (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
   );
   return sorted.find((rs) => templatesEqualIgnoringHash(rs.spec.template, deployment.spec.template));
 }

@@ -37,7 +37,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       const delay =
         retryAfter ?? backoffDelay(attempt, options.baseMs ?? 250, options.capMs ?? 5000, options.random);
       if (options.deadline !== undefined && now() + delay >= options.deadline) throw error;
-      options.logger?.debug(`${options.what} failed (${errorMessage(error)}); retrying in ${formatDuration(delay)}.`);
+      options.logger?.debug(
+        `${options.what} failed (${errorMessage(error)}); retrying in ${formatDuration(delay)}.`,
+      );
       await sleep(delay, options.signal);
     }
   }

@@ -55,7 +55,11 @@ export function rolloutStatus(deployment: Deployment, revision = 0): RolloutStat
       };
     }
     if (total > updated) {
-      return { done: false, failed: false, message: `${waiting}${total - updated} old replicas are pending termination...` };
+      return {
+        done: false,
+        failed: false,
+        message: `${waiting}${total - updated} old replicas are pending termination...`,
+      };
     }
     if (available < updated) {
       return {

@@ -84,7 +84,9 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
       durationMs: Date.now() - started,
     };
     if (outcome !== 'succeeded') {
-      logger.warning(`deployment "${t.name}": ${outcome} after ${formatDuration(t.result.durationMs)}: ${message}`);
+      logger.warning(
+        `deployment "${t.name}": ${outcome} after ${formatDuration(t.result.durationMs)}: ${message}`,
+      );
     }
     if (pending().length === 0) stop.abort();
   };
@@ -94,7 +96,9 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
     const status = rolloutStatus(deployment);
     if (status.message !== t.lastMessage) {
       t.lastMessage = status.message;
-      logger.info(status.message.includes(`"${t.name}"`) ? status.message : `deployment "${t.name}": ${status.message}`);
+      logger.info(
+        status.message.includes(`"${t.name}"`) ? status.message : `deployment "${t.name}": ${status.message}`,
+      );
       options.onStatus?.(t.name, status.message);
     }
     if (status.done) return finish(t, 'succeeded', status.message);
@@ -124,7 +128,8 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
         evaluatePods();
       }
     } catch (error) {
-      if (!stop.signal.aborted) logger.debug(`Could not list the ReplicaSets of ${t.name}: ${errorMessage(error)}`);
+      if (!stop.signal.aborted)
+        logger.debug(`Could not list the ReplicaSets of ${t.name}: ${errorMessage(error)}`);
     } finally {
       t.lookingUp = false;
     }
@@ -318,16 +323,23 @@ export async function tailLogs(
   signal?: AbortSignal,
 ): Promise<string[]> {
   if (!failure.container || tailLines <= 0) return [];
-  const status = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find(
-    (s) => s.name === failure.container,
+  const status = [
+    ...(pod.status?.containerStatuses ?? []),
+    ...(pod.status?.initContainerStatuses ?? []),
+  ].find((s) => s.name === failure.container);
+  const previous = Boolean(
+    status && status.restartCount > 0 && !status.state?.running && !status.state?.terminated,
   );
-  const previous = Boolean(status && status.restartCount > 0 && !status.state?.running && !status.state?.terminated);
   try {
-    const text = await conn.requestText('GET', `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`, {
-      query: { container: failure.container, tailLines, ...(previous ? { previous: 'true' } : {}) },
-      accept: '*/*',
-      signal,
-    });
+    const text = await conn.requestText(
+      'GET',
+      `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`,
+      {
+        query: { container: failure.container, tailLines, ...(previous ? { previous: 'true' } : {}) },
+        accept: '*/*',
+        signal,
+      },
+    );
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
     return lines.slice(-tailLines);

@@ -64,13 +64,18 @@ export function createTransport(options: TransportOptions): Transport {
     await options.authorize(httpsOptions);
     let body: Buffer | undefined;
     if (request.body !== undefined) {
-      body = Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body), 'utf8');
+      body = Buffer.from(
+        typeof request.body === 'string' ? request.body : JSON.stringify(request.body),
+        'utf8',
+      );
     }
     const headers: http.OutgoingHttpHeaders = {
       ...(httpsOptions.headers as http.OutgoingHttpHeaders),
       Accept: request.accept ?? 'application/json',
       'User-Agent': options.userAgent ?? 'planner-deploy',
-      ...(body ? { 'Content-Type': request.contentType ?? 'application/json', 'Content-Length': body.length } : {}),
+      ...(body
+        ? { 'Content-Type': request.contentType ?? 'application/json', 'Content-Length': body.length }
+        : {}),
     };
     const chosenAgent = options.keepAuthorizerAgent && httpsOptions.agent ? httpsOptions.agent : agent;
     const timeoutMs = request.timeoutMs ?? (stream ? undefined : DEFAULT_TIMEOUT_MS);
@@ -130,7 +135,10 @@ export function createTransport(options: TransportOptions): Transport {
       try {
         return JSON.parse(text) as T;
       } catch {
-        throw new KubeApiError(200, `${method} ${path} returned a body that is not JSON: ${text.slice(0, 200)}`);
+        throw new KubeApiError(
+          200,
+          `${method} ${path} returned a body that is not JSON: ${text.slice(0, 200)}`,
+        );
       }
     },
     async lines(path: string, request: RequestOptions = {}): Promise<AsyncIterable<string>> {
@@ -138,7 +146,12 @@ export function createTransport(options: TransportOptions): Transport {
       return readLines(response, request.signal);
     },
     async watch<T>(path: string, request: RequestOptions = {}): Promise<AsyncIterable<WatchEvent<T>>> {
-      const response = await openOk('GET', path, { ...request, query: { ...request.query, watch: 'true' } }, true);
+      const response = await openOk(
+        'GET',
+        path,
+        { ...request, query: { ...request.query, watch: 'true' } },
+        true,
+      );
       return parseEvents<T>(readLines(response, request.signal));
     },
     close(): void {
@@ -163,7 +176,10 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function* readLines(response: http.IncomingMessage, signal: AbortSignal | undefined): AsyncGenerator<string> {
+async function* readLines(
+  response: http.IncomingMessage,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<string> {
   const onAbort = (): void => {
     response.destroy();
   };

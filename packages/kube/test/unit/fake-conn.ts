@@ -5,7 +5,7 @@ import type { WatchEvent } from '../../src/types.js';
 export class Channel<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private ended = false;
-  private error: unknown;
+  private error: Error | undefined;
   private wake: (() => void) | undefined;
 
   constructor(private readonly signal?: AbortSignal) {
@@ -19,7 +19,7 @@ export class Channel<T> implements AsyncIterable<T> {
     this.ended = true;
     this.wake?.();
   }
-  fail(error: unknown): void {
+  fail(error: Error): void {
     this.error = error;
     this.wake?.();
   }
@@ -70,6 +70,7 @@ export class FakeConn {
     this.calls.push({ method, path, options });
     return String(await this.onRequest(method, path, options));
   }
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a refusal from onWatch rejects
   async watch<T>(path: string, options: RequestOptions = {}): Promise<AsyncIterable<WatchEvent<T>>> {
     this.calls.push({ method: 'WATCH', path, options });
     this.onWatch?.(path, options);
@@ -82,7 +83,8 @@ export class FakeConn {
     this.calls.push({ method: 'LINES', path, options });
     const stream = (await this.onRequest('LINES', path, options)) as AsyncIterable<string>;
     // Like the real transport, an aborted request ends its stream.
-    if (stream instanceof Channel) options.signal?.addEventListener('abort', () => stream.end(), { once: true });
+    if (stream instanceof Channel)
+      options.signal?.addEventListener('abort', () => stream.end(), { once: true });
     return stream;
   }
 

@@ -5,14 +5,21 @@ import type { Deployment, PodTemplateSpec, ReplicaSet } from '../../src/types.js
 import { FakeConn } from './fake-conn.js';
 
 const podTemplate = (image: string, hash?: string): PodTemplateSpec => ({
-  metadata: { creationTimestamp: null, labels: { app: 'web', ...(hash ? { 'pod-template-hash': hash } : {}) } },
+  metadata: {
+    creationTimestamp: null,
+    labels: { app: 'web', ...(hash ? { 'pod-template-hash': hash } : {}) },
+  },
   spec: {
     containers: [{ name: 'app', image, resources: {}, terminationMessagePath: '/dev/termination-log' }],
     restartPolicy: 'Always',
   },
 });
 
-function deployment(image: string, extra: Partial<Deployment['spec']> = {}, annotations: Record<string, string> = {}): Deployment {
+function deployment(
+  image: string,
+  extra: Partial<Deployment['spec']> = {},
+  annotations: Record<string, string> = {},
+): Deployment {
   return {
     metadata: {
       name: 'web',
@@ -29,21 +36,36 @@ function deployment(image: string, extra: Partial<Deployment['spec']> = {}, anno
   };
 }
 
-function rs(name: string, revision: string | undefined, image: string, created: string, owner = 'd-uid', annotations: Record<string, string> = {}): ReplicaSet {
+function rs(
+  name: string,
+  revision: string | undefined,
+  image: string,
+  created: string,
+  owner = 'd-uid',
+  annotations: Record<string, string> = {},
+): ReplicaSet {
   return {
     metadata: {
       name,
       creationTimestamp: created,
       annotations: { ...(revision ? { 'deployment.kubernetes.io/revision': revision } : {}), ...annotations },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: owner, controller: true }],
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: owner, controller: true },
+      ],
     },
     spec: { selector: { matchLabels: { app: 'web' } }, template: podTemplate(image, name.slice(4)) },
   };
 }
 
 const owned = [
-  rs('web-aaa', '1', 'web:1', '2026-01-01T00:00:00Z', 'd-uid', { 'kubernetes.io/change-cause': 'deploy v1', 'deployment.kubernetes.io/revision-history': '' }),
-  rs('web-bbb', '2', 'web:2', '2026-01-02T00:00:00Z', 'd-uid', { 'kubernetes.io/change-cause': 'deploy v2', 'deployment.kubernetes.io/desired-replicas': '2' }),
+  rs('web-aaa', '1', 'web:1', '2026-01-01T00:00:00Z', 'd-uid', {
+    'kubernetes.io/change-cause': 'deploy v1',
+    'deployment.kubernetes.io/revision-history': '',
+  }),
+  rs('web-bbb', '2', 'web:2', '2026-01-02T00:00:00Z', 'd-uid', {
+    'kubernetes.io/change-cause': 'deploy v2',
+    'deployment.kubernetes.io/desired-replicas': '2',
+  }),
   rs('web-ccc', '3', 'web:3', '2026-01-03T00:00:00Z'),
 ];
 
@@ -121,7 +143,10 @@ describe('revisionsOf', () => {
   it('lists owned revisions in order and marks the current one', () => {
     const foreign = rs('web-zzz', '9', 'web:9', '2026-01-04T00:00:00Z', 'other');
     const list = [owned[2], owned[0], owned[1]].filter((x): x is ReplicaSet => x !== undefined);
-    const entries = revisionsOf(deployment('web:3'), list.concat(foreign).filter((r) => r.metadata.ownerReferences?.[0]?.uid === 'd-uid'));
+    const entries = revisionsOf(
+      deployment('web:3'),
+      list.concat(foreign).filter((r) => r.metadata.ownerReferences?.[0]?.uid === 'd-uid'),
+    );
     expect(entries.map((e) => [e.revision, e.replicaSet, e.changeCause, e.current, e.images])).toEqual([
       [1, 'web-aaa', 'deploy v1', false, ['app=web:1']],
       [2, 'web-bbb', 'deploy v2', false, ['app=web:2']],
@@ -136,15 +161,25 @@ describe('undoRollout', () => {
       if (method === 'GET' && path.endsWith('/deployments/web')) return current;
       if (method === 'GET' && path.endsWith('/replicasets')) {
         expect(options.query?.labelSelector).toBe('app=web');
-        return { metadata: {}, items: [...owned, rs('web-zzz', '9', 'web:2', '2026-01-01T00:00:00Z', 'someone-else')] };
+        return {
+          metadata: {},
+          items: [...owned, rs('web-zzz', '9', 'web:2', '2026-01-01T00:00:00Z', 'someone-else')],
+        };
       }
-      if (method === 'PATCH') return { ...current, spec: { ...current.spec, template: podTemplate('web:2') } };
+      if (method === 'PATCH')
+        return { ...current, spec: { ...current.spec, template: podTemplate('web:2') } };
       throw new Error(`${method} ${path}`);
     });
 
   it('patches with json-patch and reports from → to', async () => {
     const conn = serve(deployment('web:3'));
-    const result = await undoRollout({ conn, namespace: 'prod', name: 'web', toRevision: 2, logger: new MemoryLogger() });
+    const result = await undoRollout({
+      conn,
+      namespace: 'prod',
+      name: 'web',
+      toRevision: 2,
+      logger: new MemoryLogger(),
+    });
     expect(result).toMatchObject({
       outcome: 'rolled-back',
       message: 'deployment.apps/web rolled back',
@@ -174,8 +209,8 @@ describe('undoRollout', () => {
 
   it('refuses when the deployment moved past the expected revision', async () => {
     const conn = serve(deployment('web:3', {}, { 'deployment.kubernetes.io/revision': '4' }));
-    await expect(undoRollout({ conn, namespace: 'prod', name: 'web', toRevision: 2, expectCurrentRevision: 3 })).rejects.toThrow(
-      /is at revision 4, not 3/,
-    );
+    await expect(
+      undoRollout({ conn, namespace: 'prod', name: 'web', toRevision: 2, expectCurrentRevision: 3 }),
+    ).rejects.toThrow(/is at revision 4, not 3/);
   });
 });

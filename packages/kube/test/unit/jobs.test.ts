@@ -282,7 +282,7 @@ describe('followContainerLogs', () => {
       container: 'app',
       onLine: (l) => lines.push(l),
       signal: new AbortController().signal,
-      waitForChange: async () => undefined,
+      waitForChange: () => Promise.resolve(),
     });
     expect(lines).toEqual(['one', 'two', 'three', 'four', 'five']);
     expect(attempt).toBe(3);

@@ -4,7 +4,11 @@ import type { ContainerStatus, KubeEvent, Pod } from '../../src/types.js';
 
 const NOW = Date.parse('2026-01-01T00:10:00Z');
 
-function pod(statuses: Partial<ContainerStatus>[], extra: Partial<Pod['status']> = {}, deleting = false): Pod {
+function pod(
+  statuses: Partial<ContainerStatus>[],
+  extra: Partial<Pod['status']> = {},
+  deleting = false,
+): Pod {
   return {
     metadata: {
       name: 'web-5d4f-abcde',
@@ -37,11 +41,16 @@ describe('diagnosePod', () => {
     ['a pod still creating', pod([{ state: { waiting: { reason: 'ContainerCreating' } } }]), undefined],
     [
       'ImagePullBackOff with the kubelet message',
-      pod([{ state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "nginx:nope"' } } }]),
+      pod([
+        {
+          state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "nginx:nope"' } },
+        },
+      ]),
       {
         reason: 'ImagePullBackOff',
         container: 'app',
-        message: 'container "app" in pod "web-5d4f-abcde" is waiting: ImagePullBackOff: Back-off pulling image "nginx:nope"',
+        message:
+          'container "app" in pod "web-5d4f-abcde" is waiting: ImagePullBackOff: Back-off pulling image "nginx:nope"',
         since: '2026-01-01T00:00:05Z',
       },
       [event('Failed', 'Failed to pull image "nginx:nope": not found', '2026-01-01T00:00:05Z')],
@@ -51,7 +60,8 @@ describe('diagnosePod', () => {
       pod([{ state: { waiting: { reason: 'ErrImagePull' } } }]),
       {
         reason: 'ErrImagePull',
-        message: 'container "app" in pod "web-5d4f-abcde" is waiting: ErrImagePull: Failed to pull image "x": denied',
+        message:
+          'container "app" in pod "web-5d4f-abcde" is waiting: ErrImagePull: Failed to pull image "x": denied',
       },
       [
         event('Pulling', 'Pulling image "x"', '2026-01-01T00:00:02Z', 'Normal'),
@@ -60,15 +70,24 @@ describe('diagnosePod', () => {
     ],
     [
       'InvalidImageName',
-      pod([{ state: { waiting: { reason: 'InvalidImageName', message: 'Failed to apply default image tag "Bad Name"' } } }]),
+      pod([
+        {
+          state: {
+            waiting: { reason: 'InvalidImageName', message: 'Failed to apply default image tag "Bad Name"' },
+          },
+        },
+      ]),
       { reason: 'InvalidImageName', container: 'app' },
     ],
     [
       'CreateContainerConfigError (missing secret)',
-      pod([{ state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "db" not found' } } }]),
+      pod([
+        { state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "db" not found' } } },
+      ]),
       {
         reason: 'CreateContainerConfigError',
-        message: 'container "app" in pod "web-5d4f-abcde" is waiting: CreateContainerConfigError: secret "db" not found',
+        message:
+          'container "app" in pod "web-5d4f-abcde" is waiting: CreateContainerConfigError: secret "db" not found',
       },
     ],
     [
@@ -76,7 +95,9 @@ describe('diagnosePod', () => {
       pod([
         {
           restartCount: 3,
-          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=app' } },
+          state: {
+            waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=app' },
+          },
           lastState: { terminated: { exitCode: 2, reason: 'Error', finishedAt: '2026-01-01T00:01:00Z' } },
         },
       ]),
@@ -94,7 +115,9 @@ describe('diagnosePod', () => {
         {
           restartCount: 2,
           state: { waiting: { reason: 'CrashLoopBackOff' } },
-          lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: '2026-01-01T00:02:00Z' } },
+          lastState: {
+            terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: '2026-01-01T00:02:00Z' },
+          },
         },
       ]),
       { reason: 'OOMKilled', exitCode: 137, since: '2026-01-01T00:02:00Z' },
@@ -119,7 +142,13 @@ describe('diagnosePod', () => {
           'container "app" in pod "web-5d4f-abcde" has been running for 120s without becoming ready: Readiness probe failed: HTTP probe failed with statuscode: 503',
         since: '2026-01-01T00:08:00Z',
       },
-      [event('Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', '2026-01-01T00:09:00Z')],
+      [
+        event(
+          'Unhealthy',
+          'Readiness probe failed: HTTP probe failed with statuscode: 503',
+          '2026-01-01T00:09:00Z',
+        ),
+      ],
     ],
     [
       'ready',
@@ -130,10 +159,20 @@ describe('diagnosePod', () => {
       'unschedulable past the grace',
       pod([], {
         conditions: [
-          { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available', lastTransitionTime: '2026-01-01T00:00:00Z' },
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available',
+            lastTransitionTime: '2026-01-01T00:00:00Z',
+          },
         ],
       }),
-      { reason: 'Unready', message: 'pod "web-5d4f-abcde" could not be scheduled for 600s: Unschedulable: 0/3 nodes are available' },
+      {
+        reason: 'Unready',
+        message:
+          'pod "web-5d4f-abcde" could not be scheduled for 600s: Unschedulable: 0/3 nodes are available',
+      },
     ],
     [
       'a terminating old pod is never a failure',
@@ -154,7 +193,10 @@ describe('diagnosePod', () => {
     subject.status!.initContainerStatuses = [
       { name: 'init', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } },
     ];
-    expect(diagnosePod(subject, { readyGraceMs: 1000, now: NOW })).toMatchObject({ reason: 'ImagePullBackOff', container: 'init' });
+    expect(diagnosePod(subject, { readyGraceMs: 1000, now: NOW })).toMatchObject({
+      reason: 'ImagePullBackOff',
+      container: 'init',
+    });
   });
 });
 

@@ -9,7 +9,11 @@ function deployment(
   revision?: string,
 ): Deployment {
   return {
-    metadata: { name: 'web', generation, ...(revision ? { annotations: { 'deployment.kubernetes.io/revision': revision } } : {}) },
+    metadata: {
+      name: 'web',
+      generation,
+      ...(revision ? { annotations: { 'deployment.kubernetes.io/revision': revision } } : {}),
+    },
     spec: {
       ...(replicas === null ? {} : { replicas }),
       selector: { matchLabels: { app: 'web' } },
@@ -28,8 +32,20 @@ const deadline = {
 
 describe('rolloutStatus (kubectl DeploymentStatusViewer)', () => {
   it.each<[string, Deployment, boolean, boolean, string]>([
-    ['spec not observed yet', deployment(2, { observedGeneration: 1 }), false, false, 'Waiting for deployment spec update to be observed...'],
-    ['no status at all', deployment(1, {}), false, false, 'Waiting for deployment spec update to be observed...'],
+    [
+      'spec not observed yet',
+      deployment(2, { observedGeneration: 1 }),
+      false,
+      false,
+      'Waiting for deployment spec update to be observed...',
+    ],
+    [
+      'no status at all',
+      deployment(1, {}),
+      false,
+      false,
+      'Waiting for deployment spec update to be observed...',
+    ],
     [
       'new replicas not all updated',
       deployment(2, { observedGeneration: 2, replicas: 4, updatedReplicas: 1 }),
@@ -105,7 +121,12 @@ describe('rolloutStatus (kubectl DeploymentStatusViewer)', () => {
   });
 
   it('checks the desired revision first, as --revision does', () => {
-    const object = deployment(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }, 3, '4');
+    const object = deployment(
+      2,
+      { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 },
+      3,
+      '4',
+    );
     expect(rolloutStatus(object, 3)).toEqual({
       done: false,
       failed: true,

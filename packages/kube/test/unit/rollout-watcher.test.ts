@@ -10,7 +10,11 @@ const template = (image: string) => ({
   spec: { containers: [{ name: 'app', image }] },
 });
 
-function deployment(name: string, rv: number, state: 'progressing' | 'done' | 'deadline' | 'unobserved'): Deployment {
+function deployment(
+  name: string,
+  rv: number,
+  state: 'progressing' | 'done' | 'deadline' | 'unobserved',
+): Deployment {
   const generation = 2;
   const base: Deployment = {
     metadata: {
@@ -43,7 +47,8 @@ const future = (ms = 30_000) => Date.now() + ms;
 describe('waitForRollouts', () => {
   it('follows several deployments with one list and one watch of the namespace', async () => {
     const conn = new FakeConn((method, path) => {
-      if (path.endsWith('/deployments')) return list([deployment('a', 5, 'unobserved'), deployment('b', 6, 'progressing')]);
+      if (path.endsWith('/deployments'))
+        return list([deployment('a', 5, 'unobserved'), deployment('b', 6, 'progressing')]);
       throw new Error(`unexpected ${method} ${path}`);
     });
     const logger = new MemoryLogger();
@@ -69,7 +74,9 @@ describe('waitForRollouts', () => {
     ]);
     expect(conn.count('GET', '/deployments')).toBe(1);
     expect(conn.count('WATCH', '/deployments')).toBe(1);
-    expect(logger.text()).toContain('Waiting for deployment "b" rollout to finish: 1 out of 2 new replicas have been updated...');
+    expect(logger.text()).toContain(
+      'Waiting for deployment "b" rollout to finish: 1 out of 2 new replicas have been updated...',
+    );
     expect(logger.text()).toContain('deployment "a": Waiting for deployment spec update to be observed...');
   });
 
@@ -99,7 +106,13 @@ describe('waitForRollouts', () => {
     expect(second.options.query?.resourceVersion).toBe('17');
     second.channel.push({
       type: 'ERROR',
-      object: { kind: 'Status', status: 'Failure', message: 'too old resource version: 17 (25)', reason: 'Expired', code: 410 },
+      object: {
+        kind: 'Status',
+        status: 'Failure',
+        message: 'too old resource version: 17 (25)',
+        reason: 'Expired',
+        code: 410,
+      },
     });
     const third = await conn.nthWatch(2);
     expect(lists).toBe(2);
@@ -122,7 +135,8 @@ describe('waitForRollouts', () => {
     let watches = 0;
     conn.onWatch = () => {
       watches++;
-      if (watches === 1) throw new KubeApiError(429, 'slow down', { reason: 'TooManyRequests', retryAfterMs: 20 });
+      if (watches === 1)
+        throw new KubeApiError(429, 'slow down', { reason: 'TooManyRequests', retryAfterMs: 20 });
     };
     const run = waitForRollouts({
       conn,
@@ -144,7 +158,12 @@ describe('waitForRollouts', () => {
 
   it.each([
     ['a missing deployment', [], 'failed', 'Error from server (NotFound): deployments.apps "web" not found'],
-    ['the progress deadline', [deployment('web', 5, 'deadline')], 'failed', 'deployment "web" exceeded its progress deadline'],
+    [
+      'the progress deadline',
+      [deployment('web', 5, 'deadline')],
+      'failed',
+      'deployment "web" exceeded its progress deadline',
+    ],
   ])('fails on %s', async (_name, items, outcome, message) => {
     const conn = new FakeConn(() => list(items));
     const [result] = await waitForRollouts({
@@ -197,18 +216,47 @@ describe('waitForRollouts', () => {
   });
 
   it('fails fast on a broken pod of the new ReplicaSet, with its events and last log lines', async () => {
-    const ownerRef = (uid: string) => [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid, controller: true }];
+    const ownerRef = (uid: string) => [
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid, controller: true },
+    ];
     const replicaSets: ReplicaSet[] = [
       {
-        metadata: { name: 'web-old', uid: 'rs1', creationTimestamp: '2026-01-01T00:00:00Z', ownerReferences: ownerRef('uid-web') },
-        spec: { selector: {}, template: { ...template('web:1'), metadata: { labels: { app: 'web', 'pod-template-hash': 'old' } } } },
+        metadata: {
+          name: 'web-old',
+          uid: 'rs1',
+          creationTimestamp: '2026-01-01T00:00:00Z',
+          ownerReferences: ownerRef('uid-web'),
+        },
+        spec: {
+          selector: {},
+          template: {
+            ...template('web:1'),
+            metadata: { labels: { app: 'web', 'pod-template-hash': 'old' } },
+          },
+        },
       },
       {
-        metadata: { name: 'web-new', uid: 'rs2', creationTimestamp: '2026-01-01T00:05:00Z', ownerReferences: ownerRef('uid-web') },
-        spec: { selector: {}, template: { ...template('web:2'), metadata: { labels: { app: 'web', 'pod-template-hash': 'new' } } } },
+        metadata: {
+          name: 'web-new',
+          uid: 'rs2',
+          creationTimestamp: '2026-01-01T00:05:00Z',
+          ownerReferences: ownerRef('uid-web'),
+        },
+        spec: {
+          selector: {},
+          template: {
+            ...template('web:2'),
+            metadata: { labels: { app: 'web', 'pod-template-hash': 'new' } },
+          },
+        },
       },
       {
-        metadata: { name: 'web-foreign', uid: 'rs3', creationTimestamp: '2026-01-01T00:01:00Z', ownerReferences: ownerRef('other') },
+        metadata: {
+          name: 'web-foreign',
+          uid: 'rs3',
+          creationTimestamp: '2026-01-01T00:01:00Z',
+          ownerReferences: ownerRef('other'),
+        },
         spec: { selector: {}, template: template('web:2') },
       },
     ];
@@ -225,7 +273,9 @@ describe('waitForRollouts', () => {
             name: 'app',
             ready: false,
             restartCount: 4,
-            state: waiting ? { waiting: { reason: waiting, message: 'back-off 1m20s restarting failed container' } } : {},
+            state: waiting
+              ? { waiting: { reason: waiting, message: 'back-off 1m20s restarting failed container' } }
+              : {},
             lastState: { terminated: { exitCode: 3, reason: 'Error' } },
           },
         ],
@@ -248,7 +298,12 @@ describe('waitForRollouts', () => {
             message: 'Back-off restarting failed container app',
             lastTimestamp: '2026-01-01T00:06:00Z',
           },
-          { metadata: { name: 'e2' }, involvedObject: { kind: 'Pod', name: 'someone-else' }, type: 'Warning', reason: 'X' },
+          {
+            metadata: { name: 'e2' },
+            involvedObject: { kind: 'Pod', name: 'someone-else' },
+            type: 'Warning',
+            reason: 'X',
+          },
         ]);
       }
       if (path.endsWith('/pods/web-new-1/log')) {
