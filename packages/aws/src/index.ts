@@ -2,3 +2,4 @@ export * from './eks-token.js';
 export * from './eks-cluster.js';
 export * from './credentials.js';
 export * from './rds.js';
+export * from './ecr.js';

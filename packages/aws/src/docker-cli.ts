@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { CancelledError, type Logger } from '@planner-deploy/action-kit';
+
+/** What a finished command printed and how it ended. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CommandOptions {
+  /** Written to stdin, then stdin is closed (passwords go here, never into the arguments). */
+  stdin?: string | undefined;
+  /** The whole environment of the command (default: this process's). */
+  env?: NodeJS.ProcessEnv | undefined;
+  cwd?: string | undefined;
+  /** Aborting sends SIGINT (docker stops a build or push cleanly on it), SIGKILL 5 s later. */
+  signal?: AbortSignal | undefined;
+  /** Each output line as it comes, for a live log. */
+  onLine?: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined;
+}
+
+/** Runs an executable with an argument array, never through a shell. */
+export type CommandRunner = (file: string, args: string[], options?: CommandOptions) => Promise<CommandResult>;
+
+/** The real runner: child_process.spawn with an argument array and no shell. */
+export const spawnCommand: CommandRunner = (file, args, options = {}) =>
+  new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new CancelledError(`Cancelled before running ${file} ${args[0] ?? ''}.`));
+      return;
+    }
+    const child = spawn(file, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      shell: false,
+    });
+    let stdout = '';
+    let stderr = '';
+    const collect = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void => {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        if (name === 'stdout') stdout += chunk;
+        else stderr += chunk;
+        if (!options.onLine) return;
+        partial += chunk;
+        let at: number;
+        while ((at = partial.indexOf('\n')) >= 0) {
+          options.onLine(partial.slice(0, at).replace(/\r$/, ''), name);
+          partial = partial.slice(at + 1);
+        }
+      });
+      stream.on('end', () => {
+        if (options.onLine && partial !== '') options.onLine(partial, name);
+      });
+    };
+    collect(child.stdout, 'stdout');
+    collect(child.stderr, 'stderr');
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      child.kill('SIGINT');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      killTimer.unref();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (error) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      if (options.signal?.aborted) {
+        reject(new CancelledError(`Cancelled: stopped ${file} ${args[0] ?? ''}.`));
+        return;
+      }
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    // A command that exits before reading stdin must not crash us with EPIPE.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.stdin ?? '');
+  });
+
+/** `docker login` reading the password from stdin: never `-p`, which shows it in the process list. */
+export function loginArgs(host: string, username: string): string[] {
+  return ['login', '--username', username, '--password-stdin', host];
+}
+
+export function logoutArgs(host: string): string[] {
+  return ['logout', host];
+}
+
+/** The manifest digest `docker push` reports (`<tag>: digest: sha256:… size: N`), the last one printed. */
+export function pushedDigest(output: string): string | undefined {
+  const all = [...output.matchAll(/digest: (sha256:[0-9a-f]{64})/g)];
+  return all.at(-1)?.[1];
+}
+
+/** The last meaningful line of a failed command's output, for an error message. */
+export function lastErrorLine(result: CommandResult): string {
+  const lines = `${result.stderr}\n${result.stdout}`
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^DEPRECATED|^\s*Install the buildx|^\s*BuildKit is currently/i.test(l));
+  const error = lines.filter((l) => /error|denied|unauthorized|invalid|unknown|failed/i.test(l)).at(-1);
+  return error ?? lines.at(-1) ?? `exit code ${result.code}`;
+}
+
+export interface DockerOptions {
+  runner?: CommandRunner | undefined;
+  /** The docker executable (default `docker` on the PATH). */
+  executable?: string | undefined;
+  /** Environment of every docker command (DOCKER_HOST, DOCKER_CONFIG…); default this process's. */
+  env?: NodeJS.ProcessEnv | undefined;
+  cwd?: string | undefined;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+}
+
+/** The docker CLI, one method per command, each with an argument array. */
+export class DockerCli {
+  readonly runner: CommandRunner;
+  readonly executable: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly signal: AbortSignal | undefined;
+  readonly cwd: string | undefined;
+
+  constructor(options: DockerOptions) {
+    this.runner = options.runner ?? spawnCommand;
+    this.executable = options.executable ?? 'docker';
+    this.env = options.env ?? process.env;
+    this.logger = options.logger;
+    this.signal = options.signal;
+    this.cwd = options.cwd;
+  }
+
+  /** Runs `docker <args>`; `live` streams the output to the log as it comes. */
+  run(
+    args: string[],
+    options: { stdin?: string; live?: boolean; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<CommandResult> {
+    return this.runner(this.executable, args, {
+      stdin: options.stdin,
+      env: { ...this.env, ...options.env },
+      cwd: this.cwd,
+      signal: this.signal,
+      onLine: options.live ? (line) => this.logger.info(line) : undefined,
+    });
+  }
+
+  /** The server's version, or undefined with the reason when no daemon answers. */
+  async serverVersion(): Promise<{ version?: string; problem?: string }> {
+    const result = await this.run(['version', '--format', '{{.Server.Version}}']);
+    if (result.code === 0 && result.stdout.trim() !== '') return { version: result.stdout.trim() };
+    return { problem: lastErrorLine(result) };
+  }
+
+  /** The buildx plugin's version line, or undefined when docker has no buildx. */
+  async buildxVersion(): Promise<string | undefined> {
+    const result = await this.run(['buildx', 'version']);
+    return result.code === 0 ? result.stdout.trim() || 'buildx' : undefined;
+  }
+
+  async login(host: string, username: string, password: string): Promise<CommandResult> {
+    return this.run(loginArgs(host, username), { stdin: password });
+  }
+
+  async logout(host: string): Promise<CommandResult> {
+    return this.run(logoutArgs(host));
+  }
+}
