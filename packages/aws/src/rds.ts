@@ -5,3 +5,4 @@ export * from './rds-snapshots.js';
 export * from './rds-wait.js';
 export * from './rds-retention.js';
 export * from './rds-backup.js';
+export * from './rds-restore.js';
