@@ -7,7 +7,15 @@ import type { Sandbox } from '../../src/index.js';
 
 export const TMP_ROOT = join(fileURLToPath(new URL('../../.kubectl', import.meta.url)));
 
-export function deploymentManifest(name = 'web', image = 'nginx:1.25', replicas = 2): Record<string, any> {
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown };
+  spec: any;
+  [k: string]: unknown;
+}
+
+export function deploymentManifest(name = 'web', image = 'nginx:1.25', replicas = 2): Manifest {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
