@@ -250,12 +250,23 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
     expect(err.message).toContain('DBSnapshotIdentifier');
   });
 
-  it('accepts a 255-character DB snapshot identifier with upper-case letters', async () => {
+  it('accepts a 255-character DB snapshot identifier, stored in lower case', async () => {
     const id = `Planner-${'x'.repeat(247)}`;
     const { DBSnapshot } = await rds.send(
       new CreateDBSnapshotCommand({ DBSnapshotIdentifier: id, DBInstanceIdentifier: 'planner-db' }),
     );
-    expect(DBSnapshot?.DBSnapshotIdentifier).toBe(id);
+    expect(DBSnapshot?.DBSnapshotIdentifier).toBe(id.toLowerCase());
+    const { DBSnapshots } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
+    expect(DBSnapshots?.[0]?.DBSnapshotIdentifier).toBe(id.toLowerCase());
+    const dup = await rejection(
+      rds.send(
+        new CreateDBSnapshotCommand({
+          DBSnapshotIdentifier: id.toUpperCase(),
+          DBInstanceIdentifier: 'planner-db',
+        }),
+      ),
+    );
+    expect(dup.name).toBe('DBSnapshotAlreadyExistsFault');
   });
 
   it('takes Aurora cluster snapshots: lower-cased, at most 63 characters, waited for', async () => {
@@ -478,6 +489,20 @@ describe('RDS faults and signatures', () => {
     expect(seen.filter((r) => r.error === 'Throttling')).toHaveLength(4);
     expect(seen.filter((r) => r.status === 200)).toHaveLength(4);
     expect(sandbox.rds.throttled - throttledBefore).toBe(4);
+  });
+
+  it('answers a share of requests with 500 InternalFailure, which the SDK retries', async () => {
+    const before = sandbox.requests.length;
+    sandbox.rds.setFaults({ internalError: 0.5 });
+    try {
+      const { DBInstances } = await rds.send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'planner-db' }),
+      );
+      expect(DBInstances).toHaveLength(1);
+    } finally {
+      sandbox.rds.setFaults({ internalError: 0 });
+    }
+    expect(sandbox.requests.slice(before).map((r) => r.status)).toEqual([500, 200]);
   });
 
   it('gives up with Throttling when every attempt is throttled', async () => {

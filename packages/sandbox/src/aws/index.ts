@@ -225,6 +225,22 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
         };
       }
       if (rds.shouldThrottle()) return fail(400, 'Throttling', 'Rate exceeded');
+      if (rds.shouldFailInternally()) {
+        return {
+          out: {
+            status: 500,
+            headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+            body: queryError(
+              namespace,
+              'InternalFailure',
+              'An internal error has occurred.',
+              requestId,
+              'Receiver',
+            ),
+          },
+          record: { service, action, status: 500, error: 'InternalFailure' },
+        };
+      }
       try {
         const result = handleRdsAction(rds, action, params());
         const body = queryResponse(action, RDS_NAMESPACE, result, requestId);

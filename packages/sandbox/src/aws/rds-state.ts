@@ -71,6 +71,8 @@ export interface RdsFaults {
   throttle?: number;
   /** The next snapshot created ends `failed` instead of `available`. */
   nextSnapshotFails?: boolean;
+  /** Share of RDS requests (0..1) answered 500 InternalFailure, spread evenly like `throttle`. */
+  internalError?: number;
 }
 
 export interface AddInstanceOptions {
@@ -129,7 +131,8 @@ export class RdsState {
   private readonly snapshotsById = new Map<string, Snapshot>();
   private readonly clusterSnapshotsById = new Map<string, Snapshot>();
   private faults: RdsFaults = {};
-  private requestCount = 0;
+  private throttleCount = 0;
+  private internalErrorCount = 0;
   private throttledCount = 0;
   /** Manual snapshots allowed per kind (the real quota is 100 per region). */
   snapshotQuota = MANUAL_SNAPSHOT_QUOTA;
@@ -205,7 +208,7 @@ export class RdsState {
     const status = options.status ?? 'available';
     const snapshot: Snapshot = {
       kind: cluster ? 'cluster' : 'instance',
-      id: cluster ? options.id.toLowerCase() : options.id,
+      id: options.id.toLowerCase(),
       sourceId: source.id,
       type: options.type ?? 'manual',
       engine: source.engine,
@@ -226,7 +229,8 @@ export class RdsState {
   /** Merges faults in; setting `throttle` restarts its pattern (the next request is the first throttled). */
   setFaults(faults: RdsFaults): void {
     this.faults = { ...this.faults, ...faults };
-    if (faults.throttle !== undefined) this.requestCount = 0;
+    if (faults.throttle !== undefined) this.throttleCount = 0;
+    if (faults.internalError !== undefined) this.internalErrorCount = 0;
   }
 
   /** Requests answered with Throttling so far. */
@@ -234,14 +238,16 @@ export class RdsState {
     return this.throttledCount;
   }
 
-  /** Decides whether this request is throttled: evenly spread by the configured share. */
+  /** Decides whether this request is throttled: evenly spread by the configured share, the first one included. */
   shouldThrottle(): boolean {
-    const share = Math.min(1, Math.max(0, this.faults.throttle ?? 0));
-    const n = this.requestCount++;
-    if (share <= 0) return false;
-    const throttle = Math.ceil((n + 1) * share) > Math.ceil(n * share);
+    const throttle = spread(this.faults.throttle, this.throttleCount++);
     if (throttle) this.throttledCount++;
     return throttle;
+  }
+
+  /** Decides whether this request fails with 500 InternalFailure. */
+  shouldFailInternally(): boolean {
+    return spread(this.faults.internalError, this.internalErrorCount++);
   }
 
   /** All DB snapshots (not DB cluster snapshots), oldest first, deleted ones excluded. */
@@ -266,7 +272,7 @@ export class RdsState {
   }
 
   getSnapshot(id: string): Snapshot {
-    const snapshot = this.snapshotsById.get(id);
+    const snapshot = this.snapshotsById.get(id.toLowerCase());
     if (!snapshot || snapshot.deleted)
       throw new RdsError('DBSnapshotNotFound', `DBSnapshot not found: ${id}`, 404);
     return snapshot;
@@ -306,7 +312,8 @@ export class RdsState {
           (id.length > maxLength ? ` It must contain from 1 to ${maxLength} characters.` : ''),
       );
     }
-    const storedId = cluster ? id.toLowerCase() : id;
+    // RDS stores both kinds of snapshot identifier in lower case.
+    const storedId = id.toLowerCase();
     const store = cluster ? this.clusterSnapshotsById : this.snapshotsById;
     const existing = store.get(storedId);
     if (existing && !existing.deleted) {
@@ -321,7 +328,7 @@ export class RdsState {
           );
     }
     const source = cluster ? this.getCluster(sourceId) : this.getInstance(sourceId);
-    if (source.status !== 'available') {
+    if (source.status !== 'available' && source.status !== 'storage-optimization') {
       throw cluster
         ? new RdsError(
             'InvalidDBClusterStateFault',
@@ -418,6 +425,12 @@ export class RdsState {
   private snapshotDurationMs(source: { snapshotSeconds?: number }): number {
     return (source.snapshotSeconds ?? this.snapshotSeconds) * 1000 * this.timeScale;
   }
+}
+
+/** Whether the n-th request (from 0) is among a share spread evenly over requests: 0.5 hits 0, 2, 4… */
+function spread(shareOption: number | undefined, n: number): boolean {
+  const share = Math.min(1, Math.max(0, shareOption ?? 0));
+  return share > 0 && Math.ceil((n + 1) * share) > Math.ceil(n * share);
 }
 
 /** Adds tags; a key that exists gets the new value. */
