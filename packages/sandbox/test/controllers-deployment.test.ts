@@ -397,7 +397,6 @@ describe('deployment controller', () => {
     );
     const elapsed = clock.nowMs() - started;
     expect(elapsed).toBeGreaterThanOrEqual(29000);
-    expect(elapsed).toBeLessThan(60000);
     const rss = replicaSets(store, d);
     const newRS = rss.find((rs) => rs.spec.template.spec.containers[0].image === 'app:broken')!;
     expect(cond(d, 'Progressing')).toMatchObject({

@@ -28,6 +28,7 @@ import {
   setCondition,
   SKIP_COPY_ANNOTATIONS,
   statusNum,
+  templateForm,
   templatesEqualIgnoringHash,
   timeMs,
   type Condition,
@@ -232,9 +233,24 @@ export class DeploymentController {
   // -------------------------------------------------------------------------------------------------
   // New ReplicaSet and revisions (sync.go)
 
+  /** Semantic form of a template, memoised per object uid and generation (templates only change with it). */
+  private readonly templateForms = new Map<string, string>();
+
+  private templateForm(o: KubeObject): string {
+    const key = `${o.metadata.uid}/${o.metadata.generation ?? 0}`;
+    let form = this.templateForms.get(key);
+    if (form === undefined) {
+      form = templateForm(o.spec?.template);
+      if (this.templateForms.size > 20000) this.templateForms.clear();
+      this.templateForms.set(key, form);
+    }
+    return form;
+  }
+
   private findNewAndOld(d: KubeObject, rsList: KubeObject[]): { newRS?: KubeObject; old: KubeObject[] } {
     const sorted = [...rsList].sort(byCreation);
-    const newRS = sorted.find((rs) => templatesEqualIgnoringHash(rs.spec?.template, d.spec?.template));
+    const want = this.templateForm(d);
+    const newRS = sorted.find((rs) => this.templateForm(rs) === want);
     return { newRS, old: sorted.filter((rs) => rs !== newRS) };
   }
 

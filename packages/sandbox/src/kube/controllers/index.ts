@@ -64,7 +64,14 @@ export function startControllers(ctx: ControllerContext): Controllers {
   });
   const rsController = new ReplicaSetController({ store, clock, cache, events, queue: () => replicaSets });
   const jobController = new JobController({ store, clock, cache, events, queue: () => jobs });
-  const kubelet = new Kubelet({ store, logs: ctx.logs, clock, images: ctx.images, events });
+  const kubelet = new Kubelet({
+    store,
+    logs: ctx.logs,
+    clock,
+    images: ctx.images,
+    events,
+    onError: (e) => report('kubelet', '', e),
+  });
 
   const ownerKey = (change: Change, kind: string): string | undefined => {
     const ref = controllerOf(change.object);

@@ -16,7 +16,7 @@ import type { Clock, ClockHandle } from '../clock.js';
 import type { PodLogs } from '../logs.js';
 import { canonicalJson, rfc3339, type Change, type KubeObject, type ObjectStore } from '../store.js';
 import { invalidImageMessage, parseImage, type ImageBehaviour, type ImageCatalog } from './catalog.js';
-import type { EventRecorder } from './runtime.js';
+import { TaskRunner, type EventRecorder } from './runtime.js';
 import { keyOf } from './util.js';
 
 export const NODE_NAME = 'sandbox-node';
@@ -87,6 +87,7 @@ export interface KubeletDeps {
   clock: Clock;
   images: ImageCatalog;
   events: EventRecorder;
+  onError?: (err: unknown) => void;
 }
 
 export class Kubelet {
@@ -94,8 +95,12 @@ export class Kubelet {
   private readonly pulled = new Set<string>();
   private ipCounter = 2;
   private stopped = false;
+  /** Every step and status write goes through a time-sliced runner (bursts stay off the event loop). */
+  private readonly runner: TaskRunner;
 
-  constructor(private readonly d: KubeletDeps) {}
+  constructor(private readonly d: KubeletDeps) {
+    this.runner = new TaskRunner(d.onError);
+  }
 
   /** Adopts the pods that exist at start. */
   start(existing: KubeObject[]): void {
@@ -104,6 +109,7 @@ export class Kubelet {
 
   stop(): void {
     this.stopped = true;
+    this.runner.stop();
     for (const rt of this.pods.values()) this.cancelAll(rt);
     this.pods.clear();
   }
@@ -540,7 +546,7 @@ export class Kubelet {
   private flush(rt: PodRt): void {
     if (rt.flushQueued || rt.gone) return;
     rt.flushQueued = true;
-    queueMicrotask(() => {
+    this.runner.push(() => {
       rt.flushQueued = false;
       if (rt.gone || this.stopped) return;
       const status = this.buildStatus(rt);
@@ -635,7 +641,9 @@ export class Kubelet {
   private after(rt: PodRt, ms: number, fn: () => void): void {
     const h = this.d.clock.setTimeout(() => {
       rt.timers = rt.timers.filter((t) => t !== h);
-      if (!rt.gone && !this.stopped) fn();
+      this.runner.push(() => {
+        if (!rt.gone && !this.stopped) fn();
+      });
     }, ms);
     rt.timers.push(h);
   }
@@ -643,7 +651,9 @@ export class Kubelet {
   private afterC(rt: PodRt, c: ContainerRt, ms: number, fn: () => void): void {
     const h = this.d.clock.setTimeout(() => {
       c.timers = c.timers.filter((t) => t !== h);
-      if (!rt.gone && !this.stopped) fn();
+      this.runner.push(() => {
+        if (!rt.gone && !this.stopped) fn();
+      });
     }, ms);
     c.timers.push(h);
   }
@@ -664,7 +674,17 @@ export class Kubelet {
   }
 }
 
+const imageIds = new Map<string, string>();
+
 function imageIdOf(fullName: string): string {
+  const known = imageIds.get(fullName);
+  if (known) return known;
+  const id = computeImageId(fullName);
+  imageIds.set(fullName, id);
+  return id;
+}
+
+function computeImageId(fullName: string): string {
   const repo = fullName.replace(/[:@].*$/, '');
   const h1 = canonicalJson(fullName);
   let hex = '';

@@ -91,10 +91,67 @@ export class Cache {
   }
 }
 
+/** Real ms a queue or runner works per turn of the event loop before it yields (keeps the loop responsive). */
+export const SLICE_MS = 4;
+
+/**
+ * Runs tasks in FIFO order on later turns of the event loop, at most SLICE_MS per turn, so that a burst
+ * (hundreds of pods changing at the same simulated instant) never blocks the loop for long.
+ */
+export class TaskRunner {
+  private tasks: (() => void)[] = [];
+  private head = 0;
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(private readonly onError?: (err: unknown) => void) {}
+
+  push(fn: () => void): void {
+    if (this.stopped) return;
+    this.tasks.push(fn);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.tasks = [];
+    this.head = 0;
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    if (this.stopped) return;
+    const deadline = performance.now() + SLICE_MS;
+    do {
+      const fn = this.tasks[this.head++];
+      if (!fn) break;
+      try {
+        fn();
+      } catch (err) {
+        this.onError?.(err);
+      }
+    } while (this.head < this.tasks.length && performance.now() < deadline);
+    if (this.head >= this.tasks.length) {
+      this.tasks = [];
+      this.head = 0;
+    } else {
+      if (this.head > 1024) {
+        this.tasks = this.tasks.slice(this.head);
+        this.head = 0;
+      }
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+  }
+}
+
 export interface QueueOptions {
   clock: Clock;
-  /** Keys processed per turn of the event loop before yielding. */
-  batch?: number;
+  /** Real ms of syncing per turn of the event loop before yielding (default SLICE_MS). */
+  sliceMs?: number;
   onError?: (key: string, err: unknown) => void;
 }
 
@@ -109,13 +166,13 @@ export class WorkQueue {
   private stopped = false;
   private readonly timers = new Map<string, { at: number; handle: ClockHandle }>();
   private readonly failures = new Map<string, number>();
-  private readonly batch: number;
+  private readonly sliceMs: number;
 
   constructor(
     private readonly sync: (key: string) => void,
     private readonly opts: QueueOptions,
   ) {
-    this.batch = opts.batch ?? 200;
+    this.sliceMs = opts.sliceMs ?? SLICE_MS;
   }
 
   add(key: string): void {
@@ -164,11 +221,12 @@ export class WorkQueue {
   private run(): void {
     this.scheduled = false;
     if (this.stopped) return;
-    let n = 0;
-    while (this.dirty.size > 0 && n < this.batch) {
+    const deadline = performance.now() + this.sliceMs;
+    let first = true;
+    while (this.dirty.size > 0 && (first || performance.now() < deadline)) {
+      first = false;
       const key = this.dirty.values().next().value as string;
       this.dirty.delete(key);
-      n++;
       try {
         this.sync(key);
         this.failures.delete(key);

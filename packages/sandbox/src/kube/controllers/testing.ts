@@ -66,7 +66,16 @@ export function waitUntil<T>(
       }
       if (v !== undefined && v !== false) finish(v);
     };
-    const off = store.on(() => queueMicrotask(test));
+    // Checks are coalesced: at most one per turn of the event loop, however many changes arrive.
+    let queued = false;
+    const off = store.on(() => {
+      if (queued) return;
+      queued = true;
+      setImmediate(() => {
+        queued = false;
+        test();
+      });
+    });
     const poll = setInterval(test, 20);
     const timer = setTimeout(() => finish(undefined, new Error(`timed out waiting for ${what}`)), timeoutMs);
     test();

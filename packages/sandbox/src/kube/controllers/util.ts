@@ -89,7 +89,12 @@ export function computeTemplateHash(template: unknown, collisionCount?: number):
 
 /** Template equality ignoring the pod-template-hash label (deployment_util.go EqualIgnoreHash). */
 export function templatesEqualIgnoringHash(a: unknown, b: unknown): boolean {
-  return semanticJson(stripHash(a)) === semanticJson(stripHash(b));
+  return templateForm(a) === templateForm(b);
+}
+
+/** The semantic form of a pod template without the pod-template-hash label (compare with ===). */
+export function templateForm(t: unknown): string {
+  return semanticJson(stripHash(t));
 }
 
 function stripHash(t: unknown): unknown {
