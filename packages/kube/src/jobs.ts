@@ -64,11 +64,11 @@ export async function createJob(options: CreateJobOptions): Promise<{ job: Job; 
   return { job: existing, adopted: true };
 }
 
-export type JobStatus = 'succeeded' | 'failed' | 'timed-out' | 'cancelled';
+export type JobOutcome = 'succeeded' | 'failed' | 'timed-out' | 'cancelled';
 
 export interface JobRunResult {
   name: string;
-  status: JobStatus;
+  status: JobOutcome;
   /** The migration container's exit code (its last pod's), when it ran. */
   exitCode?: number;
   /** BackoffLimitExceeded, DeadlineExceeded, ImagePullBackOff, OOMKilled, Error, … */
@@ -137,7 +137,7 @@ export async function waitForJob(options: WaitForJobOptions): Promise<JobRunResu
     podChanged();
     changed = new Promise<void>((resolve) => (podChanged = resolve));
   };
-  let verdict: { status: JobStatus; reason?: string; message: string; diagnosis?: PodFailure } | undefined;
+  let verdict: { status: JobOutcome; reason?: string; message: string; diagnosis?: PodFailure } | undefined;
   let fatal: unknown;
 
   const emit = (line: string, pod: string): void => {

@@ -35,6 +35,20 @@ export interface DiagnoseOptions {
   now?: number;
   /** The pod's events, to date the problem and add detail when the status has no message. */
   events?: KubeEvent[];
+  /**
+   * Epoch ms (the caller's clock) when the caller first saw the pod started-but-unready or unschedulable.
+   * When given, the grace is measured from it instead of the server's timestamps, so a skewed or simulated
+   * server clock cannot make a pod look unready for too long or too short.
+   */
+  observedSince?: number | undefined;
+}
+
+/** Whether the pod is in a state the ready grace applies to: unschedulable, or a started container unready. */
+export function awaitingReadiness(pod: Pod): boolean {
+  if (pod.metadata.deletionTimestamp) return false;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False') return true;
+  return (pod.status?.containerStatuses ?? []).some((s) => !s.ready && s.state?.running !== undefined);
 }
 
 /** Waiting reasons that never resolve without a change (a new image, a secret, a fix). */
@@ -96,11 +110,12 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False') {
     const since = scheduled.lastTransitionTime ?? pod.metadata.creationTimestamp ?? undefined;
-    if (since && now - Date.parse(since) > options.readyGraceMs) {
+    const waited = elapsed(since, options.observedSince, now);
+    if (since && waited > options.readyGraceMs) {
       return {
         reason: 'Unready',
         pod: name,
-        message: `pod "${name}" could not be scheduled for ${seconds(now - Date.parse(since))}: ${scheduled.reason ?? 'Unschedulable'}${scheduled.message ? `: ${scheduled.message}` : ''}`,
+        message: `pod "${name}" could not be scheduled for ${seconds(waited)}: ${scheduled.reason ?? 'Unschedulable'}${scheduled.message ? `: ${scheduled.message}` : ''}`,
         since,
       };
     }
@@ -110,7 +125,7 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
   for (const status of pod.status?.containerStatuses ?? []) {
     const startedAt = status.state?.running?.startedAt;
     if (status.ready || !startedAt) continue;
-    const unreadyFor = now - Date.parse(startedAt);
+    const unreadyFor = elapsed(startedAt, options.observedSince, now);
     if (unreadyFor > options.readyGraceMs) {
       const probe = lastWarning(events, status.name, ['Unhealthy']);
       return {
@@ -123,6 +138,11 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
     }
   }
   return undefined;
+}
+
+function elapsed(serverSince: string | undefined, observedSince: number | undefined, now: number): number {
+  if (observedSince !== undefined) return now - observedSince;
+  return serverSince ? now - Date.parse(serverSince) : 0;
 }
 
 function oomKilled(

@@ -1,7 +1,7 @@
 import { errorMessage, formatDuration, type Logger } from '@planner-deploy/action-kit';
 import { isTransient, KubeApiError } from './api-error.js';
 import { listWatch } from './list-watch.js';
-import { diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
+import { awaitingReadiness, diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
 import { findNewReplicaSet, listOwnedReplicaSets, selectorToString } from './replica-sets.js';
 import { withRetry } from './retry.js';
 import { deploymentRevision, rolloutStatus } from './rollout-status.js';
@@ -70,6 +70,8 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
   const onOuterAbort = (): void => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const diagnosing = new Set<string>();
+  /** When we first saw each pod waiting for readiness (our clock: the server's may be skewed). */
+  const unreadySince = new Map<string, number>();
   let fatal: unknown;
 
   const pending = (): Tracked[] => [...tracked.values()].filter((t) => !t.result);
@@ -146,7 +148,13 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
     for (const pod of pods.values()) {
       const owner = ownerOf(pod);
       if (!owner) continue;
-      const failure = diagnosePod(pod, { readyGraceMs: options.readyGraceMs });
+      const podName = pod.metadata.name ?? '';
+      if (!awaitingReadiness(pod)) unreadySince.delete(podName);
+      else if (!unreadySince.has(podName)) unreadySince.set(podName, Date.now());
+      const failure = diagnosePod(pod, {
+        readyGraceMs: options.readyGraceMs,
+        observedSince: unreadySince.get(podName),
+      });
       if (failure && !diagnosing.has(owner.name)) {
         diagnosing.add(owner.name);
         void explain(owner, pod, failure);
@@ -159,7 +167,8 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
     let diagnosis = failure;
     try {
       const events = await podEvents(conn, namespace, pod, stop.signal);
-      diagnosis = diagnosePod(pod, { readyGraceMs: options.readyGraceMs, events }) ?? failure;
+      const observedSince = unreadySince.get(podName);
+      diagnosis = diagnosePod(pod, { readyGraceMs: options.readyGraceMs, events, observedSince }) ?? failure;
       diagnosis.events = formatEvents(events);
     } catch (error) {
       logger.debug(`Could not read the events of pod ${podName}: ${errorMessage(error)}`);

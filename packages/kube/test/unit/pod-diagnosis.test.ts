@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { diagnosePod, formatEvents, type PodFailure } from '../../src/pod-diagnosis.js';
+import { awaitingReadiness, diagnosePod, formatEvents, type PodFailure } from '../../src/pod-diagnosis.js';
 import type { ContainerStatus, KubeEvent, Pod } from '../../src/types.js';
 
 const NOW = Date.parse('2026-01-01T00:10:00Z');
@@ -209,5 +209,22 @@ describe('formatEvents', () => {
     ];
     expect(formatEvents(events, 2)).toEqual(['Warning B: second', 'Warning C: third']);
     expect(formatEvents(events)[0]).toBe('Normal A: first (x3)');
+  });
+});
+
+describe('diagnosePod with the caller’s own observation time', () => {
+  // The server clock is an hour ahead (or simulated): its startedAt says the pod has been unready for -1h.
+  const skewed = pod([{ state: { running: { startedAt: '2026-01-01T01:10:00Z' } } }], { phase: 'Running' });
+  it.each([
+    [undefined, undefined],
+    [NOW - 30_000, undefined],
+    [NOW - 90_000, 'Unready'],
+  ])('first seen at %s → %s', (observedSince, reason) => {
+    expect(diagnosePod(skewed, { readyGraceMs: 60_000, now: NOW, observedSince })?.reason).toBe(reason);
+  });
+  it('knows which pods wait for readiness', () => {
+    expect(awaitingReadiness(skewed)).toBe(true);
+    expect(awaitingReadiness(pod([{ state: { waiting: { reason: 'ContainerCreating' } } }]))).toBe(false);
+    expect(awaitingReadiness(pod([{ ready: true, state: { running: {} } }]))).toBe(false);
   });
 });
