@@ -31,7 +31,10 @@ export interface RecordedGitHubRequest {
   method: string;
   /** Path and query as sent. */
   url: string;
+  /** The answer's status (0 until answered). */
   status: number;
+  /** Arrival, in ms since the sandbox started. */
+  at: number;
 }
 
 export interface GitHubApi {
@@ -78,6 +81,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   };
   addFaults(options.faults ?? {});
   const recorded: RecordedGitHubRequest[] = [];
+  const started = performance.now();
   let used = 0;
   const resetAt = Math.floor(Date.now() / 1000) + 3600;
 
@@ -119,10 +123,17 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   const sockets = new Set<Socket>();
   const server = createServer();
   const serve = (store: ReleasesStore, req: IncomingMessage, res: ServerResponse): void => {
+    const entry: RecordedGitHubRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      status: 0,
+      at: performance.now() - started,
+    };
+    recorded.push(entry);
     handle(store, req)
       .catch((error: unknown) => ({ status: 500, body: { message: String(error) } }))
       .then((reply) => {
-        recorded.push({ method: req.method ?? '', url: req.url ?? '', status: reply.status });
+        entry.status = reply.status;
         send(res, reply, { used, resetAt });
       })
       .catch(() => res.destroy());
@@ -149,7 +160,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     tags: () => ready.tags(),
     setTags: (tags) => ready.setTags(tags),
     inject: addFaults,
-    requests: () => [...recorded],
+    requests: () => recorded.map((entry) => ({ ...entry })),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
