@@ -448,6 +448,32 @@ describe('RDS through the real @aws-sdk/client-rds', () => {
     expect(ok.state).toBe('SUCCESS');
   });
 
+  it('can show a database as backing-up while its snapshot is created', async () => {
+    sandbox.rds.addInstance({ id: 'backup-db', snapshotSeconds: 500 });
+    sandbox.rds.backingUpDuringSnapshot = true;
+    try {
+      await rds.send(
+        new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'first', DBInstanceIdentifier: 'backup-db' }),
+      );
+      const during = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'backup-db' }));
+      expect(during.DBInstances?.[0]?.DBInstanceStatus).toBe('backing-up');
+      const second = await rejection(
+        rds.send(
+          new CreateDBSnapshotCommand({ DBSnapshotIdentifier: 'second', DBInstanceIdentifier: 'backup-db' }),
+        ),
+      );
+      expect(second.name).toBe('InvalidDBInstanceStateFault');
+      await waitUntilDBSnapshotAvailable(
+        { client: rds, maxWaitTime: 10, minDelay: 0.1, maxDelay: 0.2 },
+        { DBSnapshotIdentifier: 'first' },
+      );
+      const after = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'backup-db' }));
+      expect(after.DBInstances?.[0]?.DBInstanceStatus).toBe('available');
+    } finally {
+      sandbox.rds.backingUpDuringSnapshot = false;
+    }
+  });
+
   it('enforces the 100 manual snapshot quota', async () => {
     sandbox.rds.addInstance({ id: 'quota-db' });
     const existing = sandbox.rds.snapshots.filter((s) => s.type === 'manual').length;

@@ -86,6 +86,16 @@ afterAll(async () => {
   await sandbox.stop();
 });
 
+describe('the environment a shell or a step gets', () => {
+  it('lists endpoints, region and the test credentials, quoted for a shell', () => {
+    const lines = sandbox.envExports().split('\n');
+    expect(lines).toContain(`export AWS_ENDPOINT_URL_STS='${sandbox.url}'`);
+    expect(lines).toContain(`export AWS_SECRET_ACCESS_KEY='${sandbox.credentials.secretAccessKey}'`);
+    expect(lines).toContain(`export AWS_EC2_METADATA_DISABLED='true'`);
+    expect(lines).toHaveLength(Object.keys(sandbox.env()).length);
+  });
+});
+
 describe('the EKS token presigner used by these tests', () => {
   it('reproduces the known-answer vector byte for byte', async () => {
     const token = await presignEksToken({

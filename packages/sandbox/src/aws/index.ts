@@ -84,6 +84,8 @@ export interface AwsSandbox {
   credentials: AwsCredentials;
   /** AWS_ENDPOINT_URL_RDS/ECR/EKS/STS, AWS_REGION, AWS_DEFAULT_REGION, credentials, AWS_EC2_METADATA_DISABLED. */
   env(): Record<string, string>;
+  /** env() as `export NAME='value'` lines for a POSIX shell (what `pnpm sandbox` prints). */
+  envExports(): string;
   rds: RdsState;
   ecr: EcrState;
   /** Where docker logs in and pushes (ECR's proxyEndpoint) when a registry is attached. */
@@ -344,6 +346,19 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
 
+  const env = (): Record<string, string> => ({
+    AWS_ENDPOINT_URL_RDS: url,
+    AWS_ENDPOINT_URL_ECR: url,
+    AWS_ENDPOINT_URL_EKS: url,
+    AWS_ENDPOINT_URL_STS: url,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials.sessionToken !== undefined ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+
   const verifyEksToken = (token: string): { arn: string } | undefined => {
     const result = checkEksToken(token, {
       credentials,
@@ -361,19 +376,11 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     region,
     accountId,
     credentials,
-    env() {
-      return {
-        AWS_ENDPOINT_URL_RDS: url,
-        AWS_ENDPOINT_URL_ECR: url,
-        AWS_ENDPOINT_URL_EKS: url,
-        AWS_ENDPOINT_URL_STS: url,
-        AWS_REGION: region,
-        AWS_DEFAULT_REGION: region,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        ...(credentials.sessionToken !== undefined ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
-        AWS_EC2_METADATA_DISABLED: 'true',
-      };
+    env,
+    envExports() {
+      return Object.entries(env())
+        .map(([name, value]) => `export ${name}='${value.replace(/'/g, `'\\''`)}'`)
+        .join('\n');
     },
     rds,
     ecr: ecrState,

@@ -138,6 +138,11 @@ export class RdsState {
   snapshotQuota = MANUAL_SNAPSHOT_QUOTA;
   /** Simulated seconds a snapshot takes unless the database says otherwise. */
   snapshotSeconds: number;
+  /**
+   * Show a database as `backing-up` while one of its manual snapshots is being created, as RDS does
+   * (so a second snapshot meanwhile is InvalidDBInstanceState). Off by default.
+   */
+  backingUpDuringSnapshot = false;
 
   constructor(
     readonly region: string,
@@ -286,6 +291,25 @@ export class RdsState {
     return snapshot;
   }
 
+  /** The status DescribeDBInstances shows: the set one, or `backing-up` during a snapshot (if enabled). */
+  instanceStatus(id: string): string {
+    const instance = this.getInstance(id);
+    return this.backingUp(instance.id, this.snapshotsById) ? 'backing-up' : instance.status;
+  }
+
+  clusterStatus(id: string): string {
+    const cluster = this.getCluster(id);
+    return this.backingUp(cluster.id, this.clusterSnapshotsById) ? 'backing-up' : cluster.status;
+  }
+
+  private backingUp(sourceId: string, store: Map<string, Snapshot>): boolean {
+    if (!this.backingUpDuringSnapshot) return false;
+    for (const s of store.values()) {
+      if (s.sourceId === sourceId && s.type === 'manual' && this.status(s) === 'creating') return true;
+    }
+    return false;
+  }
+
   /** `creating`, then `available` (or `failed`) once the simulated duration has passed. */
   status(snapshot: Snapshot): string {
     if (snapshot.deleted) return 'deleted';
@@ -328,7 +352,8 @@ export class RdsState {
           );
     }
     const source = cluster ? this.getCluster(sourceId) : this.getInstance(sourceId);
-    if (source.status !== 'available' && source.status !== 'storage-optimization') {
+    const sourceStatus = cluster ? this.clusterStatus(source.id) : this.instanceStatus(source.id);
+    if (sourceStatus !== 'available' && sourceStatus !== 'storage-optimization') {
       throw cluster
         ? new RdsError(
             'InvalidDBClusterStateFault',

@@ -155,7 +155,7 @@ function instanceXml(state: RdsState, i: DbInstance): string {
     el('DBInstanceIdentifier', i.id) +
     el('DBInstanceClass', i.instanceClass) +
     el('Engine', i.engine) +
-    el('DBInstanceStatus', i.status) +
+    el('DBInstanceStatus', state.instanceStatus(i.id)) +
     el('MasterUsername', 'planner') +
     raw(
       'Endpoint',
@@ -205,7 +205,7 @@ function clusterXml(state: RdsState, c: DbCluster): string {
     ) +
     el('BackupRetentionPeriod', 7) +
     el('DBClusterIdentifier', c.id) +
-    el('Status', c.status) +
+    el('Status', state.clusterStatus(c.id)) +
     el('Endpoint', `${c.id}.cluster-c0sandbox0000.${state.region}.rds.amazonaws.com`) +
     el('ReaderEndpoint', `${c.id}.cluster-ro-c0sandbox0000.${state.region}.rds.amazonaws.com`) +
     el('MultiAZ', c.members.length > 1) +
