@@ -142,6 +142,36 @@ describe('kubectl against the sandbox API (no controllers)', () => {
     expect(sel.stdout.trim()).toBe('pod/web-1');
   });
 
+  it('decodes the protobuf bodies of kubectl create namespace/deployment', async () => {
+    const ns = await kubectl(sandbox, ['create', 'namespace', 'staging']);
+    expect(ns.stderr).toBe('');
+    expect(ns.stdout.trim()).toBe('namespace/staging created');
+    const missing = await kubectl(sandbox, ['create', 'deployment', 'api', '--image=api:1', '-n', 'nowhere']);
+    expect(missing.stderr.trim()).toBe('error: failed to create deployment: namespaces "nowhere" not found');
+    const r = await kubectl(sandbox, ['create', 'deployment', 'api', '--image=registry.local/api:1.4.2', '--replicas=3', '--port=8080', '-n', 'staging']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('deployment.apps/api created');
+    const d = sandbox.store.get('deployments', 'staging', 'api')!;
+    expect(d.metadata.labels).toEqual({ app: 'api' });
+    expect(d.spec.replicas).toBe(3);
+    expect(d.spec.selector).toEqual({ matchLabels: { app: 'api' } });
+    expect(d.spec.template.metadata).toEqual({ creationTimestamp: null, labels: { app: 'api' } });
+    expect(d.spec.template.spec.containers).toEqual([
+      {
+        name: 'api',
+        image: 'registry.local/api:1.4.2',
+        ports: [{ containerPort: 8080, protocol: 'TCP' }],
+        resources: {},
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+        imagePullPolicy: 'IfNotPresent',
+      },
+    ]);
+    const zero = await kubectl(sandbox, ['create', 'deployment', 'idle', '--image=api:1', '--replicas=0', '-n', 'staging']);
+    expect(zero.code).toBe(0);
+    expect(sandbox.store.get('deployments', 'staging', 'idle')!.spec.replicas).toBe(0);
+  });
+
   it('deletes and then reports NotFound', async () => {
     const r = await kubectl(sandbox, ['delete', 'deployment', 'web']);
     expect(r.stderr).toBe('');

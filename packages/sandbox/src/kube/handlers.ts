@@ -3,7 +3,8 @@
  * deletecollection, and the `/scale` and `/status` subresources, with `dryRun=All` everywhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readJson, sendJson } from './http-util.js';
+import { HttpError, readBody, readJson, sendJson } from './http-util.js';
+import { decodeKubeProtobuf, isProtobuf } from './protobuf.js';
 import { applyPatch, PatchError, patchTypeOf } from './patch.js';
 import { apiVersionOf, qualifiedName } from './resources.js';
 import type { ResourcePath } from './routes.js';
@@ -106,8 +107,14 @@ function checkBodyIdentity(p: ResourcePath, body: unknown, forName?: string): Ku
   return o;
 }
 
+/** A create/update body: JSON, or the protobuf kubectl's typed clients send. */
+async function readObject(req: IncomingMessage): Promise<unknown> {
+  if (isProtobuf(req.headers['content-type'])) return decodeKubeProtobuf(await readBody(req, true));
+  return readJson(req);
+}
+
 export async function handleCreate(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): Promise<void> {
-  const body = await readJson(req);
+  const body = await readObject(req);
   requireNamespace(ctx, p);
   const o = checkBodyIdentity(p, body);
   const created = ctx.store.create(p.resource, o, { dryRun: isDryRun(q) });
@@ -141,7 +148,7 @@ function write(ctx: HandlerContext, p: ResourcePath, current: KubeObject, next: 
 }
 
 export async function handleUpdate(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): Promise<void> {
-  const body = await readJson(req);
+  const body = await readObject(req);
   const current = mustGet(ctx, p);
   const o = checkBodyIdentity(p, body, p.name);
   const result = write(ctx, p, current, o, isDryRun(q));

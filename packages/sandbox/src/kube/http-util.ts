@@ -78,7 +78,9 @@ export class HttpError extends Error {
 
 const MAX_BODY = 8 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+export async function readBody(req: IncomingMessage): Promise<string>;
+export async function readBody(req: IncomingMessage, binary: true): Promise<Buffer>;
+export async function readBody(req: IncomingMessage, binary = false): Promise<string | Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -87,7 +89,8 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY) throw new HttpError(413, 'the request body is too large');
     chunks.push(b);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const all = Buffer.concat(chunks);
+  return binary ? all : all.toString('utf8');
 }
 
 export async function readJson(req: IncomingMessage, allowEmpty = false): Promise<unknown> {
