@@ -226,6 +226,27 @@ describe('job controller', () => {
     expect(podsOf(store, j0)).toEqual([]);
   });
 
+  it('a Job running the app image with a migration command completes by the command rule or the default', async () => {
+    cluster = startTestCluster();
+    const { store, images, logs } = cluster;
+    images.set('app:v2', { kind: 'ready', after: 100 });
+    images.setCommand('alembic upgrade head', {
+      kind: 'exit',
+      exitCode: 0,
+      lines: ['INFO  upgraded'],
+      after: 500,
+    });
+    const j0 = store.create('jobs', job('migrate', 'app:v2'));
+    const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
+    expect(conds(j).map((c) => c.type)).toEqual(['SuccessCriteriaMet', 'Complete']);
+    const pod = podsOf(store, j0)[0]!;
+    expect(logs.run(NS, pod.metadata.name, 'migrate')!.lines.map((l) => l.text)).toEqual(['INFO  upgraded']);
+    // An image nobody described: the command succeeds.
+    store.create('jobs', job('other', 'unknown:1'));
+    const other = await waitForObject(store, 'jobs', NS, 'other', finished);
+    expect(other.status.succeeded).toBe(1);
+  });
+
   it('runs completions pods with parallelism', async () => {
     cluster = startTestCluster();
     const { store, images } = cluster;

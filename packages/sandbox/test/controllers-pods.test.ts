@@ -61,6 +61,36 @@ describe('image catalog', () => {
     expect(c.get('whatever:1').kind).toBe('missing');
   });
 
+  it('resolves command rules before image entries, and a default that completes in run-to-completion pods', () => {
+    const c = new ImageCatalog();
+    c.set('app:v2', { kind: 'ready', after: 100 });
+    c.setCommand('alembic *', { kind: 'exit', exitCode: 0, lines: ['upgraded'] });
+    c.setCommand('alembic downgrade *', { kind: 'exit', exitCode: 1, lines: ['no'] }, 'app');
+    expect(c.resolve({ image: 'app:v2' }).kind).toBe('ready');
+    expect(c.resolve({ image: 'app:v2', command: ['alembic'], args: ['upgrade', 'head'] })).toEqual({
+      kind: 'exit',
+      exitCode: 0,
+      lines: ['upgraded'],
+    });
+    expect(c.resolve({ image: 'app:v2', command: ['alembic', 'downgrade', '-1'] })).toMatchObject({
+      exitCode: 1,
+    });
+    expect(c.resolve({ image: 'other:v2', command: ['alembic', 'downgrade', '-1'] })).toMatchObject({
+      exitCode: 0,
+    });
+    // No entry: a server in a Deployment, a command that succeeds in a Job.
+    expect(c.resolve({ image: 'unknown:1' }, 'Always')).toEqual({ kind: 'ready', after: 2000 });
+    expect(c.resolve({ image: 'unknown:1' }, 'Never')).toEqual({
+      kind: 'exit',
+      exitCode: 0,
+      lines: [],
+      after: 2000,
+    });
+    expect(c.resolve({ image: 'app:v2' }, 'Never').kind).toBe('ready');
+    c.setDefault({ kind: 'crash' });
+    expect(c.resolve({ image: 'unknown:1' }, 'Never').kind).toBe('crash');
+  });
+
   it('parses and normalises image references', () => {
     expect(parseImage('nginx')?.fullName).toBe('docker.io/library/nginx:latest');
     expect(parseImage('team/app:1.0')?.fullName).toBe('docker.io/team/app:1.0');
@@ -381,6 +411,32 @@ describe('simulated kubelet', () => {
     store.create('pods', pod('f', 'migrate:2', { restartPolicy: 'Never' }));
     const f = await waitForObject(store, 'pods', NS, 'f', (o) => o.status?.phase === 'Failed');
     expect(cstatus(f).state.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+  });
+
+  it('FallbackToLogsOnError puts the last log lines into the terminated message', async () => {
+    cluster = startTestCluster();
+    const { store, images } = cluster;
+    images.set('migrate:bad', {
+      kind: 'exit',
+      exitCode: 4,
+      lines: ['starting', 'ERROR: relation "users" already exists'],
+      after: 500,
+    });
+    store.create(
+      'pods',
+      pod(
+        'm',
+        'migrate:bad',
+        { restartPolicy: 'Never' },
+        { terminationMessagePolicy: 'FallbackToLogsOnError' },
+      ),
+    );
+    const p = await waitForObject(store, 'pods', NS, 'm', (o) => o.status?.phase === 'Failed');
+    expect(cstatus(p).state.terminated).toMatchObject({
+      exitCode: 4,
+      reason: 'Error',
+      message: 'starting\nERROR: relation "users" already exists',
+    });
   });
 
   it('restartPolicy OnFailure restarts a failing container and not a succeeding one', async () => {

@@ -31,6 +31,29 @@ export type ImageBehaviour =
   | { kind: 'missing'; message?: string };
 
 export const DEFAULT_BEHAVIOUR: ImageBehaviour = { kind: 'ready', after: 2000 };
+/**
+ * What an image without an entry does in a run-to-completion pod (restartPolicy Never/OnFailure, e.g. a
+ * migration Job built from the app's pod template): its command succeeds after 2 s.
+ */
+export const DEFAULT_RUN_TO_COMPLETION: ImageBehaviour = {
+  kind: 'exit',
+  exitCode: 0,
+  lines: [],
+  after: 2000,
+};
+
+/** The parts of a container spec the catalog looks at. */
+export interface ContainerRef {
+  image: string;
+  command?: string[];
+  args?: string[];
+}
+
+interface CommandRule {
+  command: RegExp;
+  image?: RegExp;
+  behaviour: ImageBehaviour;
+}
 
 export interface ParsedImage {
   /** Normalised name as containerd reports it: `docker.io/library/nginx:1.25`. */
@@ -90,7 +113,9 @@ function globToRegExp(glob: string): RegExp {
 
 export class ImageCatalog {
   private readonly entries = new Map<string, ImageBehaviour>();
+  private readonly commandRules = new Map<string, CommandRule>();
   private defaultBehaviour: ImageBehaviour = DEFAULT_BEHAVIOUR;
+  private defaultSet = false;
   /** Secret names declared missing: `name` (every namespace) or `namespace/name`. */
   readonly missingSecrets = new Set<string>();
   /** ConfigMap names declared missing: `name` (every namespace) or `namespace/name`. */
@@ -119,12 +144,64 @@ export class ImageCatalog {
   /** The behaviour of images without an entry (default: ready after 2 simulated seconds). */
   setDefault(behaviour: ImageBehaviour): this {
     this.defaultBehaviour = behaviour;
+    this.defaultSet = true;
     this.changed();
     return this;
   }
 
-  /** The behaviour the kubelet applies to `image` now. */
+  /**
+   * What a container does when its command line (`command` + `args` joined by spaces) matches the glob
+   * `command`, optionally only for images matching the glob `image` (a repository matches its tags).
+   * Command rules win over image entries once the image is pulled (a missing image still fails to pull).
+   * E.g. `setCommand('alembic *', { kind: 'exit', exitCode: 0, lines: ['done'] })`.
+   */
+  setCommand(command: string, behaviour: ImageBehaviour, image?: string): this {
+    this.commandRules.set(`${command}\u0000${image ?? ''}`, {
+      command: globToRegExp(command),
+      ...(image
+        ? {
+            image: globToRegExp(
+              image.includes(':') || image.includes('@') || image.includes('*') ? image : `${image}*`,
+            ),
+          }
+        : {}),
+      behaviour,
+    });
+    this.changed();
+    return this;
+  }
+
+  deleteCommand(command: string, image?: string): this {
+    this.commandRules.delete(`${command}\u0000${image ?? ''}`);
+    this.changed();
+    return this;
+  }
+
+  /**
+   * What the kubelet runs for a container: a matching command rule (last set wins), else the image's
+   * entry, else the default — which, for an image without an entry in a run-to-completion pod
+   * (restartPolicy Never/OnFailure) and no `setDefault`, is DEFAULT_RUN_TO_COMPLETION.
+   */
+  resolve(container: ContainerRef, restartPolicy = 'Always'): ImageBehaviour {
+    const line = [...(container.command ?? []), ...(container.args ?? [])].join(' ');
+    let found: ImageBehaviour | undefined;
+    for (const rule of this.commandRules.values()) {
+      if (rule.command.test(line) && (!rule.image || rule.image.test(container.image)))
+        found = rule.behaviour;
+    }
+    if (found) return found;
+    const entry = this.lookup(container.image);
+    if (entry) return entry;
+    if (!this.defaultSet && restartPolicy !== 'Always') return DEFAULT_RUN_TO_COMPLETION;
+    return this.defaultBehaviour;
+  }
+
+  /** The behaviour of `image` now (its entry or the default). */
   get(image: string): ImageBehaviour {
+    return this.lookup(image) ?? this.defaultBehaviour;
+  }
+
+  private lookup(image: string): ImageBehaviour | undefined {
     const exact = this.entries.get(image);
     if (exact) return exact;
     const parsed = parseImage(image);
@@ -142,7 +219,7 @@ export class ImageCatalog {
       if (!k.includes('*')) continue;
       if (globToRegExp(k).test(image) && (!best || k.length > best.len)) best = { len: k.length, b };
     }
-    return best?.b ?? this.defaultBehaviour;
+    return best?.b;
   }
 
   addMissingSecret(name: string, namespace?: string): this {

@@ -309,7 +309,7 @@ export class Kubelet {
         field,
       );
       c.imageID = imageIdOf(parsed.fullName);
-      this.createContainer(rt, c, behaviour);
+      this.createContainer(rt, c);
       return;
     }
     this.d.events.record(rt.pod, 'Normal', 'Pulling', `Pulling image "${c.image}"`, KUBELET, field);
@@ -334,7 +334,7 @@ export class Kubelet {
         KUBELET,
         field,
       );
-      this.createContainer(rt, c, now);
+      this.createContainer(rt, c);
     });
   }
 
@@ -388,7 +388,15 @@ export class Kubelet {
     });
   }
 
-  private createContainer(rt: PodRt, c: ContainerRt, behaviour: ImageBehaviour): void {
+  private createContainer(rt: PodRt, c: ContainerRt): void {
+    const behaviour = this.d.images.resolve(
+      {
+        image: c.image,
+        command: c.spec.command as string[] | undefined,
+        args: c.spec.args as string[] | undefined,
+      },
+      rt.restartPolicy,
+    );
     const field = `spec.containers{${c.name}}`;
     const missing = this.missingEnvSource(rt, c);
     if (missing) {
@@ -489,6 +497,15 @@ export class Kubelet {
       finishedAt: rfc3339(this.d.clock.now()),
       containerID: c.containerID ?? '',
     };
+    if (exitCode !== 0 && c.spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
+      // The kubelet falls back to the last 80 lines (at most 2 KiB) of the log.
+      const lines = (this.d.logs.run(rt.namespace, rt.name, c.name)?.lines ?? [])
+        .slice(-80)
+        .map((l) => l.text);
+      let message = lines.join('\n');
+      if (message.length > 2048) message = message.slice(-2048);
+      if (message) terminated.message = message;
+    }
     this.d.logs.endContainer(rt.namespace, rt.name, c.name);
     c.state = { terminated };
     c.ready = false;
