@@ -44,14 +44,17 @@ export function buildSummary(result: BackupResult): SummaryBuilder {
   summary.codeBlock(restoreCommands(snapshot, result.region).join('\n'), 'sh');
   if (result.retention) {
     const { deleted, kept, failed, untouched } = result.retention;
-    summary.paragraph(
-      `**Retention:** kept ${kept.length} of this action's snapshots, deleted ${deleted.length}` +
-        (deleted.length > 0 ? `: ${deleted.map((id) => `\`${id}\``).join(', ')}` : '') +
-        `. ${untouched} other manual snapshot(s) of the database were not touched.` +
-        (failed.length > 0
-          ? ` Could not delete: ${failed.map((f) => `\`${f.id}\` (${f.message})`).join(', ')}.`
-          : ''),
-    );
+    const parts = [
+      `**Retention** (retain: ${result.retain ?? kept.length}): kept ${kept.length} of this action's snapshots of the database`,
+      deleted.length > 0
+        ? `, deleted ${deleted.length}: ${deleted.map((id) => `\`${id}\``).join(', ')}.`
+        : ', deleted none.',
+      ` Not touched: ${untouched} other manual snapshot${untouched === 1 ? '' : 's'} of the database and every automated one.`,
+    ];
+    if (failed.length > 0) {
+      parts.push(` Could not delete: ${failed.map((f) => `\`${f.id}\` (${f.message})`).join(', ')}.`);
+    }
+    summary.paragraph(parts.join(''));
   } else if (result.retentionError) {
     summary.paragraph(`**Retention skipped:** ${result.retentionError}`);
   }

@@ -25,6 +25,8 @@ export interface BackupResult {
   outcome: BackupOutcome;
   durationMs: number;
   timeoutMs: number;
+  /** The retain input, when set. */
+  retain?: number | undefined;
   retention?: RetentionResult | undefined;
   /** Set when retention could not even list the snapshots. */
   retentionError?: string | undefined;
@@ -85,23 +87,27 @@ export async function backupDatabase(
       outcome,
       durationMs: now() - started,
       timeoutMs: inputs.timeout,
+      retain: inputs.retain,
     };
     if (inputs.retain !== undefined && (outcome === 'available' || outcome === 'started')) {
       const retain = inputs.retain;
-      await logger.group(`Retention: keeping the newest ${retain} snapshots of ours`, async () => {
-        try {
-          result.retention = await applyRetention(context, database, snapshot, retain);
-          for (const failure of result.retention.failed) {
-            logger.warning(`Could not delete old snapshot ${failure.id}: ${failure.message}`, {
-              title: 'Retention incomplete',
-            });
+      await logger.group(
+        `Retention: keep the newest ${retain} of this action's snapshots of ${database.id}`,
+        async () => {
+          try {
+            result.retention = await applyRetention(context, database, snapshot, retain);
+            for (const failure of result.retention.failed) {
+              logger.warning(`Could not delete old snapshot ${failure.id}: ${failure.message}`, {
+                title: 'Retention incomplete',
+              });
+            }
+          } catch (error) {
+            if (isCancellation(error, signal)) throw error;
+            result.retentionError = errorMessage(error);
+            logger.warning(`Retention skipped: ${result.retentionError}`, { title: 'Retention incomplete' });
           }
-        } catch (error) {
-          if (isCancellation(error, signal)) throw error;
-          result.retentionError = errorMessage(error);
-          logger.warning(`Retention skipped: ${result.retentionError}`, { title: 'Retention incomplete' });
-        }
-      });
+        },
+      );
     }
     return result;
   } finally {
