@@ -30,10 +30,20 @@ describe('connect (against the sandbox over HTTPS)', () => {
   it.each([
     ['plain YAML', () => sandbox.kubeconfigYaml],
     ['base64', () => Buffer.from(sandbox.kubeconfigYaml).toString('base64')],
-    ['base64 wrapped at 76 columns', () => Buffer.from(sandbox.kubeconfigYaml).toString('base64').replace(/(.{76})/g, '$1\n')],
+    [
+      'base64 wrapped at 76 columns',
+      () =>
+        Buffer.from(sandbox.kubeconfigYaml)
+          .toString('base64')
+          .replace(/(.{76})/g, '$1\n'),
+    ],
   ])('takes the kubeconfig input as %s, and masks the token', async (_name, input) => {
     const masked: string[] = [];
-    const conn = await connect({ kubeconfig: input(), logger: new MemoryLogger(), mask: (v) => masked.push(v) });
+    const conn = await connect({
+      kubeconfig: input(),
+      logger: new MemoryLogger(),
+      mask: (v) => masked.push(v),
+    });
     try {
       expect(conn.source).toBe('kubeconfig-input');
       expect(conn.defaultNamespace).toBe('team-a');
@@ -48,7 +58,10 @@ describe('connect (against the sandbox over HTTPS)', () => {
     const conn = await connect({ logger: new MemoryLogger(), env: { KUBECONFIG: sandbox.kubeconfigPath } });
     try {
       expect(conn.source).toBe('kubeconfig-file');
-      const list = await conn.request<KubeList<unknown>>('GET', '/apis/apps/v1/namespaces/default/deployments');
+      const list = await conn.request<KubeList<unknown>>(
+        'GET',
+        '/apis/apps/v1/namespaces/default/deployments',
+      );
       expect(list.items).toEqual([]);
     } finally {
       conn.close();
@@ -80,17 +93,27 @@ describe('connect (against the sandbox over HTTPS)', () => {
   });
 
   it('refuses exec users with a clear message naming the EKS alternative', async () => {
-    const config = parse(sandbox.kubeconfigYaml) as { users: { name: string; user: Record<string, unknown> }[] };
-    config.users[0]!.user = {
-      exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', 'prod'] },
+    const config = parse(sandbox.kubeconfigYaml) as {
+      users: { name: string; user: Record<string, unknown> }[];
     };
-    const error = await connect({ kubeconfig: stringify(config), logger: new MemoryLogger() }).catch((e: unknown) => e);
+    config.users[0]!.user = {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: 'aws',
+        args: ['eks', 'get-token', '--cluster-name', 'prod'],
+      },
+    };
+    const error = await connect({ kubeconfig: stringify(config), logger: new MemoryLogger() }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(/exec plugin \(aws\).*no aws CLI.*cluster-name: prod/);
   });
 
   it('picks a named context and refuses an unknown one', async () => {
-    const config = parse(sandbox.kubeconfigYaml) as { contexts: { name: string; context: Record<string, unknown> }[] };
+    const config = parse(sandbox.kubeconfigYaml) as {
+      contexts: { name: string; context: Record<string, unknown> }[];
+    };
     const first = config.contexts[0]!;
     config.contexts.push({ name: 'other', context: { ...first.context, namespace: 'team-b' } });
     const yaml = stringify(config);
@@ -113,14 +136,25 @@ describe('connect (against the sandbox over HTTPS)', () => {
   });
 
   it('masks client keys and passwords of every user', async () => {
-    const key = Buffer.from('-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIsecretkey\n-----END EC PRIVATE KEY-----\n').toString('base64');
-    const config = parse(sandbox.kubeconfigYaml) as { users: { name: string; user: Record<string, unknown> }[] };
-    config.users.push({ name: 'cert-user', user: { 'client-certificate-data': 'Y2VydA==', 'client-key-data': key } });
+    const key = Buffer.from(
+      '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIsecretkey\n-----END EC PRIVATE KEY-----\n',
+    ).toString('base64');
+    const config = parse(sandbox.kubeconfigYaml) as {
+      users: { name: string; user: Record<string, unknown> }[];
+    };
+    config.users.push({
+      name: 'cert-user',
+      user: { 'client-certificate-data': 'Y2VydA==', 'client-key-data': key },
+    });
     config.users.push({ name: 'basic', user: { username: 'admin', password: 'hunter2-password' } });
     const file = join(dir, 'config');
     await writeFile(file, stringify(config));
     const masked: string[] = [];
-    const conn = await connect({ logger: new MemoryLogger(), env: { KUBECONFIG: file }, mask: (v) => masked.push(v) });
+    const conn = await connect({
+      logger: new MemoryLogger(),
+      env: { KUBECONFIG: file },
+      mask: (v) => masked.push(v),
+    });
     conn.close();
     expect(masked).toEqual(expect.arrayContaining([sandbox.token, key, 'hunter2-password']));
     expect(masked.some((m) => m.includes('MHcCAQEEIsecretkey'))).toBe(true);

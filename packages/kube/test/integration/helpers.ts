@@ -32,15 +32,27 @@ export interface DeploymentOptions {
   podSpec?: Record<string, unknown>;
 }
 
-export function deploymentManifest(namespace: string, name: string, image: string, options: DeploymentOptions = {}): Deployment {
+export function deploymentManifest(
+  namespace: string,
+  name: string,
+  image: string,
+  options: DeploymentOptions = {},
+): Deployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace, labels: { app: name }, ...(options.annotations ? { annotations: options.annotations } : {}) },
+    metadata: {
+      name,
+      namespace,
+      labels: { app: name },
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+    },
     spec: {
       replicas: options.replicas ?? 2,
       selector: { matchLabels: { app: name } },
-      ...(options.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: options.progressDeadlineSeconds } : {}),
+      ...(options.progressDeadlineSeconds !== undefined
+        ? { progressDeadlineSeconds: options.progressDeadlineSeconds }
+        : {}),
       template: {
         metadata: { labels: { app: name } },
         spec: { containers: options.containers ?? [{ name: 'app', image }], ...options.podSpec },
