@@ -38,7 +38,8 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Why a header cannot be sent, or undefined when it can. */
 export function headerProblem(name: string, value: string): string | undefined {
-  if (!TOKEN.test(name)) return `"${name}" is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  if (!TOKEN.test(name))
+    return `"${name}" is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`;
   if (!HEADER_VALUE.test(value)) return `the value of header "${name}" contains a control character`;
   if (['host', 'content-length', 'transfer-encoding', 'connection'].includes(name.toLowerCase())) {
     return `the header "${name}" is set by the action itself and cannot be overridden`;
@@ -86,7 +87,10 @@ export interface Mismatch {
 /** Why a response does not pass, or undefined when it passes. */
 export function evaluateResponse(response: ResponseSample, expect: Expectations): Mismatch | undefined {
   if (!statusMatches(response.status, expect.status)) {
-    return { kind: 'status', message: `status ${response.status} is not in expected-status ${formatStatusRanges(expect.status)}` };
+    return {
+      kind: 'status',
+      message: `status ${response.status} is not in expected-status ${formatStatusRanges(expect.status)}`,
+    };
   }
   let message: string | undefined;
   if (expect.body !== undefined && !response.body.includes(expect.body)) {

@@ -52,17 +52,24 @@ let httpsModule: typeof https | undefined;
 export async function probe(request: ProbeRequest, signal: AbortSignal): Promise<ProbeResponse> {
   if (signal.aborted) throw signal.reason;
   // node:https loads the TLS stack, which only https checks need to pay for at start.
-  if (request.url.protocol === 'https:' && httpsModule === undefined) httpsModule = await import('node:https');
+  if (request.url.protocol === 'https:' && httpsModule === undefined)
+    httpsModule = await import('node:https');
 
   const attempt = new AbortController();
   const phase = { name: 'connect' as Phase };
   const onOuterAbort = (): void => attempt.abort(signal.reason);
   signal.addEventListener('abort', onOuterAbort, { once: true });
-  const timer = setTimeout(() => attempt.abort(timeoutError(request.timeoutMs, phase.name)), request.timeoutMs);
+  const timer = setTimeout(
+    () => attempt.abort(timeoutError(request.timeoutMs, phase.name)),
+    request.timeoutMs,
+  );
   try {
     let url = request.url;
     let method = request.method;
-    let headers: Record<string, string> = mergeHeaders({ 'user-agent': USER_AGENT, accept: '*/*' }, request.headers);
+    let headers: Record<string, string> = mergeHeaders(
+      { 'user-agent': USER_AGENT, accept: '*/*' },
+      request.headers,
+    );
     for (let redirects = 0; ; redirects += 1) {
       const response = await send(url, method, headers, request.insecure, attempt.signal, phase);
       const location = response.location;
@@ -70,11 +77,19 @@ export async function probe(request: ProbeRequest, signal: AbortSignal): Promise
         return { status: response.status, body: response.body, url, redirects };
       }
       if (redirects >= MAX_REDIRECTS) {
-        throw new ProbeError('redirect', `more than ${MAX_REDIRECTS} redirects (the last one to ${location})`, 'TOO_MANY_REDIRECTS');
+        throw new ProbeError(
+          'redirect',
+          `more than ${MAX_REDIRECTS} redirects (the last one to ${location})`,
+          'TOO_MANY_REDIRECTS',
+        );
       }
       const next = resolveRedirect(location, url);
       if (next.origin !== url.origin) headers = dropHeaders(headers, request.sensitiveHeaders);
-      if (response.status === 303 ? method !== 'HEAD' : (response.status === 301 || response.status === 302) && method === 'POST') {
+      if (
+        response.status === 303
+          ? method !== 'HEAD'
+          : (response.status === 301 || response.status === 302) && method === 'POST'
+      ) {
         method = 'GET';
       }
       url = next;
@@ -102,17 +117,27 @@ function resolveRedirect(location: string, from: URL): URL {
   try {
     next = new URL(location, from);
   } catch {
-    throw new ProbeError('redirect', `a redirect to ${JSON.stringify(location)}, which is not a URL`, 'BAD_REDIRECT');
+    throw new ProbeError(
+      'redirect',
+      `a redirect to ${JSON.stringify(location)}, which is not a URL`,
+      'BAD_REDIRECT',
+    );
   }
   if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-    throw new ProbeError('redirect', `a redirect to ${next.protocol}// (only http and https are followed)`, 'BAD_REDIRECT');
+    throw new ProbeError(
+      'redirect',
+      `a redirect to ${next.protocol}// (only http and https are followed)`,
+      'BAD_REDIRECT',
+    );
   }
   return next;
 }
 
 function dropHeaders(headers: Record<string, string>, names: ReadonlySet<string>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(headers).filter(([name]) => !names.has(name.toLowerCase()) && !CREDENTIAL_HEADERS.has(name.toLowerCase())),
+    Object.entries(headers).filter(
+      ([name]) => !names.has(name.toLowerCase()) && !CREDENTIAL_HEADERS.has(name.toLowerCase()),
+    ),
   );
 }
 
@@ -142,7 +167,8 @@ function send(
       signal.removeEventListener('abort', onAbort);
       fn();
     };
-    const fail = (error: unknown): void => settle(() => reject(error));
+    const fail = (error: unknown): void =>
+      settle(() => reject(error instanceof Error ? error : new Error(String(error))));
     const onAbort = (): void => {
       fail(signal.reason);
       req.destroy();
@@ -175,7 +201,8 @@ function send(
       res.on('end', finish);
       res.on('error', (error) => fail(describeNetworkError(error, url)));
       res.on('close', () => {
-        if (!res.complete) fail(new ProbeError('network', 'the connection closed before the body was complete', 'BODY_CUT'));
+        if (!res.complete)
+          fail(new ProbeError('network', 'the connection closed before the body was complete', 'BODY_CUT'));
       });
     });
     req.on('socket', (socket: Socket) => {
@@ -209,17 +236,31 @@ export function describeNetworkError(error: unknown, url: URL): ProbeError {
     EPIPE: ['network', 'the server closed the connection while the request was sent (EPIPE)'],
     DEPTH_ZERO_SELF_SIGNED_CERT: ['tls', `TLS error: self-signed certificate; ${TLS_HINT}`],
     SELF_SIGNED_CERT_IN_CHAIN: ['tls', `TLS error: self-signed certificate in the chain; ${TLS_HINT}`],
-    UNABLE_TO_VERIFY_LEAF_SIGNATURE: ['tls', `TLS error: the certificate's issuer is not trusted (${code}); ${TLS_HINT}`],
-    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: ['tls', `TLS error: the certificate's issuer is not trusted (${code}); ${TLS_HINT}`],
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: [
+      'tls',
+      `TLS error: the certificate's issuer is not trusted (${code}); ${TLS_HINT}`,
+    ],
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: [
+      'tls',
+      `TLS error: the certificate's issuer is not trusted (${code}); ${TLS_HINT}`,
+    ],
     CERT_HAS_EXPIRED: ['tls', 'TLS error: the certificate has expired (CERT_HAS_EXPIRED)'],
     CERT_NOT_YET_VALID: ['tls', 'TLS error: the certificate is not yet valid (CERT_NOT_YET_VALID)'],
-    ERR_TLS_CERT_ALTNAME_INVALID: ['tls', `TLS error: the certificate is not valid for ${url.hostname} (ERR_TLS_CERT_ALTNAME_INVALID)`],
-    ERR_SSL_WRONG_VERSION_NUMBER: ['tls', 'TLS handshake failed: the server does not speak TLS here; is it an http:// endpoint?'],
+    ERR_TLS_CERT_ALTNAME_INVALID: [
+      'tls',
+      `TLS error: the certificate is not valid for ${url.hostname} (ERR_TLS_CERT_ALTNAME_INVALID)`,
+    ],
+    ERR_SSL_WRONG_VERSION_NUMBER: [
+      'tls',
+      'TLS handshake failed: the server does not speak TLS here; is it an http:// endpoint?',
+    ],
     EPROTO: ['tls', `TLS handshake failed (EPROTO): ${message}`],
   };
   const hit = known[code];
   if (hit) return new ProbeError(hit[0], hit[1], code);
-  if (code.startsWith('HPE_')) return new ProbeError('protocol', `not a valid HTTP response (${code}): ${message}`, code);
-  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return new ProbeError('tls', `TLS error (${code}): ${message}`, code);
+  if (code.startsWith('HPE_'))
+    return new ProbeError('protocol', `not a valid HTTP response (${code}): ${message}`, code);
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+    return new ProbeError('tls', `TLS error (${code}): ${message}`, code);
   return new ProbeError('network', `${message} (${code})`, code);
 }

@@ -99,8 +99,12 @@ export async function readInputs(env: Record<string, string | undefined> = proce
     for (const check of checks) maskHeaderValues(check.headers, secretHeaders);
     smokeTests = { file: smokeTestsPath, checks };
   }
-  const everyHeader = [headers, ...(smokeTests?.checks ?? []).map((check) => check.headers)].flatMap(Object.keys);
-  const unknown = secretNames.find((name) => !everyHeader.some((header) => header.toLowerCase() === name.toLowerCase()));
+  const everyHeader = [headers, ...(smokeTests?.checks ?? []).map((check) => check.headers)].flatMap(
+    Object.keys,
+  );
+  const unknown = secretNames.find(
+    (name) => !everyHeader.some((header) => header.toLowerCase() === name.toLowerCase()),
+  );
   if (unknown !== undefined) {
     throw invalidInput(
       'secret-headers',
@@ -109,9 +113,12 @@ export async function readInputs(env: Record<string, string | undefined> = proce
     );
   }
   if (urls.length === 0 && smokeTests === undefined) {
-    throw new ConfigurationError('Input "urls" is required unless "smoke-tests" is set, but neither was set.', {
-      title: 'Missing input: urls',
-    });
+    throw new ConfigurationError(
+      'Input "urls" is required unless "smoke-tests" is set, but neither was set.',
+      {
+        title: 'Missing input: urls',
+      },
+    );
   }
 
   return {
@@ -153,7 +160,8 @@ function readUrls(): URL[] {
       throw invalidInput('urls', line, 'expected absolute http:// or https:// URLs, one per line.');
     }
     const why = urlProblem(url);
-    if (why) throw invalidInput('urls', line, `${why}; expected absolute http:// or https:// URLs, one per line.`);
+    if (why)
+      throw invalidInput('urls', line, `${why}; expected absolute http:// or https:// URLs, one per line.`);
     if (seen.has(url.href)) throw invalidInput('urls', line, 'the URL is listed twice.');
     seen.add(url.href);
     urls.push(url);
@@ -166,9 +174,12 @@ function readHeaders(): Record<string, string> {
   const seen = new Set<string>();
   // Errors quote the header name only, never the line: its value may be a secret not masked yet.
   const fail = (line: number, why: string): ConfigurationError =>
-    new ConfigurationError(`Input "headers" has an invalid line ${line}: ${why}; expected one "Name: value" per line.`, {
-      title: 'Invalid input: headers',
-    });
+    new ConfigurationError(
+      `Input "headers" has an invalid line ${line}: ${why}; expected one "Name: value" per line.`,
+      {
+        title: 'Invalid input: headers',
+      },
+    );
   getLines('headers').forEach((line, index) => {
     const at = line.indexOf(':');
     if (at <= 0) throw fail(index + 1, 'there is no "Name:" before the value');
@@ -176,7 +187,8 @@ function readHeaders(): Record<string, string> {
     const value = line.slice(at + 1).trim();
     const why = headerProblem(header, value);
     if (why) throw fail(index + 1, why);
-    if (seen.has(header.toLowerCase())) throw fail(index + 1, `the header "${header}" is given more than once`);
+    if (seen.has(header.toLowerCase()))
+      throw fail(index + 1, `the header "${header}" is given more than once`);
     seen.add(header.toLowerCase());
     headers[header] = value;
   });
@@ -187,7 +199,11 @@ function readSecretHeaderNames(): string[] {
   const names = getList('secret-headers');
   for (const name of names) {
     if (headerProblem(name, '') !== undefined) {
-      throw invalidInput('secret-headers', name, 'expected header names (as in "headers"), one per line or separated by commas.');
+      throw invalidInput(
+        'secret-headers',
+        name,
+        'expected header names (as in "headers"), one per line or separated by commas.',
+      );
     }
   }
   return names;
@@ -214,7 +230,11 @@ function readRegex(): RegExp | undefined {
   try {
     return new RegExp(text);
   } catch (error) {
-    throw invalidInput('expected-body-regex', text, `expected a JavaScript regular expression (${(error as Error).message}).`);
+    throw invalidInput(
+      'expected-body-regex',
+      text,
+      `expected a JavaScript regular expression (${(error as Error).message}).`,
+    );
   }
 }
 

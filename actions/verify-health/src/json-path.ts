@@ -17,7 +17,9 @@ export const JSON_PATH_HELP =
   'a path of dotted keys and [n] indexes such as "version", "checks.db" or "items[0].name"';
 
 export function parseJsonPath(text: string): PathSegment[] | { error: string } {
-  const fail = (why: string): { error: string } => ({ error: `"${text}" is not a valid path (${why}); expected ${JSON_PATH_HELP}.` });
+  const fail = (why: string): { error: string } => ({
+    error: `"${text}" is not a valid path (${why}); expected ${JSON_PATH_HELP}.`,
+  });
   let i = 0;
   if (text.startsWith('$')) {
     i = 1;
@@ -64,7 +66,8 @@ export function readJsonPath(root: unknown, segments: readonly PathSegment[]): P
     const label = 'index' in segment ? `[${segment.index}]` : walked === '' ? segment.key : `.${segment.key}`;
     walked += label;
     if ('index' in segment) {
-      if (!Array.isArray(current) || segment.index >= current.length) return { found: false, missing: walked };
+      if (!Array.isArray(current) || segment.index >= current.length)
+        return { found: false, missing: walked };
       current = current[segment.index] as unknown;
     } else if (Array.isArray(current) && /^\d+$/.test(segment.key)) {
       const index = Number(segment.key);
@@ -112,14 +115,19 @@ function deepEqual(a: unknown, b: unknown): boolean {
   const bKeys = Object.keys(b);
   if (aKeys.length !== bKeys.length) return false;
   const bRecord = b as Record<string, unknown>;
-  return aKeys.every((key) => Object.hasOwn(bRecord, key) && deepEqual((a as Record<string, unknown>)[key], bRecord[key]));
+  return aKeys.every(
+    (key) => Object.hasOwn(bRecord, key) && deepEqual((a as Record<string, unknown>)[key], bRecord[key]),
+  );
 }
 
 /**
  * Checks every expectation against a response body. Returns undefined when all hold, otherwise what
  * differs first, e.g. `version is "9f1c2e0", expected "abc123"`.
  */
-export function checkExpectedJson(body: string, expectations: readonly JsonExpectation[]): string | undefined {
+export function checkExpectedJson(
+  body: string,
+  expectations: readonly JsonExpectation[],
+): string | undefined {
   if (expectations.length === 0) return undefined;
   let document: unknown;
   try {

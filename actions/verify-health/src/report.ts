@@ -46,7 +46,8 @@ export function buildSummary(report: HealthReport): SummaryBuilder {
       check.lastError,
     ]),
   );
-  for (const check of unhealthy) summary.details(`${check.name}: what it saw`, failureDetails(check), { code: true });
+  for (const check of unhealthy)
+    summary.details(`${check.name}: what it saw`, failureDetails(check), { code: true });
   return summary;
 }
 
@@ -57,7 +58,7 @@ function failureDetails(check: CheckResult): string {
     `Last status: ${check.status ?? 'no response'}`,
     `Attempts:    ${check.attempts}`,
     `Last error:  ${check.lastError ?? '—'}`,
-    `Body:        ${check.bodyExcerpt ?? '(empty)'}`,
+    `Body:        ${check.bodyExcerpt ?? (check.status === null ? '(no response)' : '(empty)')}`,
   ].join('\n');
 }
 
@@ -82,12 +83,20 @@ function advice(unhealthy: CheckResult[]): string {
   const tips: string[] = [];
   if (kinds.has('tls')) tips.push('Fix the certificate (or set insecure: true for a test endpoint only).');
   if (kinds.has('content')) {
-    tips.push('The endpoint answers, but not with the expected content: if it is the old version, the rollout has not finished or was rolled back.');
+    tips.push(
+      'The endpoint answers, but not with the expected content: if it is the old version, the rollout has not finished or was rolled back.',
+    );
   }
-  if (kinds.has('status')) tips.push('The endpoint answers with an unexpected status: see the response bodies in the job summary and the app logs.');
+  if (kinds.has('status'))
+    tips.push(
+      'The endpoint answers with an unexpected status: see the response bodies in the job summary and the app logs.',
+    );
   if (kinds.has('network') || kinds.has('timeout') || kinds.has('deadline') || kinds.has('streak')) {
-    tips.push('If the app only needs longer to start, raise timeout or initial-delay; otherwise check the pods (logs, events) and the Service or Ingress in front of them.');
+    tips.push(
+      'If the app only needs longer to start, raise timeout or initial-delay; otherwise check the pods (logs, events) and the Service or Ingress in front of them.',
+    );
   }
-  if (kinds.has('redirect') || kinds.has('protocol')) tips.push('Check the URL: it does not lead to a valid HTTP response.');
+  if (kinds.has('redirect') || kinds.has('protocol'))
+    tips.push('Check the URL: it does not lead to a valid HTTP response.');
   return tips.join(' ');
 }

@@ -62,7 +62,11 @@ interface RunContext {
  * overall deadline (`timeout`, counted from the start and including `initial-delay`), or until `signal`
  * aborts. Never throws for an unhealthy URL: the report says what each check saw.
  */
-export async function verifyHealth(inputs: Inputs, logger: Logger, signal: AbortSignal): Promise<HealthReport> {
+export async function verifyHealth(
+  inputs: Inputs,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<HealthReport> {
   const started = performance.now();
   const checks = buildChecks(inputs);
   const secrets = secretValues(inputs, checks);
@@ -70,7 +74,10 @@ export async function verifyHealth(inputs: Inputs, logger: Logger, signal: Abort
 
   const deadline = new AbortController();
   const timer = setTimeout(
-    () => deadline.abort(new DeadlineReached(`the deadline (timeout ${formatDuration(inputs.timeout)}) was reached`)),
+    () =>
+      deadline.abort(
+        new DeadlineReached(`the deadline (timeout ${formatDuration(inputs.timeout)}) was reached`),
+      ),
     inputs.timeout,
   );
   const runSignal = AbortSignal.any([signal, deadline.signal]);
@@ -89,17 +96,19 @@ export async function verifyHealth(inputs: Inputs, logger: Logger, signal: Abort
       { title: 'TLS verification is off' },
     );
   }
-  const plural = checks.length === 1 ? 'check' : 'checks';
+  const needed = inputs['consecutive-successes'];
   logger.info(
-    `Running ${checks.length} ${plural} in parallel, every ${formatDuration(inputs.interval)} until ` +
-      `${inputs['consecutive-successes']} consecutive success${inputs['consecutive-successes'] === 1 ? '' : 'es'} each, ` +
-      `within ${formatDuration(inputs.timeout)}${inputs['initial-delay'] > 0 ? ` (first after ${formatDuration(inputs['initial-delay'])})` : ''}.`,
+    `Running ${plural(checks.length, 'check')} in parallel, every ${formatDuration(inputs.interval)}, until each passes` +
+      `${needed > 1 ? ` ${needed} times in a row` : ''}, within ${formatDuration(inputs.timeout)}` +
+      `${inputs['initial-delay'] > 0 ? ` (the first after ${formatDuration(inputs['initial-delay'])})` : ''}.`,
   );
 
   let results: CheckResult[];
   try {
     if (inputs['initial-delay'] > 0) {
-      logger.info(`Waiting ${formatDuration(inputs['initial-delay'])} (initial-delay) before the first request.`);
+      logger.info(
+        `Waiting ${formatDuration(inputs['initial-delay'])} (initial-delay) before the first request.`,
+      );
       await sleep(inputs['initial-delay'], runSignal).catch(() => undefined);
     }
     results = await Promise.all(checks.map((check) => pollCheck(check, context)));
@@ -227,11 +236,14 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       else logger.debug(line);
       if (streak >= needed) {
         result.healthy = true;
-        logger.info(`[${label}] healthy after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'} (${at}).`);
+        logger.info(`[${label}] healthy after ${plural(result.attempts, 'attempt')} (${at}).`);
         break;
       }
     } else {
-      const restart = streak > 0 && needed > 1 ? ` (after ${streak} success${streak === 1 ? '' : 'es'} in a row; the count starts again)` : '';
+      const restart =
+        streak > 0 && needed > 1
+          ? ` (after ${plural(streak, 'success', 'successes')} in a row; the count starts again)`
+          : '';
       streak = 0;
       result.lastError = scrub(failure.message);
       result.failure = failure.kind;
@@ -258,7 +270,9 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
 /** The start of a body for a message: secrets replaced first (a cut must not leave half a secret), then cut. */
 export function excerpt(body: string, scrub: (text: string) => string): string | null {
   // eslint-disable-next-line no-control-regex
-  const clean = scrub(body).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '�').trim();
+  const clean = scrub(body)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '�')
+    .trim();
   if (clean === '') return null;
   return clean.length > BODY_EXCERPT_CHARS ? `${clean.slice(0, BODY_EXCERPT_CHARS - 1)}…` : clean;
 }
@@ -268,22 +282,34 @@ async function logResults(report: HealthReport, logger: Logger): Promise<void> {
   for (const check of report.checks) {
     const verdict = check.healthy ? 'healthy' : report.cancelled ? 'no verdict (cancelled)' : 'UNHEALTHY';
     const status = check.status === null ? 'no response' : `status ${check.status}`;
-    await logger.group(`${check.healthy ? '✓' : '✗'} ${check.name}: ${verdict} (${status}, ${check.attempts} attempts)`, () => {
-      logger.info(`URL: ${check.url}`);
-      logger.info(`Expects: ${check.expects}`);
-      logger.info(`Last status: ${check.status ?? '—'}; latency: ${check.latencyMs === null ? '—' : `${check.latencyMs}ms`}; attempts: ${check.attempts}`);
-      if (check.lastError !== null) logger.info(`Last error: ${check.lastError}`);
-      if (!check.healthy && check.bodyExcerpt !== null) logger.info(`Body: ${check.bodyExcerpt}`);
-      return Promise.resolve();
-    });
+    await logger.group(
+      `${check.healthy ? '✓' : '✗'} ${check.name}: ${verdict} (${status}, ${plural(check.attempts, 'attempt')})`,
+      () => {
+        logger.info(`URL: ${check.url}`);
+        logger.info(`Expects: ${check.expects}`);
+        logger.info(
+          `Last status: ${check.status ?? '—'}; latency: ${check.latencyMs === null ? '—' : `${check.latencyMs}ms`}; attempts: ${check.attempts}`,
+        );
+        if (check.lastError !== null) logger.info(`Last error: ${check.lastError}`);
+        if (!check.healthy && check.bodyExcerpt !== null) logger.info(`Body: ${check.bodyExcerpt}`);
+        return Promise.resolve();
+      },
+    );
   }
   if (report.cancelled) return;
   for (const check of report.checks) {
     if (check.healthy) continue;
     const status = check.status === null ? 'no response' : `last status ${check.status}`;
     const body = check.bodyExcerpt === null ? '' : ` Body: ${check.bodyExcerpt}`;
-    logger.error(`${check.name}: ${check.lastError ?? 'unhealthy'} (${status}, ${check.attempts} attempts).${body}`, {
-      title: `Health check failed: ${check.url}`,
-    });
+    logger.error(
+      `${check.name}: ${check.lastError ?? 'unhealthy'} (${status}, ${plural(check.attempts, 'attempt')}).${body}`,
+      {
+        title: `Health check failed: ${check.url}`,
+      },
+    );
   }
+}
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }

@@ -33,14 +33,19 @@ const INPUT = 'smoke-tests';
 class FileProblem extends Error {}
 
 /** Reads and validates the file named by the smoke-tests input, relative to GITHUB_WORKSPACE. */
-export async function loadSmokeTests(path: string, workspace: string, fallbackBase: URL | undefined): Promise<CheckSpec[]> {
+export async function loadSmokeTests(
+  path: string,
+  workspace: string,
+  fallbackBase: URL | undefined,
+): Promise<CheckSpec[]> {
   const file = isAbsolute(path) ? path : resolve(workspace, path);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(code ?? error);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(code ?? error);
     throw new ConfigurationError(
       `Input "${INPUT}" names the file ${JSON.stringify(path)}, which cannot be read (${why}; looked at ${file}). ` +
         'Give a path to a YAML file relative to the repository root (GITHUB_WORKSPACE).',
@@ -51,7 +56,11 @@ export async function loadSmokeTests(path: string, workspace: string, fallbackBa
 }
 
 /** Parses the file's text; every problem is a ConfigurationError naming the input, the file and the field. */
-export async function parseSmokeTests(text: string, file: string, fallbackBase: URL | undefined): Promise<CheckSpec[]> {
+export async function parseSmokeTests(
+  text: string,
+  file: string,
+  fallbackBase: URL | undefined,
+): Promise<CheckSpec[]> {
   // yaml is loaded only here, so a step without smoke tests does not pay for it at start.
   const YAML = await import('yaml');
   const fileError = (where: string, why: string): ConfigurationError =>
@@ -71,7 +80,8 @@ export async function parseSmokeTests(text: string, file: string, fallbackBase: 
     entries = root;
   } else if (isRecord(root)) {
     const unknownKey = Object.keys(root).find((key) => key !== 'checks' && key !== 'base-url');
-    if (unknownKey !== undefined) throw fileError('', `unknown key "${unknownKey}" (allowed at the top: checks, base-url)`);
+    if (unknownKey !== undefined)
+      throw fileError('', `unknown key "${unknownKey}" (allowed at the top: checks, base-url)`);
     entries = root.checks;
     if (root['base-url'] !== undefined) {
       try {
@@ -98,7 +108,10 @@ export async function parseSmokeTests(text: string, file: string, fallbackBase: 
     } catch (error) {
       if (!(error instanceof FileProblem)) throw error;
       const field = /^\[([\w-]+)\] /.exec(error.message);
-      throw fileError(field ? `${where}.${field[1]}` : where, field ? error.message.slice(field[0].length) : error.message);
+      throw fileError(
+        field ? `${where}.${field[1]}` : where,
+        field ? error.message.slice(field[0].length) : error.message,
+      );
     }
   });
 }
@@ -133,7 +146,9 @@ function parseAbsoluteUrl(value: unknown): URL {
 function parseEntry(entry: unknown, base: URL | undefined): CheckSpec {
   if (typeof entry === 'string') entry = { url: entry };
   if (!isRecord(entry)) throw new FileProblem('expected a mapping with at least a "url"');
-  const unknownKey = Object.keys(entry).find((key) => !(SMOKE_TEST_FIELDS as readonly string[]).includes(key));
+  const unknownKey = Object.keys(entry).find(
+    (key) => !(SMOKE_TEST_FIELDS as readonly string[]).includes(key),
+  );
   if (unknownKey !== undefined) {
     throw new FileProblem(`unknown field "${unknownKey}" (allowed: ${SMOKE_TEST_FIELDS.join(', ')})`);
   }
@@ -164,7 +179,10 @@ function parseCheckUrl(value: unknown, base: URL | undefined): URL {
     url = new URL(text);
   } catch {
     if (base === undefined) {
-      throw problem('url', `${JSON.stringify(text)} is not an absolute URL, and there is no base-url in the file nor a URL in "urls" to resolve it against`);
+      throw problem(
+        'url',
+        `${JSON.stringify(text)} is not an absolute URL, and there is no base-url in the file nor a URL in "urls" to resolve it against`,
+      );
     }
     try {
       url = new URL(text, base);
@@ -181,7 +199,8 @@ function parseMethod(value: unknown): HttpMethod {
   if (value === undefined) return 'GET';
   const text = typeof value === 'string' ? value.trim().toUpperCase() : '';
   const method = HTTP_METHODS.find((m) => m === text);
-  if (method === undefined) throw problem('method', `${JSON.stringify(value)} is not one of ${HTTP_METHODS.join(', ')}`);
+  if (method === undefined)
+    throw problem('method', `${JSON.stringify(value)} is not one of ${HTTP_METHODS.join(', ')}`);
   return method;
 }
 
@@ -191,7 +210,8 @@ function parseHeaders(value: unknown): Record<string, string> {
   if (Array.isArray(value)) {
     for (const line of value) {
       const at = typeof line === 'string' ? line.indexOf(':') : -1;
-      if (typeof line !== 'string' || at <= 0) throw problem('headers', `expected "Name: value" entries, got ${JSON.stringify(line)}`);
+      if (typeof line !== 'string' || at <= 0)
+        throw problem('headers', `expected "Name: value" entries, got ${JSON.stringify(line)}`);
       pairs.push([line.slice(0, at).trim(), line.slice(at + 1).trim()]);
     }
   } else if (isRecord(value)) {
@@ -208,7 +228,8 @@ function parseHeaders(value: unknown): Record<string, string> {
   for (const [name, text] of pairs) {
     const why = headerProblem(name, text);
     if (why) throw problem('headers', why);
-    if (seen.has(name.toLowerCase())) throw problem('headers', `the header "${name}" is given more than once`);
+    if (seen.has(name.toLowerCase()))
+      throw problem('headers', `the header "${name}" is given more than once`);
     seen.add(name.toLowerCase());
     headers[name] = text;
   }
@@ -248,7 +269,8 @@ function parseJson(value: unknown): JsonExpectation[] {
   if (Array.isArray(value)) {
     for (const line of value) {
       const at = typeof line === 'string' ? line.indexOf('=') : -1;
-      if (typeof line !== 'string' || at <= 0) throw problem('expected-json', `expected "path=value" entries, got ${JSON.stringify(line)}`);
+      if (typeof line !== 'string' || at <= 0)
+        throw problem('expected-json', `expected "path=value" entries, got ${JSON.stringify(line)}`);
       pairs.push([line.slice(0, at).trim(), line.slice(at + 1).trim()]);
     }
   } else if (isRecord(value)) {

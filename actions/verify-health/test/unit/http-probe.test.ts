@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BODY_LIMIT_BYTES, ProbeError, describeNetworkError, probe, type ProbeRequest } from '../../src/http-probe.js';
+import type { ServerResponse } from 'node:http';
+import {
+  BODY_LIMIT_BYTES,
+  ProbeError,
+  describeNetworkError,
+  probe,
+  type ProbeRequest,
+} from '../../src/http-probe.js';
 import { closeServers, freePort, json, startServer } from './servers.js';
 
 afterEach(closeServers);
@@ -25,8 +32,13 @@ async function probeError(req: ProbeRequest, signal = new AbortController().sign
 
 describe('probe', () => {
   it('sends the method and headers on a fresh connection and reads status and body', async () => {
-    const server = await startServer((req, res) => json(res, 201, { method: req.method, env: req.headers['x-env'] }));
-    const response = await probe(request(server.url, { method: 'POST', headers: { 'X-Env': 'staging' } }), new AbortController().signal);
+    const server = await startServer((req, res) =>
+      json(res, 201, { method: req.method, env: req.headers['x-env'] }),
+    );
+    const response = await probe(
+      request(server.url, { method: 'POST', headers: { 'X-Env': 'staging' } }),
+      new AbortController().signal,
+    );
     expect(response.status).toBe(201);
     expect(JSON.parse(response.body)).toEqual({ method: 'POST', env: 'staging' });
     expect(server.requests[0]?.headers['user-agent']).toBe('planner-deploy-verify-health');
@@ -47,7 +59,10 @@ describe('probe', () => {
 
   it('checks the 3xx itself when follow-redirects is false', async () => {
     const server = await startServer((_req, res) => res.writeHead(302, { location: '/elsewhere' }).end());
-    const response = await probe(request(server.url, { followRedirects: false }), new AbortController().signal);
+    const response = await probe(
+      request(server.url, { followRedirects: false }),
+      new AbortController().signal,
+    );
     expect(response.status).toBe(302);
     expect(server.requests).toHaveLength(1);
   });
@@ -75,10 +90,15 @@ describe('probe', () => {
   it('drops credentials and secret headers when a redirect leaves the origin, keeps them on the same origin', async () => {
     const other = await startServer((_req, res) => json(res, 200, {}));
     const first = await startServer((req, res) =>
-      req.url === '/' ? res.writeHead(302, { location: '/same' }).end() : res.writeHead(302, { location: `${other.url}/x` }).end(),
+      req.url === '/'
+        ? res.writeHead(302, { location: '/same' }).end()
+        : res.writeHead(302, { location: `${other.url}/x` }).end(),
     );
     const headers = { Authorization: 'Bearer t0ken', 'X-Deploy-Token': 's3cret', 'X-Env': 'staging' };
-    await probe(request(first.url, { headers, sensitiveHeaders: new Set(['x-deploy-token']) }), new AbortController().signal);
+    await probe(
+      request(first.url, { headers, sensitiveHeaders: new Set(['x-deploy-token']) }),
+      new AbortController().signal,
+    );
     expect(first.requests[1]?.headers.authorization).toBe('Bearer t0ken');
     expect(first.requests[1]?.headers['x-deploy-token']).toBe('s3cret');
     expect(other.requests[0]?.headers.authorization).toBeUndefined();
@@ -108,14 +128,18 @@ describe('probe', () => {
   it('names a refused connection', async () => {
     const port = await freePort();
     const error = await probeError(request(`http://127.0.0.1:${port}/health`));
-    expect(error.message).toBe(`connection refused (ECONNREFUSED): nothing is listening on 127.0.0.1:${port} yet`);
+    expect(error.message).toBe(
+      `connection refused (ECONNREFUSED): nothing is listening on 127.0.0.1:${port} yet`,
+    );
   });
 
   it('names a self-signed certificate and what to do, and passes with insecure', async () => {
     const server = await startServer((_req, res) => json(res, 200, { ok: true }), { tls: true });
     const error = await probeError(request(server.url));
     expect(error.kind).toBe('tls');
-    expect(error.message).toBe('TLS error: self-signed certificate; set insecure: true only for test endpoints');
+    expect(error.message).toBe(
+      'TLS error: self-signed certificate; set insecure: true only for test endpoints',
+    );
     expect(server.requests).toHaveLength(0);
     const response = await probe(request(server.url, { insecure: true }), new AbortController().signal);
     expect(response.status).toBe(200);
@@ -128,10 +152,14 @@ describe('probe', () => {
   });
 
   it.each([
-    ['no response headers', (): void => undefined, /^timeout: connected, but no response within 300ms \(request-timeout\)$/],
+    [
+      'no response headers',
+      (): void => undefined,
+      /^timeout: connected, but no response within 300ms \(request-timeout\)$/,
+    ],
     [
       'a body that never ends',
-      (_req: unknown, res: import('node:http').ServerResponse): void => {
+      (_req: unknown, res: ServerResponse): void => {
         res.writeHead(200);
         res.write('partial');
       },

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkExpectedJson, jsonValueMatches, parseJsonPath, readJsonPath, type JsonExpectation } from '../../src/json-path.js';
+import {
+  checkExpectedJson,
+  jsonValueMatches,
+  parseJsonPath,
+  readJsonPath,
+  type JsonExpectation,
+} from '../../src/json-path.js';
 
 describe('parseJsonPath', () => {
   const valid: Array<[string, unknown[]]> = [
@@ -84,7 +90,9 @@ describe('checkExpectedJson', () => {
   });
   it('names the path, the value served and the value expected', () => {
     const body = JSON.stringify({ version: 'old111' });
-    expect(checkExpectedJson(body, expect_({ version: 'new222' }))).toBe('version is "old111", expected "new222"');
+    expect(checkExpectedJson(body, expect_({ version: 'new222' }))).toBe(
+      'version is "old111", expected "new222"',
+    );
   });
   it('says which part of a path is missing', () => {
     expect(checkExpectedJson('{"checks":{}}', expect_({ 'checks.db': 'ok' }))).toBe(

@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CancelledError, MemoryLogger, inputEnvName, setInputSource, type InputSource } from '@planner-deploy/action-kit';
+import {
+  CancelledError,
+  MemoryLogger,
+  inputEnvName,
+  setInputSource,
+  type InputSource,
+} from '@planner-deploy/action-kit';
 import { readInputs } from '../../src/inputs.js';
 import { buildSummary, toOutputs, verdictError } from '../../src/report.js';
 import { verifyHealth, type HealthReport } from '../../src/run.js';
@@ -17,9 +23,13 @@ interface Run {
 }
 
 /** Reads the inputs the way the action does, then runs the checks. */
-async function run(inputs: Record<string, string>, options: { signal?: AbortSignal; workspace?: string } = {}): Promise<Run> {
+async function run(
+  inputs: Record<string, string>,
+  options: { signal?: AbortSignal; workspace?: string } = {},
+): Promise<Run> {
   const source: InputSource = {};
-  for (const [name, value] of Object.entries({ interval: '50ms', timeout: '5s', ...inputs })) source[inputEnvName(name)] = value;
+  for (const [name, value] of Object.entries({ interval: '50ms', timeout: '5s', ...inputs }))
+    source[inputEnvName(name)] = value;
   const previous = setInputSource(source);
   try {
     const parsed = await readInputs({ GITHUB_WORKSPACE: options.workspace ?? process.cwd() });
@@ -56,8 +66,8 @@ describe('verifyHealth', () => {
     expect(elapsedMs).toBeLessThan(550);
     expect(errors(logger)).toEqual([]);
     expect(logger.entries.filter((e) => e.level === 'group').map((e) => e.message)).toEqual([
-      expect.stringMatching(/^✓ .*\/health: healthy \(status 200, 1 attempts\)$/),
-      expect.stringMatching(/^✓ .*\/ready: healthy \(status 204, 1 attempts\)$/),
+      expect.stringMatching(/^✓ .*\/health: healthy \(status 200, 1 attempt\)$/),
+      expect.stringMatching(/^✓ .*\/ready: healthy \(status 204, 1 attempt\)$/),
     ]);
     expect(verdictError(report)).toBeUndefined();
   });
@@ -96,7 +106,9 @@ describe('verifyHealth', () => {
       expect.stringMatching(/attempt 1 at .*: status 503 is not in expected-status/),
       expect.stringMatching(/attempt 7 at .*: 200 in \d+ms, passed$/),
     ]);
-    expect(logger.entries.filter((e) => e.level === 'debug' && /attempt \d+ at/.test(e.message))).toHaveLength(5);
+    expect(
+      logger.entries.filter((e) => e.level === 'debug' && /attempt \d+ at/.test(e.message)),
+    ).toHaveLength(5);
   });
 
   it('needs the consecutive successes: a failure starts the count again', async () => {
@@ -112,9 +124,16 @@ describe('verifyHealth', () => {
 
   it('fails a check that had not enough successes in a row by the deadline, and says so', async () => {
     const app = await startServer((_req, res) => json(res, 200, {}));
-    const { report } = await run({ urls: app.url, 'consecutive-successes': '3', interval: '400ms', timeout: '600ms' });
+    const { report } = await run({
+      urls: app.url,
+      'consecutive-successes': '3',
+      interval: '400ms',
+      timeout: '600ms',
+    });
     expect(report.healthy).toBe(false);
-    expect(only(report).lastError).toMatch(/^passed 2 of the 3 consecutive-successes needed before the deadline \(timeout 600ms\) was reached$/);
+    expect(only(report).lastError).toMatch(
+      /^passed 2 of the 3 consecutive-successes needed before the deadline \(timeout 600ms\) was reached$/,
+    );
   });
 
   it('gives up on a hanging request after request-timeout and tries again', async () => {
@@ -146,11 +165,19 @@ describe('verifyHealth', () => {
 
   it('fails while the old version serves (expected-json), and passes once the new one does', async () => {
     const old = await startServer((_req, res) => json(res, 200, { version: 'old111', checks: { db: 'ok' } }));
-    const stale = await run({ urls: old.url, 'expected-json': 'version=new222\nchecks.db=ok', timeout: '500ms' });
+    const stale = await run({
+      urls: old.url,
+      'expected-json': 'version=new222\nchecks.db=ok',
+      timeout: '500ms',
+    });
     expect(only(stale.report).lastError).toBe('version is "old111", expected "new222"');
-    expect(verdictError(stale.report)?.message).toMatch(/if it is the old version, the rollout has not finished/);
+    expect(verdictError(stale.report)?.message).toMatch(
+      /if it is the old version, the rollout has not finished/,
+    );
 
-    const rolling = await startServer((_req, res, i) => json(res, 200, { version: i < 3 ? 'old111' : 'new222', checks: { db: 'ok' } }));
+    const rolling = await startServer((_req, res, i) =>
+      json(res, 200, { version: i < 3 ? 'old111' : 'new222', checks: { db: 'ok' } }),
+    );
     const done = await run({ urls: rolling.url, 'expected-json': 'version=new222\nchecks.db=ok' });
     expect(done.report.healthy).toBe(true);
     expect(only(done.report).attempts).toBe(4);
@@ -160,34 +187,49 @@ describe('verifyHealth', () => {
     const app = await startServer((_req, res) => json(res, 200, { status: 'degraded' }));
     const body = await run({ urls: app.url, 'expected-body': '"ok"', timeout: '300ms' });
     expect(only(body.report).lastError).toBe('the body does not contain expected-body "\\"ok\\""');
-    const regex = await run({ urls: app.url, 'expected-body-regex': '"status":\\s*"(ok|degraded)"', timeout: '300ms' });
+    const regex = await run({
+      urls: app.url,
+      'expected-body-regex': '"status":\\s*"(ok|degraded)"',
+      timeout: '300ms',
+    });
     expect(regex.report.healthy).toBe(true);
   });
 
   it('refuses a self-signed certificate unless insecure is set, which warns', async () => {
     const tls = await startServer((_req, res) => json(res, 200, { status: 'ok' }), { tls: true });
     const strict = await run({ urls: tls.url, timeout: '400ms' });
-    expect(only(strict.report).lastError).toBe('TLS error: self-signed certificate; set insecure: true only for test endpoints');
+    expect(only(strict.report).lastError).toBe(
+      'TLS error: self-signed certificate; set insecure: true only for test endpoints',
+    );
     expect(tls.requests).toHaveLength(0);
     expect(verdictError(strict.report)?.message).toMatch(/insecure: true for a test endpoint only/);
 
     const insecure = await run({ urls: tls.url, insecure: 'true' });
     expect(insecure.report.healthy).toBe(true);
     expect(insecure.logger.entries.filter((e) => e.level === 'warning')).toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/TLS certificates are not verified/), properties: { title: 'TLS verification is off' } }),
+      expect.objectContaining({
+        message: expect.stringMatching(/TLS certificates are not verified/),
+        properties: { title: 'TLS verification is off' },
+      }),
     ]);
     expect(strict.logger.entries.filter((e) => e.level === 'warning')).toEqual([]);
   });
 
   it('fails on time when the deadline passes while a request is in flight', async () => {
     const hanging = await startServer(() => undefined);
-    const { report, elapsedMs } = await run({ urls: hanging.url, timeout: '800ms', 'request-timeout': '30s' });
+    const { report, elapsedMs } = await run({
+      urls: hanging.url,
+      timeout: '800ms',
+      'request-timeout': '30s',
+    });
     expect(report.healthy).toBe(false);
     expect(elapsedMs).toBeGreaterThanOrEqual(790);
     expect(elapsedMs).toBeLessThan(800 + 400);
     const check = only(report);
     expect(check.attempts).toBe(1);
-    expect(check.lastError).toMatch(/^no response before the deadline \(timeout 800ms\) was reached: attempt 1 was still waiting after/);
+    expect(check.lastError).toMatch(
+      /^no response before the deadline \(timeout 800ms\) was reached: attempt 1 was still waiting after/,
+    );
   });
 
   it('names a refused connection', async () => {
@@ -226,8 +268,10 @@ describe('verifyHealth', () => {
 
   it('runs smoke tests beside the urls, each with its own expectations and the shared headers', async () => {
     const app = await startServer((req, res) => {
-      if (req.url === '/api/tasks') json(res, 200, { items: [{ id: 1 }], env: req.headers['x-env'], team: req.headers['x-team'] });
-      else if (req.url === '/login') res.writeHead(200, { 'content-type': 'text/html' }).end('<form id="login">');
+      if (req.url === '/api/tasks')
+        json(res, 200, { items: [{ id: 1 }], env: req.headers['x-env'], team: req.headers['x-team'] });
+      else if (req.url === '/login')
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<form id="login">');
       else json(res, 200, { status: 'ok' });
     });
     const workspace = await mkdtemp(join(tmpdir(), 'verify-health-run-'));
@@ -285,7 +329,10 @@ describe('verifyHealth', () => {
     const app = await startServer((_req, res) => json(res, 200, {}));
     const controller = new AbortController();
     setTimeout(() => controller.abort(new CancelledError()), 100);
-    const { report, elapsedMs } = await run({ urls: app.url, 'initial-delay': '60s', timeout: '5m' }, { signal: controller.signal });
+    const { report, elapsedMs } = await run(
+      { urls: app.url, 'initial-delay': '60s', timeout: '5m' },
+      { signal: controller.signal },
+    );
     expect(elapsedMs).toBeLessThan(500);
     expect(report.cancelled).toBe(true);
     expect(app.requests).toHaveLength(0);

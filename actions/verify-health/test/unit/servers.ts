@@ -1,5 +1,10 @@
 // Local HTTP/HTTPS servers for the unit tests: loopback only, every request recorded.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -46,7 +51,12 @@ export async function startServer(handler: Handler, options: { tls?: boolean } =
   const requests: Recorded[] = [];
   const started = performance.now();
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, at: performance.now() - started });
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      at: performance.now() - started,
+    });
     handler(req, res, requests.length - 1);
   };
   const server: Server = options.tls

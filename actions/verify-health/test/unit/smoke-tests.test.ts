@@ -56,19 +56,58 @@ describe('parseSmokeTests: valid files', () => {
   });
 
   const variants: Array<[string, string, Record<string, unknown>]> = [
-    ['defaults', '- url: https://x.test/a', { name: 'https://x.test/a', method: 'GET', status: [{ min: 200, max: 299 }] }],
+    [
+      'defaults',
+      '- url: https://x.test/a',
+      { name: 'https://x.test/a', method: 'GET', status: [{ min: 200, max: 299 }] },
+    ],
     ['a bare URL string', '- https://x.test/b', { name: 'https://x.test/b' }],
-    ['a relative URL against the first of urls', '- url: /api/tasks', { url: 'https://app.example.test/api/tasks' }],
+    [
+      'a relative URL against the first of urls',
+      '- url: /api/tasks',
+      { url: 'https://app.example.test/api/tasks' },
+    ],
     [
       'a relative URL against base-url',
       'base-url: http://10.0.0.1:8080/\nchecks:\n  - url: api/tasks',
       { url: 'http://10.0.0.1:8080/api/tasks' },
     ],
     ['a numeric status', '- url: /a\n  expected-status: 204', { status: [{ min: 204, max: 204 }] }],
-    ['a status list', '- url: /a\n  expected-status: [200, "301-302"]', { status: [{ min: 200, max: 200 }, { min: 301, max: 302 }] }],
-    ['headers as a list', '- url: /a\n  headers: ["X-A: 1", "X-B: two: parts"]', { headers: { 'X-A': '1', 'X-B': 'two: parts' } }],
-    ['expected-json as a list', '- url: /a\n  expected-json: ["items[0].id=1", "a=b=c"]', { json: [['items[0].id', '1'], ['a', 'b=c']] }],
-    ['expected-json with a YAML boolean and null', '- url: /a\n  expected-json: { ready: true, err: null }', { json: [['ready', 'true'], ['err', 'null']] }],
+    [
+      'a status list',
+      '- url: /a\n  expected-status: [200, "301-302"]',
+      {
+        status: [
+          { min: 200, max: 200 },
+          { min: 301, max: 302 },
+        ],
+      },
+    ],
+    [
+      'headers as a list',
+      '- url: /a\n  headers: ["X-A: 1", "X-B: two: parts"]',
+      { headers: { 'X-A': '1', 'X-B': 'two: parts' } },
+    ],
+    [
+      'expected-json as a list',
+      '- url: /a\n  expected-json: ["items[0].id=1", "a=b=c"]',
+      {
+        json: [
+          ['items[0].id', '1'],
+          ['a', 'b=c'],
+        ],
+      },
+    ],
+    [
+      'expected-json with a YAML boolean and null',
+      '- url: /a\n  expected-json: { ready: true, err: null }',
+      {
+        json: [
+          ['ready', 'true'],
+          ['err', 'null'],
+        ],
+      },
+    ],
   ];
   it.each(variants)('%s', async (_what, text, expected) => {
     const [check] = await parse(text);
@@ -94,28 +133,64 @@ describe('parseSmokeTests: every problem names the input, the file and the field
     ['an unknown top key', 'check: []', /unknown key "check"/],
     ['a bad base-url', 'base-url: ftp://x.test\nchecks: [/a]', /base-url: only http/],
     ['a check without url', '- name: x', /checks\[0\]\.url: expected a URL/],
-    ['a typo in a field', '- url: /a\n  expected_status: 200', /checks\[0\]: unknown field "expected_status"/],
+    [
+      'a typo in a field',
+      '- url: /a\n  expected_status: 200',
+      /checks\[0\]: unknown field "expected_status"/,
+    ],
     ['a non-http URL', '- url: /a\n- url: file:///etc/passwd', /checks\[1\]\.url: only http/],
     ['a bad method', '- url: /a\n  method: FETCH', /checks\[0\]\.method: "FETCH" is not one of/],
     ['a bad status', '- url: /a\n  expected-status: 299-200', /checks\[0\]\.expected-status: "299-200"/],
-    ['a bad regex', '- url: /a\n  expected-body-regex: "([x"', /checks\[0\]\.expected-body-regex: not a valid regular expression/],
-    ['a bad JSON path', '- url: /a\n  expected-json: { "a..b": 1 }', /checks\[0\]\.expected-json: "a\.\.b" is not a valid path/],
-    ['a JSON line without =', '- url: /a\n  expected-json: [version]', /checks\[0\]\.expected-json: expected "path=value"/],
-    ['a bad header name', '- url: /a\n  headers: { "Bad Name": x }', /checks\[0\]\.headers: "Bad Name" is not a valid header name/],
-    ['a header value that is not text', '- url: /a\n  headers: { X-A: [1] }', /checks\[0\]\.headers: the value of "X-A"/],
-    ['an empty expected-body', '- url: /a\n  expected-body: ""', /checks\[0\]\.expected-body: expected a non-empty string/],
-    ['two checks with one name', '- { name: a, url: /a }\n- { name: a, url: /b }', /checks\[1\]: the name "a" is used by two checks/],
+    [
+      'a bad regex',
+      '- url: /a\n  expected-body-regex: "([x"',
+      /checks\[0\]\.expected-body-regex: not a valid regular expression/,
+    ],
+    [
+      'a bad JSON path',
+      '- url: /a\n  expected-json: { "a..b": 1 }',
+      /checks\[0\]\.expected-json: "a\.\.b" is not a valid path/,
+    ],
+    [
+      'a JSON line without =',
+      '- url: /a\n  expected-json: [version]',
+      /checks\[0\]\.expected-json: expected "path=value"/,
+    ],
+    [
+      'a bad header name',
+      '- url: /a\n  headers: { "Bad Name": x }',
+      /checks\[0\]\.headers: "Bad Name" is not a valid header name/,
+    ],
+    [
+      'a header value that is not text',
+      '- url: /a\n  headers: { X-A: [1] }',
+      /checks\[0\]\.headers: the value of "X-A"/,
+    ],
+    [
+      'an empty expected-body',
+      '- url: /a\n  expected-body: ""',
+      /checks\[0\]\.expected-body: expected a non-empty string/,
+    ],
+    [
+      'two checks with one name',
+      '- { name: a, url: /a }\n- { name: a, url: /b }',
+      /checks\[1\]: the name "a" is used by two checks/,
+    ],
   ];
   it.each(cases)('%s', async (_what, text, message) => {
     const error = await problem(text);
-    expect(error.message).toMatch(/^Input "smoke-tests": the file "ci\/smoke\.yml" is not a valid smoke-tests file: /);
+    expect(error.message).toMatch(
+      /^Input "smoke-tests": the file "ci\/smoke\.yml" is not a valid smoke-tests file: /,
+    );
     expect(error.message).toMatch(message);
     expect(error.title).toBe('Invalid input: smoke-tests');
   });
 
   it('refuses a relative URL when there is nothing to resolve it against', async () => {
     const error = await problem('- url: /api', null);
-    expect(error.message).toMatch(/checks\[0\]\.url: "\/api" is not an absolute URL, and there is no base-url/);
+    expect(error.message).toMatch(
+      /checks\[0\]\.url: "\/api" is not an absolute URL, and there is no base-url/,
+    );
   });
 });
 
@@ -138,7 +213,10 @@ describe('loadSmokeTests', () => {
     expect(checks).toHaveLength(1);
   });
   it.each([
-    ['missing.yml', /names the file "missing\.yml", which cannot be read \(no such file; looked at .*missing\.yml\)/],
+    [
+      'missing.yml',
+      /names the file "missing\.yml", which cannot be read \(no such file; looked at .*missing\.yml\)/,
+    ],
     ['.', /cannot be read \(it is a directory/],
   ])('names the input and the file when %s cannot be read', async (path, message) => {
     const error = await loadSmokeTests(path, workspace, undefined).catch((e: unknown) => e);
