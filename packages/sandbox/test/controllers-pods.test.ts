@@ -452,6 +452,95 @@ describe('simulated kubelet', () => {
     expect(cstatus(s).restartCount).toBe(0);
   });
 
+  it('runs init containers in order before the app containers', async () => {
+    cluster = startTestCluster();
+    const { store, images, logs } = cluster;
+    images.set('tools:1', { kind: 'exit', exitCode: 0, lines: ['waiting for db', 'db is up'], after: 3000 });
+    const initStates: string[] = [];
+    const off = store.on((c) => {
+      if (c.resource !== 'pods' || !c.object.status?.initContainerStatuses) return;
+      const app =
+        cstatus(c.object)?.state?.waiting?.reason ?? (cstatus(c.object)?.state?.running ? 'running' : '?');
+      const init = c.object.status.initContainerStatuses
+        .map(
+          (s: { state: Record<string, { reason?: string }> }) =>
+            s.state.waiting?.reason ?? s.state.terminated?.reason ?? 'running',
+        )
+        .join('+');
+      const label = `${String(cond(c.object, 'Initialized')?.status)} ${init} ${String(app)}`;
+      if (initStates[initStates.length - 1] !== label) initStates.push(label);
+    });
+    store.create('pods', {
+      metadata: { name: 'web', namespace: NS },
+      spec: {
+        initContainers: [
+          { name: 'wait-db', image: 'tools:1' },
+          { name: 'migrate', image: 'app:v1', command: ['alembic', 'upgrade', 'head'] },
+        ],
+        containers: [{ name: 'app', image: 'app:v1' }],
+      },
+    });
+    const p = await waitForObject(store, 'pods', NS, 'web', (o) => cond(o, 'Ready')?.status === 'True');
+    off();
+    expect(initStates[0]).toBe('False PodInitializing+PodInitializing PodInitializing');
+    expect(initStates).toContain('False running+PodInitializing PodInitializing');
+    expect(initStates).toContain('False Completed+running PodInitializing');
+    expect(initStates[initStates.length - 1]).toBe('True Completed+Completed running');
+    expect(p.status.initContainerStatuses[0]).toMatchObject({
+      name: 'wait-db',
+      ready: true,
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    });
+    expect(logs.run(NS, 'web', 'wait-db')!.lines.map((l) => l.text)).toEqual(['waiting for db', 'db is up']);
+    const started = eventsFor(store, NS, 'web').filter((e) => e.reason === 'Started');
+    expect(started.map((e) => (e.involvedObject as { fieldPath: string }).fieldPath)).toEqual([
+      'spec.initContainers{wait-db}',
+      'spec.initContainers{migrate}',
+      'spec.containers{app}',
+    ]);
+  });
+
+  it('a failing init container: Init CrashLoopBackOff under Always, a Failed pod under Never', async () => {
+    cluster = startTestCluster();
+    const { store, images } = cluster;
+    images.set('tools:bad', { kind: 'exit', exitCode: 2, lines: ['db unreachable'], after: 500 });
+    const spec = (restartPolicy: string) => ({
+      restartPolicy,
+      initContainers: [{ name: 'wait-db', image: 'tools:bad' }],
+      containers: [{ name: 'app', image: 'app:v1' }],
+    });
+    store.create('pods', { metadata: { name: 'a', namespace: NS }, spec: spec('Always') });
+    store.create('pods', { metadata: { name: 'n', namespace: NS }, spec: spec('Never') });
+    const a = await waitForObject(
+      store,
+      'pods',
+      NS,
+      'a',
+      (o) => o.status?.initContainerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff',
+    );
+    expect(a.status.phase).toBe('Pending');
+    expect(cstatus(a).state.waiting.reason).toBe('PodInitializing');
+    expect(a.status.initContainerStatuses[0].lastState.terminated).toMatchObject({
+      exitCode: 2,
+      reason: 'Error',
+    });
+    const n = await waitForObject(store, 'pods', NS, 'n', (o) => o.status?.phase === 'Failed');
+    expect(cond(n, 'Initialized')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotInitialized',
+      message: 'containers with incomplete status: [wait-db]',
+    });
+    expect(cstatus(n).state.waiting.reason).toBe('PodInitializing');
+    expect(
+      eventsFor(store, NS, 'n').some(
+        (e) =>
+          e.reason === 'Started' &&
+          (e.involvedObject as { fieldPath: string }).fieldPath === 'spec.containers{app}',
+      ),
+    ).toBe(false);
+  });
+
   it('forgets a deleted pod: its timers stop and its logs go', async () => {
     cluster = startTestCluster();
     const { store, images, logs } = cluster;

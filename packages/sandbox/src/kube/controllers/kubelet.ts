@@ -43,6 +43,10 @@ type State = { waiting: Waiting } | { running: Running } | { terminated: Termina
 
 interface ContainerRt {
   name: string;
+  /** An init container: runs to completion, in order, before the app containers start. */
+  init: boolean;
+  /** Event fieldPath: spec.containers{name} or spec.initContainers{name}. */
+  field: string;
   image: string;
   spec: Record<string, any>;
   state: State;
@@ -71,6 +75,7 @@ interface PodRt {
   pod: KubeObject;
   restartPolicy: string;
   containers: ContainerRt[];
+  initContainers: ContainerRt[];
   podIP?: string;
   startTime?: string;
   sandboxReady: boolean;
@@ -122,7 +127,7 @@ export class Kubelet {
       if (!rt) return;
       rt.gone = true;
       this.cancelAll(rt);
-      for (const c of rt.containers)
+      for (const c of [...rt.initContainers, ...rt.containers])
         if ('running' in c.state) this.d.logs.endContainer(rt.namespace, rt.name, c.name);
       this.d.logs.removePod(rt.namespace, rt.name);
       this.d.events.forget(rt.uid);
@@ -143,11 +148,14 @@ export class Kubelet {
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
     const spec = pod.spec ?? {};
-    const containers: ContainerRt[] = ((spec.containers ?? []) as Record<string, any>[]).map((c) => ({
+    const hasInit = Array.isArray(spec.initContainers) && spec.initContainers.length > 0;
+    const toRt = (c: Record<string, any>, init: boolean): ContainerRt => ({
       name: String(c.name),
+      init,
+      field: `spec.${init ? 'initContainers' : 'containers'}{${String(c.name)}}`,
       image: String(c.image ?? ''),
       spec: c,
-      state: { waiting: { reason: 'ContainerCreating' } },
+      state: { waiting: { reason: hasInit ? 'PodInitializing' : 'ContainerCreating' } },
       lastState: {},
       ready: false,
       started: false,
@@ -158,7 +166,9 @@ export class Kubelet {
       backoffStep: 0,
       done: false,
       token: 0,
-    }));
+    });
+    const containers = ((spec.containers ?? []) as Record<string, any>[]).map((c) => toRt(c, false));
+    const initContainers = ((spec.initContainers ?? []) as Record<string, any>[]).map((c) => toRt(c, true));
     const rt: PodRt = {
       key: keyOf(pod),
       uid: pod.metadata.uid,
@@ -167,6 +177,7 @@ export class Kubelet {
       pod,
       restartPolicy: String(spec.restartPolicy ?? 'Always'),
       containers,
+      initContainers,
       sandboxReady: false,
       transitions: new Map(),
       timers: [],
@@ -218,6 +229,22 @@ export class Kubelet {
       const delay = Math.min(122_000, 500 * 2 ** Math.min(rt.mountFailures, 8));
       this.after(rt, delay, () => this.mountVolumes(rt));
       return;
+    }
+    this.flush(rt);
+    this.nextStage(rt);
+  }
+
+  /** Starts the next init container that has not completed, or, once all have, the app containers. */
+  private nextStage(rt: PodRt): void {
+    const pending = rt.initContainers.find((c) => !c.done);
+    if (pending) {
+      this.startContainer(rt, pending);
+      return;
+    }
+    for (const c of rt.containers) {
+      if ('waiting' in c.state && c.state.waiting.reason === 'PodInitializing') {
+        c.state = { waiting: { reason: 'ContainerCreating' } };
+      }
     }
     this.flush(rt);
     for (const c of rt.containers) this.startContainer(rt, c);
@@ -277,7 +304,7 @@ export class Kubelet {
 
   private startContainer(rt: PodRt, c: ContainerRt): void {
     if (rt.gone || c.done) return;
-    const field = `spec.containers{${c.name}}`;
+    const field = c.field;
     const parsed = parseImage(c.image);
     if (!parsed) {
       const msg = invalidImageMessage(c.image);
@@ -339,7 +366,7 @@ export class Kubelet {
   }
 
   private pullFailed(rt: PodRt, c: ContainerRt, fullName: string, custom?: string): void {
-    const field = `spec.containers{${c.name}}`;
+    const field = c.field;
     const err =
       custom ??
       `rpc error: code = NotFound desc = failed to pull and unpack image "${fullName}": failed to resolve reference "${fullName}": ${fullName}: not found`;
@@ -395,9 +422,9 @@ export class Kubelet {
         command: c.spec.command as string[] | undefined,
         args: c.spec.args as string[] | undefined,
       },
-      rt.restartPolicy,
+      c.init ? 'Never' : rt.restartPolicy,
     );
-    const field = `spec.containers{${c.name}}`;
+    const field = c.field;
     const missing = this.missingEnvSource(rt, c);
     if (missing) {
       this.d.events.record(rt.pod, 'Warning', 'Failed', `Error: ${missing}`, KUBELET, field);
@@ -427,6 +454,14 @@ export class Kubelet {
     const print = (lines: string[] | undefined): void => {
       for (const l of lines ?? []) this.d.logs.append(rt.namespace, rt.name, c.name, l);
     };
+    if (c.init && b.kind === 'ready') {
+      // An init container that "becomes ready" has done its work: it exits 0.
+      print(b.lines);
+      this.afterC(rt, c, b.after ?? 2000, () => {
+        if (c.token === token) this.exited(rt, c, 0, 'Completed', startedAt);
+      });
+      return;
+    }
     switch (b.kind) {
       case 'ready':
         print(b.lines);
@@ -446,7 +481,7 @@ export class Kubelet {
         const msg = probeFailure(probe, rt.podIP ?? '');
         const tick = (): void => {
           if (c.token !== token) return;
-          this.d.events.record(rt.pod, 'Warning', 'Unhealthy', msg, KUBELET, `spec.containers{${c.name}}`);
+          this.d.events.record(rt.pod, 'Warning', 'Unhealthy', msg, KUBELET, c.field);
           this.afterC(rt, c, period, tick);
         };
         this.afterC(rt, c, initial + period / 10, tick);
@@ -510,16 +545,28 @@ export class Kubelet {
     c.state = { terminated };
     c.ready = false;
     c.token++;
-    const restart = rt.restartPolicy === 'Always' || (rt.restartPolicy === 'OnFailure' && exitCode !== 0);
+    const restart = c.init
+      ? exitCode !== 0 && rt.restartPolicy !== 'Never'
+      : rt.restartPolicy === 'Always' || (rt.restartPolicy === 'OnFailure' && exitCode !== 0);
     if (!restart) {
       c.done = true;
       c.started = false;
+      if (c.init && exitCode === 0) {
+        c.ready = true;
+        this.nextStage(rt);
+      } else if (c.init) {
+        // A failed init container with restartPolicy Never fails the pod: the app never starts.
+        for (const app of rt.containers) {
+          app.done = true;
+          app.token++;
+        }
+      }
       this.flush(rt);
       return;
     }
     this.flush(rt);
     const token = c.token;
-    const field = `spec.containers{${c.name}}`;
+    const field = c.field;
     if (c.runs === 1) {
       // The first restart is immediate; the back-off starts with the second exit.
       this.afterC(rt, c, 500, () => {
@@ -590,10 +637,15 @@ export class Kubelet {
 
   private buildStatus(rt: PodRt): Record<string, unknown> {
     const cs = rt.containers;
+    const initOk = (c: ContainerRt): boolean =>
+      c.done && 'terminated' in c.state && c.state.terminated.exitCode === 0;
+    const initFailed = rt.initContainers.some((c) => c.done && !initOk(c));
+    const initIncomplete = rt.initContainers.filter((c) => !initOk(c)).map((c) => c.name);
     const allDone = cs.length > 0 && cs.every((c) => c.done);
     const allCreated = cs.every((c) => c.runs > 0);
     let phase = 'Pending';
-    if (allDone) {
+    if (initFailed) phase = 'Failed';
+    else if (allDone) {
       phase = cs.every((c) => 'terminated' in c.state && c.state.terminated.exitCode === 0)
         ? 'Succeeded'
         : 'Failed';
@@ -618,7 +670,12 @@ export class Kubelet {
     const readyMsg = allDone ? undefined : `containers with unready status: [${notReady.join(' ')}]`;
     const conditions = [
       cond('PodReadyToStartContainers', rt.sandboxReady && !allDone),
-      cond('Initialized', true),
+      cond(
+        'Initialized',
+        initIncomplete.length === 0,
+        'ContainersNotInitialized',
+        `containers with incomplete status: [${initIncomplete.join(' ')}]`,
+      ),
       cond('Ready', ready, readyReason, readyMsg),
       cond('ContainersReady', ready, readyReason, readyMsg),
       cond('PodScheduled', true),
@@ -634,7 +691,7 @@ export class Kubelet {
       status.podIPs = [{ ip: rt.podIP }];
     }
     if (rt.startTime) status.startTime = rt.startTime;
-    status.containerStatuses = cs.map((c) => {
+    const toStatus = (c: ContainerRt): Record<string, unknown> => {
       const s: Record<string, unknown> = {
         name: c.name,
         state: structuredClone(c.state),
@@ -647,7 +704,9 @@ export class Kubelet {
       };
       if (c.containerID) s.containerID = c.containerID;
       return s;
-    });
+    };
+    if (rt.initContainers.length) status.initContainerStatuses = rt.initContainers.map(toStatus);
+    status.containerStatuses = cs.map(toStatus);
     status.qosClass = rt.pod.status?.qosClass ?? 'BestEffort';
     return status;
   }
