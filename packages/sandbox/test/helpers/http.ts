@@ -26,7 +26,10 @@ export function rawRequest(base: string, path: string, opts: RawOptions = {}): P
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-  if (body !== undefined) headers['Content-Type'] ??= 'application/json';
+  if (body !== undefined) {
+    headers['Content-Type'] ??= 'application/json';
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+  }
   return new Promise((resolve, reject) => {
     const req = requester(url)(url, { method: opts.method ?? 'GET', headers, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];
