@@ -254,7 +254,7 @@ describe('events and app health', () => {
     sandbox.store.mutate('deployments', 'default', 'shop', (d) => (d.status = { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 }), { subresource: 'status' });
     r = await fetch(url);
     expect(r.status).toBe(503);
-    expect((await r.json()).reason).toBe('1 of 2 updated replicas are available');
+    expect(((await r.json()) as { reason: string }).reason).toBe('1 of 2 updated replicas are available');
     sandbox.store.mutate('deployments', 'default', 'shop', (d) => (d.status = { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }), { subresource: 'status' });
     r = await fetch(`${sandbox.appsUrl}/_sandbox/apps/default/shop/api/version`);
     expect(r.status).toBe(200);
