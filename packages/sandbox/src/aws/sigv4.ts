@@ -272,14 +272,17 @@ function canonicalHeaders(req: WireRequest, signedHeaders: string[]): string {
 
 /** Every signature a correct signer could have produced (presigned requests may or may not sign the payload). */
 function computeSignature(req: WireRequest, parts: SigV4Parts, secretAccessKey: string): string[] {
+  // The payload is hashed as received: a declared x-amz-content-sha256 only stands in for it when the
+  // payload is declared unsigned (or streamed), so a body changed on the way fails the signature.
   const payloadHashes: string[] = [];
   const declared = parts.presigned
     ? new Map(parsePairs(req.query, false)).get('X-Amz-Content-Sha256')
     : header(req, 'x-amz-content-sha256');
-  if (declared !== undefined) payloadHashes.push(declared);
-  else {
+  if (declared !== undefined && (declared === 'UNSIGNED-PAYLOAD' || declared.startsWith('STREAMING-'))) {
+    payloadHashes.push(declared);
+  } else {
     payloadHashes.push(sha256Hex(req.body));
-    if (parts.presigned) payloadHashes.push('UNSIGNED-PAYLOAD');
+    if (parts.presigned && declared === undefined) payloadHashes.push('UNSIGNED-PAYLOAD');
   }
   const scope = `${parts.scopeDate}/${parts.region}/${parts.service}/aws4_request`;
   let key = hmac(`AWS4${secretAccessKey}`, parts.scopeDate);
