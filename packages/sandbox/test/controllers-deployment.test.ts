@@ -604,6 +604,63 @@ describe('deployment controller', () => {
     expect(rss.every((r) => r.spec.replicas > 0)).toBe(true);
   });
 
+  it('counts a pod available only minReadySeconds after it became ready', async () => {
+    cluster = startTestCluster();
+    const { store, clock } = cluster;
+    let readyAt: number | undefined;
+    let availableAt: number | undefined;
+    const off = store.on((c) => {
+      if (c.resource !== 'deployments') return;
+      const s = c.object.status ?? {};
+      if (readyAt === undefined && s.readyReplicas === 2) readyAt = clock.nowMs();
+      if (availableAt === undefined && s.availableReplicas === 2) availableAt = clock.nowMs();
+    });
+    const d0 = store.create('deployments', deployment('web', 'app:v1', { replicas: 2, minReadySeconds: 20 }));
+    const d = await rolledOut(store, 'web');
+    off();
+    expect(replicaSets(store, d0)[0]!.spec.minReadySeconds).toBe(20);
+    expect(readyAt).toBeDefined();
+    expect(availableAt! - readyAt!).toBeGreaterThanOrEqual(18000);
+    expect(cond(d, 'Available')?.status).toBe('True');
+  });
+
+  it('a crash-looping new image blocks the rollout without taking old pods below maxUnavailable', async () => {
+    cluster = startTestCluster();
+    const { store, images } = cluster;
+    images.set('app:crash', { kind: 'crash', exitCode: 1 });
+    const d0 = store.create(
+      'deployments',
+      deployment('web', 'app:v1', {
+        replicas: 4,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+      }),
+    );
+    await rolledOut(store, 'web');
+    setImage(store, 'web', 'app:crash');
+    await waitUntil(
+      store,
+      () =>
+        store
+          .list('pods', NS)
+          .filter((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff')
+          .length >= 2,
+      'two crash-looping pods',
+    );
+    const d = store.get('deployments', NS, 'web')!;
+    const rss = replicaSets(store, d0);
+    const old = rss.find((rs) => rs.spec.template.spec.containers[0].image === 'app:v1')!;
+    const fresh = rss.find((rs) => rs.spec.template.spec.containers[0].image === 'app:crash')!;
+    expect(old.spec.replicas).toBe(3);
+    expect(fresh.spec.replicas).toBe(2);
+    expect(d.status).toMatchObject({
+      replicas: 5,
+      updatedReplicas: 2,
+      availableReplicas: 3,
+      unavailableReplicas: 2,
+    });
+    expect(cond(d, 'Available')?.status).toBe('True');
+  });
+
   it('bumps collisionCount when the hash name is taken by another template', async () => {
     cluster = startTestCluster();
     const { store } = cluster;
