@@ -1,0 +1,98 @@
+import {
+  getBoolean,
+  getDuration,
+  getInteger,
+  getLines,
+  getList,
+  getOptionalString,
+  invalidInput,
+  missingInput,
+  parseMap,
+} from '@planner-deploy/action-kit';
+import {
+  checkDeploymentNames,
+  isDnsLabel,
+  isImageReference,
+  readConnectionInputs,
+  readNamespace,
+  type ConnectionInputs,
+} from '@planner-deploy/kube';
+
+export interface Inputs {
+  connection: ConnectionInputs;
+  namespace: string | undefined;
+  deployments: string[];
+  image: string | undefined;
+  images: Map<string, string> | undefined;
+  container: string | undefined;
+  restart: boolean;
+  replicas: number | undefined;
+  'change-cause': string | undefined;
+  wait: boolean;
+  timeout: number;
+  'fail-fast': boolean;
+  'ready-grace': number;
+}
+
+const IMAGE_RULE =
+  'expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/planner-app@sha256:… or repo:tag.';
+
+/** Reads and validates every input before anything talks to the cluster. */
+export function readInputs(): Inputs {
+  const connection = readConnectionInputs(getOptionalString);
+  const namespace = readNamespace(getOptionalString);
+  const deployments = checkDeploymentNames('deployments', getList('deployments'));
+
+  const image = getOptionalString('image');
+  if (image !== undefined && !isImageReference(image)) throw invalidInput('image', image, IMAGE_RULE);
+  const imageLines = getLines('images');
+  let images: Map<string, string> | undefined;
+  if (imageLines.length > 0) {
+    if (image !== undefined)
+      throw invalidInput('images', imageLines.join('\n'), 'give either `image` or `images`, not both.');
+    images = parseMap('images', imageLines);
+    for (const [container, reference] of images) {
+      if (!isDnsLabel(container))
+        throw invalidInput('images', `${container}=${reference}`, 'expected a container name before "=".');
+      if (!isImageReference(reference)) throw invalidInput('images', `${container}=${reference}`, IMAGE_RULE);
+    }
+  }
+  const container = getOptionalString('container');
+  if (container !== undefined) {
+    if (!isDnsLabel(container))
+      throw invalidInput(
+        'container',
+        container,
+        'expected a container name (lower-case letters, digits, hyphens).',
+      );
+    if (image === undefined)
+      throw invalidInput('container', container, '`container` says where `image` goes, so it needs `image`.');
+  }
+  const restart = getBoolean('restart', false);
+  const replicas = getInteger('replicas', undefined, { min: 0, max: 10_000 });
+  if (image === undefined && images === undefined && !restart && replicas === undefined) {
+    throw missingInput(
+      'image',
+      '(or `images`, `restart: true` or `replicas`: there is nothing to roll out otherwise)',
+    );
+  }
+  const changeCause = getOptionalString('change-cause');
+  if (changeCause !== undefined && changeCause.length > 1024) {
+    throw invalidInput('change-cause', changeCause, 'expected at most 1024 characters.');
+  }
+  return {
+    connection,
+    namespace,
+    deployments,
+    image,
+    images,
+    container,
+    restart,
+    replicas,
+    'change-cause': changeCause,
+    wait: getBoolean('wait', true),
+    timeout: getDuration('timeout', 600_000, { minMs: 1000, maxMs: 6 * 3_600_000 }),
+    'fail-fast': getBoolean('fail-fast', true),
+    'ready-grace': getDuration('ready-grace', 120_000, { minMs: 0, maxMs: 3_600_000 }),
+  };
+}
