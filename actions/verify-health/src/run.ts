@@ -267,13 +267,21 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
   return result;
 }
 
-/** The start of a body for a message: secrets replaced first (a cut must not leave half a secret), then cut. */
+/**
+ * The start of a body for a message, on one line: secrets replaced first (over the whole body, so a cut
+ * cannot leave half a secret), white space collapsed, control characters shown as �, then cut.
+ */
 export function excerpt(body: string, scrub: (text: string) => string): string | null {
-  // eslint-disable-next-line no-control-regex
-  const clean = scrub(body)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '�')
-    .trim();
-  if (clean === '') return null;
+  const head = scrub(body)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, BODY_EXCERPT_CHARS + 1);
+  if (head === '') return null;
+  let clean = '';
+  for (const char of head) {
+    const code = char.charCodeAt(0);
+    clean += code < 0x20 || code === 0x7f ? '\ufffd' : char;
+  }
   return clean.length > BODY_EXCERPT_CHARS ? `${clean.slice(0, BODY_EXCERPT_CHARS - 1)}…` : clean;
 }
 

@@ -11,7 +11,7 @@ import {
 } from '@planner-deploy/action-kit';
 import { readInputs } from '../../src/inputs.js';
 import { buildSummary, toOutputs, verdictError } from '../../src/report.js';
-import { verifyHealth, type HealthReport } from '../../src/run.js';
+import { BODY_EXCERPT_CHARS, excerpt, verifyHealth, type HealthReport } from '../../src/run.js';
 import { closeServers, freePort, json, startServer } from './servers.js';
 
 afterEach(closeServers);
@@ -336,5 +336,31 @@ describe('verifyHealth', () => {
     expect(elapsedMs).toBeLessThan(500);
     expect(report.cancelled).toBe(true);
     expect(app.requests).toHaveLength(0);
+  });
+});
+
+describe('excerpt', () => {
+  const secret = 'tok_abcdef123456';
+  const scrub = (text: string): string => text.split(secret).join('***');
+  const cases: Array<[string, string, string | null]> = [
+    ['short bodies as they are', '{"status":"ok"}', '{"status":"ok"}'],
+    ['empty bodies as null', '  \n ', null],
+    ['white space collapsed to one line', '<html>\n  <body>\n\tdown\n</body>', '<html> <body> down </body>'],
+    ['control characters shown', 'a\u0000b\u007fc', 'a\ufffdb\ufffdc'],
+    ['a secret replaced, even across the cut', `${'x'.repeat(295)}${secret}`, `${'x'.repeat(295)}***`],
+  ];
+  it.each(cases)('%s', (_what, body, expected) => {
+    expect(excerpt(body, scrub)).toBe(expected);
+  });
+
+  it(`cuts at ${BODY_EXCERPT_CHARS} characters`, () => {
+    const cut = excerpt('y'.repeat(10_000), scrub) ?? '';
+    expect(cut).toHaveLength(BODY_EXCERPT_CHARS);
+    expect(cut.endsWith('…')).toBe(true);
+  });
+
+  it('never shows the start of a secret that the cut would split', () => {
+    const cut = excerpt(`${'x'.repeat(290)}${secret}${'z'.repeat(100)}`, scrub) ?? '';
+    expect(cut).not.toContain('tok_');
   });
 });
