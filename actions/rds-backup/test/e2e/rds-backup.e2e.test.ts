@@ -306,7 +306,9 @@ describe('rds-backup (built dist through the runner harness, sandbox RDS)', () =
     expect(oursLeft).toEqual([id, 'ours-1h'].sort());
     for (const other of untouchable) expect(remaining).toContain(other);
     expect(result.summary).toMatch(/deleted 3/);
-    expect(result.summary).toContain('Not touched: 3 other manual snapshots of the database and every automated one.');
+    expect(result.summary).toContain(
+      'Not touched: 3 other manual snapshots of the database and every automated one.',
+    );
   });
 
   describe('bad inputs fail before any request reaches the sandbox', () => {
