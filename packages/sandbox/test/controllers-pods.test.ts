@@ -544,9 +544,13 @@ describe('simulated kubelet', () => {
   it('forgets a deleted pod: its timers stop and its logs go', async () => {
     cluster = startTestCluster();
     const { store, images, logs } = cluster;
-    images.set('web:crash', { kind: 'crash', lines: ['x'] });
-    store.create('pods', pod('web', 'web:crash'));
-    await waitForObject(store, 'pods', NS, 'web', (o) => cstatus(o)?.state?.running !== undefined);
+    images.set('web:stuck', { kind: 'never-ready', lines: ['x'] });
+    store.create('pods', pod('web', 'web:stuck'));
+    await waitUntil(
+      store,
+      () => eventsFor(store, NS, 'web').some((e) => e.reason === 'Unhealthy'),
+      'a probe failure',
+    );
     store.delete('pods', NS, 'web');
     const before = store.currentResourceVersion();
     await new Promise((r) => setTimeout(r, 100));
@@ -559,5 +563,8 @@ describe('simulated kubelet', () => {
       );
     expect(later).toEqual([]);
     expect(logs.run(NS, 'web', 'app')).toBeUndefined();
+    expect(eventsFor(store, NS, 'web').find((e) => e.reason === 'Killing')?.message).toBe(
+      'Stopping container app',
+    );
   });
 });

@@ -127,8 +127,11 @@ export class Kubelet {
       if (!rt) return;
       rt.gone = true;
       this.cancelAll(rt);
-      for (const c of [...rt.initContainers, ...rt.containers])
-        if ('running' in c.state) this.d.logs.endContainer(rt.namespace, rt.name, c.name);
+      for (const c of [...rt.initContainers, ...rt.containers]) {
+        if (!('running' in c.state)) continue;
+        this.d.events.record(rt.pod, 'Normal', 'Killing', `Stopping container ${c.name}`, KUBELET, c.field);
+        this.d.logs.endContainer(rt.namespace, rt.name, c.name);
+      }
       this.d.logs.removePod(rt.namespace, rt.name);
       this.d.events.forget(rt.uid);
       this.pods.delete(rt.uid);
