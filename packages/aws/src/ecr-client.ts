@@ -2,7 +2,7 @@ import type * as EcrSdk from '@aws-sdk/client-ecr';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { Logger } from '@planner-deploy/action-kit';
 import type { CredentialsProvider } from './credentials.js';
-import type { TagMutability, TagMutabilityMode } from './ecr-names.js';
+import type { TagMutability } from './ecr-names.js';
 
 export type EcrModule = typeof EcrSdk;
 
@@ -143,7 +143,7 @@ export interface RepositoryInfo {
 
 function mutabilityOf(repo: EcrSdk.Repository): TagMutability {
   return {
-    mode: (repo.imageTagMutability ?? 'MUTABLE') as TagMutabilityMode,
+    mode: repo.imageTagMutability ?? 'MUTABLE',
     exclusions: (repo.imageTagMutabilityExclusionFilters ?? [])
       .map((f) => f.filter)
       .filter((f): f is string => typeof f === 'string'),

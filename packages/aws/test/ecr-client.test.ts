@@ -28,7 +28,9 @@ import {
 } from '../src/ecr-client.js';
 
 const ecr = mockClient(ECRClient);
-afterEach(() => ecr.reset());
+afterEach(() => {
+  ecr.reset();
+});
 
 async function context(registryId?: string): Promise<EcrContext> {
   return createEcrContext({
