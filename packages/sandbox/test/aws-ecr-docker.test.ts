@@ -132,6 +132,17 @@ describe('docker login and push through the sandbox ECR and a real registry', ()
     );
   });
 
+  test('a transient registry failure fails one push; the next push goes through', async () => {
+    const image = `${host}/planner/app:retry1`;
+    await build(image, 'retry');
+    sandbox.ecr.setFaults({ failPushes: 1 });
+    const failed = await docker(['push', image], env);
+    expect(failed.code).not.toBe(0);
+    expect(failed.output).toMatch(/503|Service Unavailable/i);
+    const retried = await docker(['push', image], env);
+    expect(retried.code).toBe(0);
+  });
+
   test('a wrong password is refused at login', async () => {
     const login = await docker(
       ['login', host, '-u', 'AWS', '--password-stdin'],

@@ -309,6 +309,23 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
     client.destroy();
   });
 
+  test('throttles a share of ECR requests; the SDK retries them', async () => {
+    const before = sandbox.requests.length;
+    sandbox.ecr.setFaults({ throttle: 0.5 });
+    try {
+      const { repositories } = await ecr.send(
+        new DescribeRepositoriesCommand({ repositoryNames: ['planner/app'] }),
+      );
+      expect(repositories).toHaveLength(1);
+    } finally {
+      sandbox.ecr.setFaults({ throttle: 0 });
+    }
+    expect(sandbox.requests.slice(before).map((r) => r.error ?? r.status)).toEqual([
+      'ThrottlingException',
+      200,
+    ]);
+  });
+
   if (mode === 'behind a real registry') {
     test('reflects what was pushed to the registry directly, with the registry digest (OCI too)', async () => {
       const client = new RegistryClient(registry!);
@@ -412,6 +429,12 @@ describe.each(modes)('ECR %s, through the real @aws-sdk/client-ecr', (mode) => {
       );
       expect(imageDetails?.[0]?.imageDigest).toBe(v1);
       expect(await push('two', 'v1.0.1')).not.toBe(v1);
+
+      // A transient registry failure: the next push answers 503 once, the one after goes through.
+      sandbox.ecr.setFaults({ failPushes: 1 });
+      const transient = await rejection(push('three', 'v1.0.2'));
+      expect(transient).toMatchObject({ status: 503 });
+      expect(await push('three', 'v1.0.2')).toMatch(/^sha256:/);
     });
   }
 });

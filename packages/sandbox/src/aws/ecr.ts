@@ -6,6 +6,7 @@ import {
   type EcrImage,
   type ImageStore,
 } from './ecr-images.js';
+import { spread } from './rds-state.js';
 import { sha256Digest, type RegistryAccess } from './registry-client.js';
 
 /** An ECR error: `type` is the `__type` the SDK maps to an exception class. */
@@ -20,6 +21,16 @@ export class EcrError extends Error {
 }
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE';
+
+export interface EcrFaults {
+  /** Share of ECR API requests (0..1) answered ThrottlingException, spread evenly from the next one. */
+  throttle?: number;
+  /**
+   * How many of the next manifest pushes through the registry front answer 503 (a transient registry
+   * error, as `docker push` meets it); counts down.
+   */
+  failPushes?: number;
+}
 
 export interface EcrRepository {
   name: string;
@@ -55,6 +66,8 @@ export class EcrState {
 
   /** Where `docker login`/`docker push` go when a registry is attached. */
   private readonly endpoint: RegistryEndpoint | undefined;
+  private faults: EcrFaults = {};
+  private throttleCount = 0;
 
   constructor(
     readonly region: string,
@@ -68,6 +81,24 @@ export class EcrState {
     this.store = registry ? new RegistryImageStore(registry) : new MemoryImageStore();
     this.username = registry?.username ?? 'AWS';
     this.password = registry?.password ?? randomBytes(24).toString('base64url');
+  }
+
+  /** Merges faults in; setting `throttle` restarts its pattern. */
+  setFaults(faults: EcrFaults): void {
+    this.faults = { ...this.faults, ...faults };
+    if (faults.throttle !== undefined) this.throttleCount = 0;
+  }
+
+  shouldThrottle(): boolean {
+    return spread(this.faults.throttle, this.throttleCount++);
+  }
+
+  /** Whether this manifest push fails transiently (and counts it). */
+  takePushFailure(): boolean {
+    const left = this.faults.failPushes ?? 0;
+    if (left <= 0) return false;
+    this.faults = { ...this.faults, failPushes: left - 1 };
+    return true;
   }
 
   /** Where `docker login` goes: the local registry, or the real ECR host name. */

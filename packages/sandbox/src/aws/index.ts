@@ -28,7 +28,7 @@ export type {
   Tag,
 } from './rds-state.js';
 export { EcrState, EcrError } from './ecr.js';
-export type { EcrRepository, RegistryEndpoint, TagMutability } from './ecr.js';
+export type { EcrFaults, EcrRepository, RegistryEndpoint, TagMutability } from './ecr.js';
 export type { EcrImage } from './ecr-images.js';
 export type { KubeEndpoint } from './eks.js';
 export { DEFAULT_CLUSTER_NAME } from './eks.js';
@@ -267,6 +267,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       });
       const auth = authCheck(req, service);
       if (!auth.ok) return fail(400, JSON_AUTH_TYPES[auth.failure], auth.message);
+      if (ecrState.shouldThrottle()) return fail(400, 'ThrottlingException', 'Rate exceeded');
       let input: unknown;
       try {
         input = req.body.length > 0 ? JSON.parse(req.body.toString('utf8')) : {};

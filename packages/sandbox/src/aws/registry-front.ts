@@ -71,6 +71,15 @@ export async function startRegistryFront(
     // Unauthenticated requests get the registry's own 401, never our answers.
     if ((!isManifestPut && !isUploadStart) || req.headers.authorization !== expectedAuth) return true;
     const state = ecr();
+    if (isManifestPut && state.takePushFailure()) {
+      registryError(
+        res,
+        503,
+        'UNAVAILABLE',
+        'Service Unavailable: the sandbox registry front failed this push on purpose',
+      );
+      return false;
+    }
     const name = (MANIFEST_PUT.exec(path) ?? BLOB_UPLOAD.exec(path))![1]!;
     const repo = state.repositories.get(name);
     if (!repo) {
