@@ -43,6 +43,8 @@ describe('probe', () => {
     expect(JSON.parse(response.body)).toEqual({ method: 'POST', env: 'staging' });
     expect(server.requests[0]?.headers['user-agent']).toBe('planner-deploy-verify-health');
     expect(server.requests[0]?.headers.connection).toBe('close');
+    // A POST without a body says so, rather than starting a chunked body some servers refuse.
+    expect(server.requests[0]?.headers['content-length']).toBe('0');
   });
 
   it('follows redirects by hand and reports where the response came from', async () => {
