@@ -136,6 +136,18 @@ describe('rds-backup (built dist through the runner harness, sandbox RDS)', () =
     expect(rdsCalls('CreateDBSnapshot') - createsBefore).toBe(1);
   });
 
+  it('notices availability within one poll interval (the SDK waiter would first look after 30 s)', async () => {
+    sandbox.rds.addInstance({ id: 'e2e-latency', snapshotSeconds: 4000 });
+    const result = await step({ 'db-instance-identifier': 'e2e-latency', 'poll-interval': '1s' });
+    const endedAt = Date.now();
+    expect(result.exitCode).toBe(0);
+    const [snapshot] = sandbox.rds.snapshots.filter((s) => s.sourceId === 'e2e-latency');
+    const availableAt = snapshot!.createdAt.getTime() + snapshot!.durationMs;
+    // One interval, plus the process writing its outputs and exiting on a busy machine.
+    expect(endedAt - availableAt).toBeGreaterThan(0);
+    expect(endedAt - availableAt).toBeLessThan(1000 + 4000);
+  });
+
   it('a new run of the workflow takes a new snapshot', async () => {
     sandbox.rds.addInstance({ id: 'e2e-newrun', snapshotSeconds: 100 });
     const a = await step({ 'db-instance-identifier': 'e2e-newrun' });
