@@ -541,6 +541,16 @@ describe('simulated kubelet', () => {
     ).toBe(false);
   });
 
+  it('deletes events an hour (simulated) after they last happened', async () => {
+    cluster = startTestCluster({ timeScale: 0.0001 });
+    const { store } = cluster;
+    store.create('pods', pod('web', 'web:1'));
+    await waitUntil(store, () => eventsFor(store, NS, 'web').length >= 5, 'pod events');
+    await waitUntil(store, () => eventsFor(store, NS, 'web').length === 0, 'events expired', 5000);
+    // The pod itself stays.
+    expect(store.get('pods', NS, 'web')?.status.phase).toBe('Running');
+  });
+
   it('forgets a deleted pod: its timers stop and its logs go', async () => {
     cluster = startTestCluster();
     const { store, images, logs } = cluster;

@@ -3,7 +3,7 @@
  * controller, the default scheduler and a simulated kubelet, all event-driven from the store's change
  * stream with timers on the sandbox Clock.
  */
-import type { Clock } from '../clock.js';
+import type { Clock, ClockHandle } from '../clock.js';
 import type { PodLogs } from '../logs.js';
 import type { Change, ObjectStore } from '../store.js';
 import type { ImageCatalog } from './catalog.js';
@@ -24,6 +24,8 @@ export interface ControllerContext {
   logs: PodLogs;
   clock: Clock;
   images: ImageCatalog;
+  /** Events older than this (simulated ms since lastTimestamp) are deleted, like the API server's --event-ttl. Default 1 h. */
+  eventTtlMs?: number;
   /** Called when a sync fails (it is retried with back-off). Default: print when SANDBOX_DEBUG is set. */
   onError?: (controller: string, key: string, err: unknown) => void;
 }
@@ -113,8 +115,22 @@ export function startControllers(ctx: ControllerContext): Controllers {
   for (const j of cache.list('jobs')) jobs.add(keyOf(j));
   kubelet.start(cache.list('pods'));
 
+  // The API server's event TTL: sweep every tenth of the TTL.
+  const ttl = ctx.eventTtlMs ?? 3_600_000;
+  let sweepTimer: ClockHandle | undefined;
+  const sweep = (): void => {
+    const cutoff = clock.nowMs() - ttl;
+    for (const e of store.list('events')) {
+      const last = Date.parse(String(e.lastTimestamp ?? e.metadata.creationTimestamp));
+      if (!Number.isNaN(last) && last < cutoff) store.delete('events', e.metadata.namespace, e.metadata.name);
+    }
+    sweepTimer = clock.setTimeout(sweep, ttl / 10);
+  };
+  sweepTimer = clock.setTimeout(sweep, ttl / 10);
+
   return {
     stop(): void {
+      clock.clearTimeout(sweepTimer);
       off();
       deployments.stop();
       replicaSets.stop();
