@@ -121,7 +121,8 @@ export function startControllers(ctx: ControllerContext): Controllers {
   const sweep = (): void => {
     const cutoff = clock.nowMs() - ttl;
     for (const e of store.list('events')) {
-      const last = Date.parse(String(e.lastTimestamp ?? e.metadata.creationTimestamp));
+      const stamp = typeof e.lastTimestamp === 'string' ? e.lastTimestamp : e.metadata.creationTimestamp;
+      const last = Date.parse(stamp);
       if (!Number.isNaN(last) && last < cutoff) store.delete('events', e.metadata.namespace, e.metadata.name);
     }
     sweepTimer = clock.setTimeout(sweep, ttl / 10);
