@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { startAwsSandbox } from '../src/aws/index.js';
 import { registryUnavailableReason, startRegistry } from '../src/registry.js';
 
 // CI sets PLANNER_DEPLOY_REQUIRE_DOCKER=1: there a missing registry fails the tests instead of skipping them.
@@ -44,6 +45,33 @@ describe('startRegistry (Debian docker-registry with htpasswd auth)', () => {
       expect(a!.password).not.toBe(b!.password);
     } finally {
       await Promise.all([a!.stop(), b!.stop()]);
+    }
+  });
+});
+
+describe("startAwsSandbox({ registry: 'auto' })", () => {
+  test('starts its own registry behind ECR and stops it with the sandbox', async () => {
+    const aws = await startAwsSandbox({ registry: 'auto' });
+    const registry = aws.registry!;
+    expect(registry).toBeDefined();
+    expect(aws.registryUnavailable).toBeUndefined();
+    expect(aws.registryUrl).toBe(aws.ecr.proxyEndpoint);
+    expect((await fetch(`${registry.url}/v2/`)).status).toBe(401);
+    await aws.stop();
+    await expect(fetch(`${registry.url}/v2/`)).rejects.toThrow();
+  });
+
+  it('falls back to images in memory, saying why, without the binary', async () => {
+    const path = process.env['PATH'];
+    process.env['PATH'] = '/nonexistent';
+    try {
+      const aws = await startAwsSandbox({ registry: 'auto' });
+      expect(aws.registry).toBeUndefined();
+      expect(aws.registryUnavailable).toContain('docker-registry');
+      expect(aws.ecr.proxyEndpoint).toBe('https://123456789012.dkr.ecr.us-east-1.amazonaws.com');
+      await aws.stop();
+    } finally {
+      process.env['PATH'] = path;
     }
   });
 });

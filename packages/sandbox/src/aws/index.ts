@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RegistryInfo } from '../registry.js';
+import { startRegistry, type RegistryInfo } from '../registry.js';
 import { EcrError, EcrState, handleEcrAction } from './ecr.js';
 import { handleEks, type KubeEndpoint, DEFAULT_CLUSTER_NAME } from './eks.js';
 import {
@@ -55,8 +55,11 @@ export interface AwsSandboxOptions {
   snapshotSeconds?: number;
   /** The Kubernetes API that EKS DescribeCluster points to (can also be set later with setKube). */
   kube?: KubeEndpoint;
-  /** A real registry behind ECR (see startRegistry); without one ECR keeps images in memory. */
-  registry?: RegistryInfo;
+  /**
+   * A real registry behind ECR (see startRegistry), or 'auto' to start one now (and stop it with the
+   * sandbox) when docker-registry is installed. Without one ECR keeps images in memory.
+   */
+  registry?: RegistryInfo | 'auto';
   /**
    * Put ECR's push rules (repository must exist, immutable tags) in front of the registry, and hand
    * that front out as proxyEndpoint/repositoryUri. Default true; false hands out the registry itself.
@@ -90,6 +93,10 @@ export interface AwsSandbox {
   ecr: EcrState;
   /** Where docker logs in and pushes (ECR's proxyEndpoint) when a registry is attached. */
   registryUrl?: string;
+  /** The registry behind ECR, if any. */
+  registry?: RegistryInfo;
+  /** With registry: 'auto', why no registry could be started (images are then kept in memory). */
+  registryUnavailable?: string;
   /** Every request served, in order (for tests: throttled attempts, retries). */
   requests: AwsRequestRecord[];
   /** Points EKS DescribeCluster (and the token's cluster name) at a Kubernetes API. */
@@ -149,12 +156,20 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   const callerArn = options.callerArn ?? `arn:aws:iam::${accountId}:user/planner-deployer`;
   const identity: CallerIdentity = { arn: callerArn, userId: 'AIDASANDBOXDEPLOYER01', account: accountId };
   const rds = new RdsState(region, accountId, options.timeScale ?? 1, options.snapshotSeconds ?? 60);
-  let front: RegistryFront | undefined;
-  if (options.registry && options.registryFront !== false) {
-    // The front asks ECR about repositories only when requests come, after ecrState exists.
-    front = await startRegistryFront(options.registry, () => ecrState);
+  let registry: RegistryInfo | undefined;
+  let registryUnavailable: string | undefined;
+  const ownRegistry = options.registry === 'auto';
+  if (options.registry === 'auto') {
+    registry = await startRegistry({ onUnavailable: (reason) => (registryUnavailable = reason) });
+  } else {
+    registry = options.registry;
   }
-  const ecrState = new EcrState(region, accountId, options.registry, front);
+  let front: RegistryFront | undefined;
+  if (registry && options.registryFront !== false) {
+    // The front asks ECR about repositories only when requests come, after ecrState exists.
+    front = await startRegistryFront(registry, () => ecrState);
+  }
+  const ecrState = new EcrState(region, accountId, registry, front);
   let kube = options.kube;
   const requests: AwsRequestRecord[] = [];
   let host = '';
@@ -385,7 +400,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     },
     rds,
     ecr: ecrState,
-    ...(options.registry ? { registryUrl: ecrState.proxyEndpoint } : {}),
+    ...(registry ? { registry, registryUrl: ecrState.proxyEndpoint } : {}),
+    ...(registryUnavailable !== undefined ? { registryUnavailable } : {}),
     requests,
     setKube(next: KubeEndpoint) {
       kube = next;
@@ -403,6 +419,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
         server.closeAllConnections();
       });
       await front?.stop();
+      if (ownRegistry) await registry?.stop();
     },
   };
 }
