@@ -55,7 +55,11 @@ export function buildSummary(result: BuildResult, inputs: Inputs): SummaryBuilde
     ['Tag', 'Change'],
     result.tags.map((tag) => [
       tag,
-      !result.pushed ? 'local only' : result.addedTags.includes(tag) ? 'pointed here now' : 'already here',
+      result.digest === undefined
+        ? 'local only'
+        : result.addedTags.includes(tag)
+          ? 'pointed here now'
+          : 'already here',
     ]),
   );
   if (result.repositoryCreated) summary.paragraph(`The ECR repository was created by this step.`);

@@ -118,6 +118,8 @@ describe('build-push dist against dockerd and the sandbox ECR', () => {
     expect(again.outputs.image).toBe(`${cloud.host}/planner/app@${digest}`);
     expect(again.log).not.toMatch(/Step \d+\/\d+ :/);
     expect(again.summary).toContain('reused');
+    expect(again.summary).toMatch(/production-latest \| pointed here now/);
+    expect(again.summary).toMatch(new RegExp(`${sha} \\| already here`));
     expect(await registryDigest(cloud.registry, 'planner/app', 'production-latest')).toBe(digest);
     expect(await registryDigest(cloud.registry, 'planner/app', 'hotfix')).toBe(digest);
     const actions = cloud.sandbox.requests.slice(requestsBefore).map((r) => r.action);
