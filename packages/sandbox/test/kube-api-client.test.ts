@@ -27,10 +27,18 @@ const strategicPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.St
 function runningPod(name: string, containers: string[] = ['app']): Parameters<Sandbox['store']['create']>[1] {
   return {
     metadata: { name, namespace: 'default', labels: { app: 'logs' } },
-    spec: { nodeName: 'sandbox-node', containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) },
+    spec: {
+      nodeName: 'sandbox-node',
+      containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })),
+    },
     status: {
       phase: 'Running',
-      containerStatuses: containers.map((c) => ({ name: c, ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00Z' } } })),
+      containerStatuses: containers.map((c) => ({
+        name: c,
+        ready: true,
+        restartCount: 0,
+        state: { running: { startedAt: '2026-01-01T00:00:00Z' } },
+      })),
     },
   };
 }
@@ -46,13 +54,19 @@ describe('@kubernetes/client-node against the sandbox', () => {
 
   it('creates and lists Deployments, with selectors', async () => {
     const apps = kc.makeApiClient(k8s.AppsV1Api);
-    await apps.createNamespacedDeployment({ namespace: 'default', body: deploymentManifest('web') as k8s.V1Deployment });
-    await apps.createNamespacedDeployment({ namespace: 'default', body: deploymentManifest('api') as k8s.V1Deployment });
+    await apps.createNamespacedDeployment({ namespace: 'default', body: deploymentManifest('web') });
+    await apps.createNamespacedDeployment({ namespace: 'default', body: deploymentManifest('api') });
     const list = await apps.listNamespacedDeployment({ namespace: 'default' });
     expect(list.items.map((d) => d.metadata!.name)).toEqual(['api', 'web']);
     expect(Number(list.metadata!.resourceVersion)).toBeGreaterThan(0);
-    expect(list.items[0]!.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
-    const selected = await apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app in (web,other)' });
+    expect(list.items[0]!.spec!.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+    });
+    const selected = await apps.listNamespacedDeployment({
+      namespace: 'default',
+      labelSelector: 'app in (web,other)',
+    });
     expect(selected.items.map((d) => d.metadata!.name)).toEqual(['web']);
     const byName = await apps.listDeploymentForAllNamespaces({ fieldSelector: 'metadata.name=api' });
     expect(byName.items.map((d) => d.metadata!.name)).toEqual(['api']);
@@ -61,54 +75,96 @@ describe('@kubernetes/client-node against the sandbox', () => {
   it('patches (strategic merge keeps other containers, merge patch) and gets 409 on a stale update', async () => {
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     await apps.patchNamespacedDeployment(
-      { name: 'web', namespace: 'default', body: { spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'envoy:1.30' }] } } } } },
+      {
+        name: 'web',
+        namespace: 'default',
+        body: { spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'envoy:1.30' }] } } } },
+      },
       strategicPatch,
     );
     const patched = await apps.patchNamespacedDeployment(
       {
         name: 'web',
         namespace: 'default',
-        body: { spec: { template: { spec: { $setElementOrder: undefined, '$setElementOrder/containers': [{ name: 'app' }, { name: 'sidecar' }], containers: [{ name: 'app', image: 'nginx:1.27' }] } } } },
+        body: {
+          spec: {
+            template: {
+              spec: {
+                $setElementOrder: undefined,
+                '$setElementOrder/containers': [{ name: 'app' }, { name: 'sidecar' }],
+                containers: [{ name: 'app', image: 'nginx:1.27' }],
+              },
+            },
+          },
+        },
       },
       strategicPatch,
     );
-    expect(patched.spec!.template.spec!.containers.map((c) => `${c.name}=${c.image}`)).toEqual(['app=nginx:1.27', 'sidecar=envoy:1.30']);
+    expect(patched.spec!.template.spec!.containers.map((c) => `${c.name}=${c.image}`)).toEqual([
+      'app=nginx:1.27',
+      'sidecar=envoy:1.30',
+    ]);
     expect(patched.metadata!.generation).toBe(3);
 
-    const scaled = await apps.patchNamespacedDeployment({ name: 'web', namespace: 'default', body: { spec: { replicas: 4 } } }, mergePatch);
+    const scaled = await apps.patchNamespacedDeployment(
+      { name: 'web', namespace: 'default', body: { spec: { replicas: 4 } } },
+      mergePatch,
+    );
     expect(scaled.spec!.replicas).toBe(4);
 
     const stale = { ...patched, spec: { ...patched.spec!, replicas: 1 } };
-    const err = await apps.replaceNamespacedDeployment({ name: 'web', namespace: 'default', body: stale }).catch((e: unknown) => e);
+    const err = await apps
+      .replaceNamespacedDeployment({ name: 'web', namespace: 'default', body: stale })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(k8s.ApiException);
     const apiErr = err as k8s.ApiException<string>;
     expect(apiErr.code).toBe(409);
     expect(JSON.parse(apiErr.body)).toMatchObject({
       kind: 'Status',
       reason: 'Conflict',
-      message: 'Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again',
+      message:
+        'Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again',
     });
     expect(sandbox.store.get('deployments', 'default', 'web')!.spec.replicas).toBe(4);
   });
 
   it('watches from a list resourceVersion and sees later changes in order', async () => {
     const apps = kc.makeApiClient(k8s.AppsV1Api);
-    const list = await apps.listNamespacedDeployment({ namespace: 'default', fieldSelector: 'metadata.name=api' });
+    const list = await apps.listNamespacedDeployment({
+      namespace: 'default',
+      fieldSelector: 'metadata.name=api',
+    });
     const events: { type: string; image?: string; rv?: string }[] = [];
     const watch = new k8s.Watch(kc);
     let doneErr: unknown = 'open';
     const ctrl = await watch.watch(
       '/apis/apps/v1/namespaces/default/deployments',
-      { fieldSelector: 'metadata.name=api', resourceVersion: list.metadata!.resourceVersion!, allowWatchBookmarks: true },
-      (type, obj: k8s.V1Deployment) => events.push({ type, image: obj.spec?.template.spec?.containers[0]?.image, rv: obj.metadata?.resourceVersion }),
+      {
+        fieldSelector: 'metadata.name=api',
+        resourceVersion: list.metadata!.resourceVersion!,
+        allowWatchBookmarks: true,
+      },
+      (type, obj: k8s.V1Deployment) =>
+        events.push({
+          type,
+          image: obj.spec?.template.spec?.containers[0]?.image,
+          rv: obj.metadata?.resourceVersion,
+        }),
       (err) => (doneErr = err),
     );
     await apps.patchNamespacedDeployment(
-      { name: 'api', namespace: 'default', body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'api:2' }] } } } } },
+      {
+        name: 'api',
+        namespace: 'default',
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'api:2' }] } } } },
+      },
       strategicPatch,
     );
     // A change to another object must not show up in this field-selected watch.
-    await apps.patchNamespacedDeployment({ name: 'web', namespace: 'default', body: { spec: { replicas: 5 } } }, mergePatch);
+    await apps.patchNamespacedDeployment(
+      { name: 'web', namespace: 'default', body: { spec: { replicas: 5 } } },
+      mergePatch,
+    );
     await apps.deleteNamespacedDeployment({ name: 'api', namespace: 'default' });
     await waitFor('the DELETED event', () => events.some((e) => e.type === 'DELETED'));
     ctrl.abort();
@@ -122,8 +178,12 @@ describe('@kubernetes/client-node against the sandbox', () => {
     sandbox.store.create('pods', runningPod('logger'));
     for (const l of ['one', 'two', 'three']) sandbox.logs.append('default', 'logger', 'app', l);
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    expect(await core.readNamespacedPodLog({ name: 'logger', namespace: 'default' })).toBe('one\ntwo\nthree\n');
-    expect(await core.readNamespacedPodLog({ name: 'logger', namespace: 'default', tailLines: 1 })).toBe('three\n');
+    expect(await core.readNamespacedPodLog({ name: 'logger', namespace: 'default' })).toBe(
+      'one\ntwo\nthree\n',
+    );
+    expect(await core.readNamespacedPodLog({ name: 'logger', namespace: 'default', tailLines: 1 })).toBe(
+      'three\n',
+    );
 
     const out = new PassThrough();
     let text = '';
@@ -143,7 +203,17 @@ describe('@kubernetes/client-node against the sandbox', () => {
     sandbox.store.create('pods', {
       metadata: { name: 'pulling', namespace: 'default' },
       spec: { nodeName: 'sandbox-node', containers: [{ name: 'migrate', image: 'app:1' }] },
-      status: { phase: 'Pending', containerStatuses: [{ name: 'migrate', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'migrate',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ContainerCreating' } },
+          },
+        ],
+      },
     });
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const message = async (p: Promise<unknown>): Promise<string> => {
@@ -157,25 +227,44 @@ describe('@kubernetes/client-node against the sandbox', () => {
     expect(await message(core.readNamespacedPodLog({ name: 'pulling', namespace: 'default' }))).toBe(
       'container "migrate" in pod "pulling" is waiting to start: ContainerCreating',
     );
-    expect(await message(core.readNamespacedPodLog({ name: 'two', namespace: 'default', container: 'a', previous: true }))).toBe(
-      'previous terminated container "a" in pod "two" not found',
-    );
+    expect(
+      await message(
+        core.readNamespacedPodLog({ name: 'two', namespace: 'default', container: 'a', previous: true }),
+      ),
+    ).toBe('previous terminated container "a" in pod "two" not found');
   });
 
   it('rejects a wrong or missing token with 401 and a Status body', async () => {
     const bad = new k8s.KubeConfig();
     bad.loadFromString(sandbox.kubeconfigYaml.replace(sandbox.token, 'not-the-token'));
-    const err = (await bad.makeApiClient(k8s.CoreV1Api).listNamespace().catch((e: unknown) => e)) as k8s.ApiException<string>;
+    const err = (await bad
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespace()
+      .catch((e: unknown) => e)) as k8s.ApiException<string>;
     expect(err).toBeInstanceOf(k8s.ApiException);
     expect(err.code).toBe(401);
-    const wrong = await rawRequest(sandbox.url, '/api/v1/namespaces', { ca: sandbox.caPem, token: 'not-the-token' });
+    const wrong = await rawRequest(sandbox.url, '/api/v1/namespaces', {
+      ca: sandbox.caPem,
+      token: 'not-the-token',
+    });
     expect(wrong.status).toBe(401);
-    expect(wrong.json).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    expect(wrong.json).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
     const anonymous = await rawRequest(sandbox.url, '/api/v1/namespaces', { ca: sandbox.caPem });
     expect(anonymous.status).toBe(401);
     expect(anonymous.json.reason).toBe('Unauthorized');
     // The token works, and /version is public as on a real cluster.
-    expect((await rawRequest(sandbox.url, '/api/v1/namespaces', { ca: sandbox.caPem, token: sandbox.token })).status).toBe(200);
+    expect(
+      (await rawRequest(sandbox.url, '/api/v1/namespaces', { ca: sandbox.caPem, token: sandbox.token }))
+        .status,
+    ).toBe(200);
     expect((await rawRequest(sandbox.url, '/version', { ca: sandbox.caPem })).json.minor).toBe('32');
   });
 });

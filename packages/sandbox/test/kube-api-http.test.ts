@@ -21,7 +21,8 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-const req = (path: string, opts: RawOptions = {}) => rawRequest(sandbox.url, path, { token: sandbox.token, ...opts });
+const req = (path: string, opts: RawOptions = {}) =>
+  rawRequest(sandbox.url, path, { token: sandbox.token, ...opts });
 const watch = (path: string) => openStream(sandbox.url, path, { token: sandbox.token });
 const events = (lines: string[]) => lines.map((l) => JSON.parse(l) as { type: string; object: any });
 
@@ -41,8 +42,16 @@ describe('watch', () => {
     sandbox.store.delete('deployments', 'default', 'w2');
     const got = events(await s.waitForLines(3));
     s.close();
-    expect(got.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED w2', 'MODIFIED w1', 'DELETED w2']);
-    expect(got[1]!.object).toMatchObject({ kind: 'Deployment', apiVersion: 'apps/v1', spec: { replicas: 5 } });
+    expect(got.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual([
+      'ADDED w2',
+      'MODIFIED w1',
+      'DELETED w2',
+    ]);
+    expect(got[1]!.object).toMatchObject({
+      kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      spec: { replicas: 5 },
+    });
     const rvs = got.map((e) => Number(e.object.metadata.resourceVersion));
     expect(rvs).toEqual([...rvs].sort((a, b) => a - b));
     expect(rvs[0]).toBeGreaterThan(Number(rv));
@@ -61,15 +70,26 @@ describe('watch', () => {
   });
 
   it('sends BOOKMARKs with the current resourceVersion when other objects change', async () => {
-    const s = await watch(`${DEPLOYS}?watch=true&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dw1&resourceVersion=${sandbox.store.currentResourceVersion()}`);
+    const s = await watch(
+      `${DEPLOYS}?watch=true&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dw1&resourceVersion=${sandbox.store.currentResourceVersion()}`,
+    );
     sandbox.store.create('deployments', deploymentManifest('other'));
     const got = events(await s.waitForLines(1));
     s.close();
-    expect(got[0]).toEqual({ type: 'BOOKMARK', object: { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { resourceVersion: sandbox.store.currentResourceVersion() } } });
+    expect(got[0]).toEqual({
+      type: 'BOOKMARK',
+      object: {
+        kind: 'Deployment',
+        apiVersion: 'apps/v1',
+        metadata: { resourceVersion: sandbox.store.currentResourceVersion() },
+      },
+    });
   });
 
   it('turns a label change into DELETED/ADDED for a label-selected watch', async () => {
-    const s = await watch(`${DEPLOYS}?watch=true&labelSelector=tier%3Dfront&resourceVersion=${sandbox.store.currentResourceVersion()}`);
+    const s = await watch(
+      `${DEPLOYS}?watch=true&labelSelector=tier%3Dfront&resourceVersion=${sandbox.store.currentResourceVersion()}`,
+    );
     sandbox.store.mutate('deployments', 'default', 'other', (d) => {
       d.metadata.labels = { app: 'other', tier: 'front' };
     });
@@ -83,7 +103,9 @@ describe('watch', () => {
 
   it('closes the stream after timeoutSeconds', async () => {
     const t0 = Date.now();
-    const s = await watch(`${DEPLOYS}?watch=true&timeoutSeconds=1&resourceVersion=${sandbox.store.currentResourceVersion()}`);
+    const s = await watch(
+      `${DEPLOYS}?watch=true&timeoutSeconds=1&resourceVersion=${sandbox.store.currentResourceVersion()}`,
+    );
     await s.ended;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -95,8 +117,13 @@ describe('watch', () => {
     const url = await server.start();
     try {
       const first = store.create('deployments', deploymentManifest('a'));
-      for (let i = 0; i < 5; i++) store.mutate('deployments', 'default', 'a', (d) => (d.spec.replicas = i + 3));
-      const s = await openStream(url, `${DEPLOYS}?watch=true&resourceVersion=${first.metadata.resourceVersion}`, { token: 't' });
+      for (let i = 0; i < 5; i++)
+        store.mutate('deployments', 'default', 'a', (d) => (d.spec.replicas = i + 3));
+      const s = await openStream(
+        url,
+        `${DEPLOYS}?watch=true&resourceVersion=${first.metadata.resourceVersion}`,
+        { token: 't' },
+      );
       await s.ended;
       expect(events(s.lines)).toEqual([
         {
@@ -120,20 +147,37 @@ describe('watch', () => {
 
 describe('discovery, OpenAPI and Tables', () => {
   it('serves aggregated discovery when asked, legacy lists otherwise', async () => {
-    const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+    const accept =
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
     const apis = await req('/apis', { headers: { Accept: accept } });
-    expect(apis.headers['content-type']).toBe('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    expect(apis.headers['content-type']).toBe(
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+    );
     expect(apis.json.items.map((g: any) => g.metadata.name)).toEqual(['apps', 'batch']);
-    const deployments = apis.json.items[0].versions[0].resources.find((r: any) => r.resource === 'deployments');
-    expect(deployments.subresources.find((s: any) => s.subresource === 'scale').responseKind).toEqual({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    const deployments = apis.json.items[0].versions[0].resources.find(
+      (r: any) => r.resource === 'deployments',
+    );
+    expect(deployments.subresources.find((s: any) => s.subresource === 'scale').responseKind).toEqual({
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+    });
     const core = await req('/api', { headers: { Accept: accept } });
     expect(core.json.items[0].metadata.name).toBe('');
-    expect(core.json.items[0].versions[0].resources.map((r: any) => r.resource).sort()).toEqual(['events', 'namespaces', 'pods']);
+    expect(core.json.items[0].versions[0].resources.map((r: any) => r.resource).sort()).toEqual([
+      'events',
+      'namespaces',
+      'pods',
+    ]);
     expect((await req('/apis')).json.kind).toBe('APIGroupList');
     const v1 = await req('/api/v1');
     expect(v1.json.resources.map((r: any) => r.name)).toContain('pods/log');
     const appsV1 = await req('/apis/apps/v1');
-    expect(appsV1.json.resources.find((r: any) => r.name === 'deployments/scale')).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    expect(appsV1.json.resources.find((r: any) => r.name === 'deployments/scale')).toMatchObject({
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
+    });
   });
 
   it('serves an OpenAPI v3 index whose patch operations accept fieldValidation', async () => {
@@ -143,16 +187,32 @@ describe('discovery, OpenAPI and Tables', () => {
     const doc = await req(url);
     const patch = doc.json.paths['/apis/batch/v1/namespaces/{namespace}/jobs/{name}'].patch;
     expect(patch['x-kubernetes-group-version-kind']).toEqual({ group: 'batch', version: 'v1', kind: 'Job' });
-    expect(patch.parameters).toContainEqual(expect.objectContaining({ name: 'fieldValidation', in: 'query' }));
+    expect(patch.parameters).toContainEqual(
+      expect.objectContaining({ name: 'fieldValidation', in: 'query' }),
+    );
     expect((await req('/openapi/v2')).status).toBe(404);
   });
 
   it('answers Table requests with the columns kubectl prints', async () => {
-    sandbox.store.mutate('deployments', 'default', 'w1', (d) => (d.status = { replicas: 6, updatedReplicas: 4, readyReplicas: 3, availableReplicas: 2 }), { subresource: 'status' });
-    const t = await req(`${DEPLOYS}?fieldSelector=metadata.name%3Dw1`, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+    sandbox.store.mutate(
+      'deployments',
+      'default',
+      'w1',
+      (d) => (d.status = { replicas: 6, updatedReplicas: 4, readyReplicas: 3, availableReplicas: 2 }),
+      { subresource: 'status' },
+    );
+    const t = await req(`${DEPLOYS}?fieldSelector=metadata.name%3Dw1`, {
+      headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
+    });
     expect(t.json.kind).toBe('Table');
     expect(t.json.metadata.resourceVersion).toBe(sandbox.store.currentResourceVersion());
-    expect(t.json.columnDefinitions.filter((c: any) => c.priority === 0).map((c: any) => c.name)).toEqual(['Name', 'Ready', 'Up-to-date', 'Available', 'Age']);
+    expect(t.json.columnDefinitions.filter((c: any) => c.priority === 0).map((c: any) => c.name)).toEqual([
+      'Name',
+      'Ready',
+      'Up-to-date',
+      'Available',
+      'Age',
+    ]);
     expect(t.json.rows[0].cells.slice(0, 4)).toEqual(['w1', '3/6', 4, 2]);
     expect(t.json.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'w1' } });
   });
@@ -161,11 +221,17 @@ describe('discovery, OpenAPI and Tables', () => {
 describe('writes', () => {
   it('ignores status on the main resource and spec on /status', async () => {
     const d = sandbox.store.get('deployments', 'default', 'w1')!;
-    const put = await req(`${DEPLOYS}/w1`, { method: 'PUT', body: { ...d, spec: { ...d.spec, replicas: 2 }, status: { replicas: 99 } } });
+    const put = await req(`${DEPLOYS}/w1`, {
+      method: 'PUT',
+      body: { ...d, spec: { ...d.spec, replicas: 2 }, status: { replicas: 99 } },
+    });
     expect(put.status).toBe(200);
     expect(put.json.spec.replicas).toBe(2);
     expect(put.json.status.replicas).toBe(6);
-    const st = await req(`${DEPLOYS}/w1/status`, { method: 'PUT', body: { ...put.json, spec: { ...put.json.spec, replicas: 50 }, status: { replicas: 1 } } });
+    const st = await req(`${DEPLOYS}/w1/status`, {
+      method: 'PUT',
+      body: { ...put.json, spec: { ...put.json.spec, replicas: 50 }, status: { replicas: 1 } },
+    });
     expect(st.json.spec.replicas).toBe(2);
     expect(st.json.status).toEqual({ replicas: 1 });
     expect(st.json.metadata.generation).toBe(put.json.metadata.generation);
@@ -173,10 +239,21 @@ describe('writes', () => {
 
   it('reads and writes /scale', async () => {
     const scale = await req(`${DEPLOYS}/w1/scale`);
-    expect(scale.json).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { replicas: 1, selector: 'app=w1' } });
-    const put = await req(`${DEPLOYS}/w1/scale`, { method: 'PUT', body: { ...scale.json, spec: { replicas: 4 } } });
+    expect(scale.json).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 2 },
+      status: { replicas: 1, selector: 'app=w1' },
+    });
+    const put = await req(`${DEPLOYS}/w1/scale`, {
+      method: 'PUT',
+      body: { ...scale.json, spec: { replicas: 4 } },
+    });
     expect(put.json.spec.replicas).toBe(4);
-    const stale = await req(`${DEPLOYS}/w1/scale`, { method: 'PUT', body: { ...scale.json, spec: { replicas: 5 } } });
+    const stale = await req(`${DEPLOYS}/w1/scale`, {
+      method: 'PUT',
+      body: { ...scale.json, spec: { replicas: 5 } },
+    });
     expect(stale.status).toBe(409);
     expect(sandbox.store.get('deployments', 'default', 'w1')!.spec.replicas).toBe(4);
   });
@@ -193,13 +270,31 @@ describe('writes', () => {
       status: 'Failure',
       message: 'Deployment.apps "bad" is invalid: spec.template.spec.containers[0].name: Required value',
       reason: 'Invalid',
-      details: { name: 'bad', group: 'apps', kind: 'Deployment', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.template.spec.containers[0].name' }] },
+      details: {
+        name: 'bad',
+        group: 'apps',
+        kind: 'Deployment',
+        causes: [
+          {
+            reason: 'FieldValueRequired',
+            message: 'Required value',
+            field: 'spec.template.spec.containers[0].name',
+          },
+        ],
+      },
       code: 422,
     });
-    const ns = await req('/apis/apps/v1/namespaces/nowhere/deployments', { method: 'POST', body: deploymentManifest('x') });
+    const ns = await req('/apis/apps/v1/namespaces/nowhere/deployments', {
+      method: 'POST',
+      body: deploymentManifest('x'),
+    });
     expect(ns.status).toBe(404);
     expect(ns.json.message).toBe('namespaces "nowhere" not found');
-    const apply = await req(`${DEPLOYS}/w1`, { method: 'PATCH', headers: { 'Content-Type': 'application/apply-patch+yaml' }, body: '{}' });
+    const apply = await req(`${DEPLOYS}/w1`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/apply-patch+yaml' },
+      body: '{}',
+    });
     expect(apply.status).toBe(415);
     expect(apply.json.reason).toBe('UnsupportedMediaType');
   });
@@ -218,10 +313,20 @@ describe('writes', () => {
 
   it('honours delete preconditions and deletecollection by label', async () => {
     const uid = sandbox.store.get('deployments', 'default', 'other')!.metadata.uid;
-    const wrong = await req(`${DEPLOYS}/other`, { method: 'DELETE', body: { preconditions: { uid: 'nope' } } });
+    const wrong = await req(`${DEPLOYS}/other`, {
+      method: 'DELETE',
+      body: { preconditions: { uid: 'nope' } },
+    });
     expect(wrong.status).toBe(409);
-    const ok = await req(`${DEPLOYS}/other`, { method: 'DELETE', body: { propagationPolicy: 'Background', preconditions: { uid } } });
-    expect(ok.json).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'other', group: 'apps', kind: 'deployments', uid } });
+    const ok = await req(`${DEPLOYS}/other`, {
+      method: 'DELETE',
+      body: { propagationPolicy: 'Background', preconditions: { uid } },
+    });
+    expect(ok.json).toMatchObject({
+      kind: 'Status',
+      status: 'Success',
+      details: { name: 'other', group: 'apps', kind: 'deployments', uid },
+    });
     const coll = await req(`${DEPLOYS}?labelSelector=app%20in%20(w1)`, { method: 'DELETE' });
     expect(coll.json.items.map((d: any) => d.metadata.name)).toEqual(['w1']);
     expect(sandbox.store.list('deployments', 'default').map((d) => d.metadata.name)).toEqual([]);
@@ -230,14 +335,26 @@ describe('writes', () => {
 
 describe('events and app health', () => {
   it('creates events and selects them by involvedObject', async () => {
-    for (const [name, reason] of [['web-1', 'Pulled'], ['web-2', 'BackOff']] as const) {
+    for (const [name, reason] of [
+      ['web-1', 'Pulled'],
+      ['web-2', 'BackOff'],
+    ] as const) {
       const r = await req('/api/v1/namespaces/default/events', {
         method: 'POST',
-        body: { metadata: { generateName: `${name}.` }, involvedObject: { kind: 'Pod', name, namespace: 'default' }, reason, message: `${reason} happened`, type: reason === 'BackOff' ? 'Warning' : 'Normal', count: 1 },
+        body: {
+          metadata: { generateName: `${name}.` },
+          involvedObject: { kind: 'Pod', name, namespace: 'default' },
+          reason,
+          message: `${reason} happened`,
+          type: reason === 'BackOff' ? 'Warning' : 'Normal',
+          count: 1,
+        },
       });
       expect(r.status).toBe(201);
     }
-    const sel = await req('/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb-2,type%3DWarning');
+    const sel = await req(
+      '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb-2,type%3DWarning',
+    );
     expect(sel.json.items.map((e: any) => e.reason)).toEqual(['BackOff']);
     const unsupported = await req('/api/v1/namespaces/default/events?fieldSelector=spec.foo%3Dbar');
     expect(unsupported.status).toBe(400);
@@ -251,14 +368,46 @@ describe('events and app health', () => {
     let r = await fetch(url);
     expect(r.status).toBe(503);
     expect(await r.json()).toMatchObject({ status: 'unavailable', version: '2.3.1' });
-    sandbox.store.mutate('deployments', 'default', 'shop', (d) => (d.status = { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 }), { subresource: 'status' });
+    sandbox.store.mutate(
+      'deployments',
+      'default',
+      'shop',
+      (d) =>
+        (d.status = {
+          observedGeneration: 1,
+          replicas: 2,
+          updatedReplicas: 2,
+          readyReplicas: 1,
+          availableReplicas: 1,
+        }),
+      { subresource: 'status' },
+    );
     r = await fetch(url);
     expect(r.status).toBe(503);
     expect(((await r.json()) as { reason: string }).reason).toBe('1 of 2 updated replicas are available');
-    sandbox.store.mutate('deployments', 'default', 'shop', (d) => (d.status = { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }), { subresource: 'status' });
+    sandbox.store.mutate(
+      'deployments',
+      'default',
+      'shop',
+      (d) =>
+        (d.status = {
+          observedGeneration: 1,
+          replicas: 2,
+          updatedReplicas: 2,
+          readyReplicas: 2,
+          availableReplicas: 2,
+        }),
+      { subresource: 'status' },
+    );
     r = await fetch(`${sandbox.appsUrl}/_sandbox/apps/default/shop/api/version`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ status: 'ok', version: '2.3.1', image: 'registry.local/shop:2.3.1', namespace: 'default', deployment: 'shop' });
+    expect(await r.json()).toEqual({
+      status: 'ok',
+      version: '2.3.1',
+      image: 'registry.local/shop:2.3.1',
+      namespace: 'default',
+      deployment: 'shop',
+    });
     expect((await fetch(sandbox.appUrl('default', 'missing'))).status).toBe(503);
   });
 });

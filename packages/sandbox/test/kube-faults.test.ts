@@ -19,7 +19,8 @@ describe('fault injection on the wire', () => {
     sandbox.faults.clear();
     await sandbox?.stop();
   });
-  const get = (path = '/apis/apps/v1/namespaces/default/deployments/web') => rawRequest(sandbox.url, path, { token: sandbox.token });
+  const get = (path = '/apis/apps/v1/namespaces/default/deployments/web') =>
+    rawRequest(sandbox.url, path, { token: sandbox.token });
 
   it('answers 5xx with a Status body and never applies the faulted write', async () => {
     sandbox.faults.set({ errorRate: 1, errorCodes: [503], verbs: ['patch'] });
@@ -31,7 +32,12 @@ describe('fault injection on the wire', () => {
       body: { spec: { replicas: 7 } },
     });
     expect(r.status).toBe(503);
-    expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'ServiceUnavailable', code: 503 });
+    expect(r.json).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'ServiceUnavailable',
+      code: 503,
+    });
     expect(r.headers['retry-after']).toBeUndefined();
     expect(sandbox.store.currentResourceVersion()).toBe(rv);
     expect(sandbox.store.get('deployments', 'default', 'web')!.spec.replicas).toBe(2);
@@ -44,7 +50,11 @@ describe('fault injection on the wire', () => {
     const throttled = await get();
     expect(throttled.status).toBe(429);
     expect(throttled.headers['retry-after']).toBe('3');
-    expect(throttled.json).toMatchObject({ reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 3 } });
+    expect(throttled.json).toMatchObject({
+      reason: 'TooManyRequests',
+      code: 429,
+      details: { retryAfterSeconds: 3 },
+    });
 
     sandbox.faults.set({ latencyMs: 300 });
     const t0 = Date.now();
@@ -86,24 +96,36 @@ describe('fault injection on the wire', () => {
     const second = await openStream(sandbox.url, path, { token: sandbox.token });
     await second.ended;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
-    expect(JSON.parse(second.lines[0]!)).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'web' } } });
+    expect(JSON.parse(second.lines[0]!)).toMatchObject({
+      type: 'ADDED',
+      object: { metadata: { name: 'web' } },
+    });
     expect(sandbox.faults.stats.watchesExpired).toBe(1);
     expect(sandbox.faults.stats.watchesCut).toBe(1);
     sandbox.faults.clear();
   });
 
   it('is set through the loopback admin endpoint without the Kubernetes token', async () => {
-    const set = await rawRequest(sandbox.url, '/_sandbox/faults', { method: 'POST', body: { errorRate: 1, errorCodes: [500] } });
+    const set = await rawRequest(sandbox.url, '/_sandbox/faults', {
+      method: 'POST',
+      body: { errorRate: 1, errorCodes: [500] },
+    });
     expect(set.status).toBe(200);
     expect(set.json.faults).toMatchObject({ errorRate: 1, errorCodes: [500] });
     expect((await get()).status).toBe(500);
-    const patched = await rawRequest(sandbox.url, '/_sandbox/faults', { method: 'PATCH', body: { errorRate: 0 } });
+    const patched = await rawRequest(sandbox.url, '/_sandbox/faults', {
+      method: 'PATCH',
+      body: { errorRate: 0 },
+    });
     expect(patched.json.faults).toMatchObject({ errorRate: 0, errorCodes: [500] });
     expect((await get()).status).toBe(200);
     const bad = await rawRequest(sandbox.url, '/_sandbox/faults', { method: 'POST', body: { errorRate: 2 } });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toBe('errorRate must be a number between 0 and 1, got 2');
-    const unknown = await rawRequest(sandbox.url, '/_sandbox/faults', { method: 'POST', body: { chaos: true } });
+    const unknown = await rawRequest(sandbox.url, '/_sandbox/faults', {
+      method: 'POST',
+      body: { chaos: true },
+    });
     expect(unknown.status).toBe(400);
     const cleared = await rawRequest(sandbox.url, '/_sandbox/faults', { method: 'DELETE' });
     expect(cleared.json.faults).toEqual({ expireNextWatches: 0 });
@@ -115,15 +137,30 @@ describe('fault injection on the wire', () => {
 function snapshot(s: Sandbox): unknown {
   const strip = (o: KubeObject) => {
     const status = { ...(o.status ?? {}) };
-    if (status.conditions) status.conditions = status.conditions.map((c: any) => ({ type: c.type, status: c.status, reason: c.reason }));
-    return { name: o.metadata.name, generation: o.metadata.generation, annotations: o.metadata.annotations, labels: o.metadata.labels, spec: o.spec, status };
+    if (status.conditions)
+      status.conditions = status.conditions.map((c: any) => ({
+        type: c.type,
+        status: c.status,
+        reason: c.reason,
+      }));
+    return {
+      name: o.metadata.name,
+      generation: o.metadata.generation,
+      annotations: o.metadata.annotations,
+      labels: o.metadata.labels,
+      spec: o.spec,
+      status,
+    };
   };
   const pods = s.store.list('pods', 'default');
   return {
     deployments: s.store.list('deployments', 'default').map(strip),
     replicasets: s.store.list('replicasets', 'default').map(strip),
     pods: pods
-      .map((p) => `${p.metadata.ownerReferences?.[0]?.name} ${p.status?.phase} ${p.spec.containers[0].image} ${p.metadata.deletionTimestamp ? 'deleting' : ''}`)
+      .map(
+        (p) =>
+          `${p.metadata.ownerReferences?.[0]?.name} ${p.status?.phase} ${p.spec.containers[0].image} ${p.metadata.deletionTimestamp ? 'deleting' : ''}`,
+      )
       .sort(),
   };
 }
@@ -139,7 +176,9 @@ describe('kubectl rollout status under faults', () => {
     } finally {
       await m.cleanup();
     }
-    const first = await kubectl(s, ['rollout', 'status', 'deployment/web', '--timeout=60s'], { timeoutMs: 90000 });
+    const first = await kubectl(s, ['rollout', 'status', 'deployment/web', '--timeout=60s'], {
+      timeoutMs: 90000,
+    });
     expect(first.code).toBe(0);
     const set = await kubectl(s, ['set', 'image', 'deployment/web', 'app=web:slow-2']);
     expect(set.stdout.trim()).toBe('deployment.apps/web image updated');
@@ -153,7 +192,14 @@ describe('kubectl rollout status under faults', () => {
     const faulty = await startSandbox({
       timeScale: 0.01,
       images,
-      faults: { errorRate: 0.1, errorRetryAfterSeconds: 1, watchCutSeconds: 2, expireNextWatches: 1, seed, verbs: ['get', 'list', 'watch', 'create', 'patch', 'update'] },
+      faults: {
+        errorRate: 0.1,
+        errorRetryAfterSeconds: 1,
+        watchCutSeconds: 2,
+        expireNextWatches: 1,
+        seed,
+        verbs: ['get', 'list', 'watch', 'create', 'patch', 'update'],
+      },
     });
     const clean = await startSandbox({ timeScale: 0.01, images });
     try {
@@ -170,7 +216,11 @@ describe('kubectl rollout status under faults', () => {
         const deadline = Date.now() + 20000;
         while (Date.now() < deadline) {
           const pods = s.store.list('pods', 'default');
-          if (pods.length === 3 && pods.every((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)) return;
+          if (
+            pods.length === 3 &&
+            pods.every((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+          )
+            return;
           await new Promise((r) => setTimeout(r, 50));
         }
       };

@@ -34,7 +34,11 @@ describe('kubectl against the sandbox API (no controllers)', () => {
       expect(r.code).toBe(0);
       const again = await kubectl(sandbox, ['create', '-f', m.path]);
       expect(again.code).toBe(1);
-      expect(again.stderr.trim()).toBe('Error from server (AlreadyExists): error when creating "' + m.path + '": deployments.apps "web" already exists');
+      expect(again.stderr.trim()).toBe(
+        'Error from server (AlreadyExists): error when creating "' +
+          m.path +
+          '": deployments.apps "web" already exists',
+      );
     } finally {
       await m.cleanup();
     }
@@ -44,16 +48,32 @@ describe('kubectl against the sandbox API (no controllers)', () => {
     expect(stored.metadata.managedFields).toBeUndefined();
 
     // Status written as the controller would, so the Table columns have something to show.
-    sandbox.store.mutate('deployments', 'default', 'web', (d) => {
-      d.status = { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 };
-    }, { subresource: 'status' });
+    sandbox.store.mutate(
+      'deployments',
+      'default',
+      'web',
+      (d) => {
+        d.status = {
+          observedGeneration: 1,
+          replicas: 2,
+          updatedReplicas: 2,
+          readyReplicas: 1,
+          availableReplicas: 1,
+        };
+      },
+      { subresource: 'status' },
+    );
     const get = await kubectl(sandbox, ['get', 'deploy', 'web']);
     expect(get.stderr).toBe('');
     const lines = get.stdout.trim().split('\n');
     expect(lines[0]!.split(/\s+/)).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
     expect(lines[1]!.split(/\s+/).slice(0, 4)).toEqual(['web', '1/2', '2', '1']);
     const wide = await kubectl(sandbox, ['get', 'deployments', '-o', 'wide']);
-    expect(wide.stdout.trim().split('\n')[1]!.split(/\s+/).slice(5)).toEqual(['app', 'nginx:1.25', 'app=web']);
+    expect(wide.stdout.trim().split('\n')[1]!.split(/\s+/).slice(5)).toEqual([
+      'app',
+      'nginx:1.25',
+      'app=web',
+    ]);
   });
 
   it('rejects an invalid Deployment with the 422 message kubectl prints', async () => {
@@ -63,7 +83,9 @@ describe('kubectl against the sandbox API (no controllers)', () => {
     try {
       const r = await kubectl(sandbox, ['create', '-f', m.path]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('The Deployment "broken" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"broken"}: `selector` does not match template `labels`');
+      expect(r.stderr).toContain(
+        'The Deployment "broken" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"broken"}: `selector` does not match template `labels`',
+      );
     } finally {
       await m.cleanup();
     }
@@ -76,7 +98,9 @@ describe('kubectl against the sandbox API (no controllers)', () => {
     expect(set.stderr).toBe('');
     expect(set.stdout.trim()).toBe('deployment.apps/web image updated');
     const afterSet = sandbox.store.get('deployments', 'default', 'web')!;
-    expect(afterSet.spec.template.spec.containers).toEqual([{ ...before.spec.template.spec.containers[0], image: 'nginx:1.26' }]);
+    expect(afterSet.spec.template.spec.containers).toEqual([
+      { ...before.spec.template.spec.containers[0], image: 'nginx:1.26' },
+    ]);
     expect(afterSet.metadata.generation).toBe(before.metadata.generation! + 1);
     expect(afterSet.status).toEqual(before.status);
 
@@ -92,25 +116,62 @@ describe('kubectl against the sandbox API (no controllers)', () => {
 
     const label = await kubectl(sandbox, ['label', 'deployment/web', 'tier=front']);
     expect(label.code).toBe(0);
-    expect(sandbox.store.get('deployments', 'default', 'web')!.metadata.generation).toBe(afterScale.metadata.generation);
-    const annotate = await kubectl(sandbox, ['annotate', 'deployment/web', 'kubernetes.io/change-cause=demo']);
+    expect(sandbox.store.get('deployments', 'default', 'web')!.metadata.generation).toBe(
+      afterScale.metadata.generation,
+    );
+    const annotate = await kubectl(sandbox, [
+      'annotate',
+      'deployment/web',
+      'kubernetes.io/change-cause=demo',
+    ]);
     expect(annotate.code).toBe(0);
-    expect(sandbox.store.get('deployments', 'default', 'web')!.metadata.generation).toBe(afterScale.metadata.generation! + 1);
+    expect(sandbox.store.get('deployments', 'default', 'web')!.metadata.generation).toBe(
+      afterScale.metadata.generation! + 1,
+    );
   });
 
   it('patches with merge and json patch, and honours --dry-run=server', async () => {
-    const merge = await kubectl(sandbox, ['patch', 'deployment', 'web', '--type=merge', '-p', '{"spec":{"minReadySeconds":5}}']);
+    const merge = await kubectl(sandbox, [
+      'patch',
+      'deployment',
+      'web',
+      '--type=merge',
+      '-p',
+      '{"spec":{"minReadySeconds":5}}',
+    ]);
     expect(merge.stdout.trim()).toBe('deployment.apps/web patched');
     expect(sandbox.store.get('deployments', 'default', 'web')!.spec.minReadySeconds).toBe(5);
-    const json = await kubectl(sandbox, ['patch', 'deployment', 'web', '--type=json', '-p', '[{"op":"replace","path":"/spec/minReadySeconds","value":7}]']);
+    const json = await kubectl(sandbox, [
+      'patch',
+      'deployment',
+      'web',
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/spec/minReadySeconds","value":7}]',
+    ]);
     expect(json.code).toBe(0);
     expect(sandbox.store.get('deployments', 'default', 'web')!.spec.minReadySeconds).toBe(7);
     const rv = sandbox.store.currentResourceVersion();
-    const dry = await kubectl(sandbox, ['patch', 'deployment', 'web', '--type=merge', '-p', '{"spec":{"replicas":9}}', '--dry-run=server']);
+    const dry = await kubectl(sandbox, [
+      'patch',
+      'deployment',
+      'web',
+      '--type=merge',
+      '-p',
+      '{"spec":{"replicas":9}}',
+      '--dry-run=server',
+    ]);
     expect(sandbox.store.get('deployments', 'default', 'web')!.spec.replicas).toBe(3);
     expect(dry.stdout.trim()).toBe('deployment.apps/web patched'); // kubectl 1.32 prints no dry-run suffix for patch
     expect(sandbox.store.currentResourceVersion()).toBe(rv);
-    const missing = await kubectl(sandbox, ['patch', 'deployment', 'nope', '--type=merge', '-p', '{"spec":{}}']);
+    const missing = await kubectl(sandbox, [
+      'patch',
+      'deployment',
+      'nope',
+      '--type=merge',
+      '-p',
+      '{"spec":{}}',
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe('Error from server (NotFound): deployments.apps "nope" not found');
   });
@@ -122,23 +183,45 @@ describe('kubectl against the sandbox API (no controllers)', () => {
       status: {
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'True' }],
-        containerStatuses: [{ name: 'app', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00Z' } } }],
+        containerStatuses: [
+          {
+            name: 'app',
+            ready: true,
+            restartCount: 0,
+            state: { running: { startedAt: '2026-01-01T00:00:00Z' } },
+          },
+        ],
       },
     });
     sandbox.store.create('pods', {
       metadata: { name: 'web-2', namespace: 'default', labels: { app: 'web' } },
       spec: { containers: [{ name: 'app', image: 'nginx:nope' }] },
-      status: { phase: 'Pending', containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }] },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          { name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } },
+        ],
+      },
     });
     const r = await kubectl(sandbox, ['get', 'pods', '-l', 'app=web']);
     expect(r.stderr).toBe('');
-    const rows = r.stdout.trim().split('\n').map((l) => l.split(/\s+/));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/));
     expect(rows[0]).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
     expect(rows.slice(1).map((x) => x.slice(0, 4))).toEqual([
       ['web-1', '1/1', 'Running', '0'],
       ['web-2', '0/1', 'ImagePullBackOff', '0'],
     ]);
-    const sel = await kubectl(sandbox, ['get', 'pods', '--field-selector', 'status.phase=Running', '-o', 'name']);
+    const sel = await kubectl(sandbox, [
+      'get',
+      'pods',
+      '--field-selector',
+      'status.phase=Running',
+      '-o',
+      'name',
+    ]);
     expect(sel.stdout.trim()).toBe('pod/web-1');
   });
 
@@ -148,7 +231,16 @@ describe('kubectl against the sandbox API (no controllers)', () => {
     expect(ns.stdout.trim()).toBe('namespace/staging created');
     const missing = await kubectl(sandbox, ['create', 'deployment', 'api', '--image=api:1', '-n', 'nowhere']);
     expect(missing.stderr.trim()).toBe('error: failed to create deployment: namespaces "nowhere" not found');
-    const r = await kubectl(sandbox, ['create', 'deployment', 'api', '--image=registry.local/api:1.4.2', '--replicas=3', '--port=8080', '-n', 'staging']);
+    const r = await kubectl(sandbox, [
+      'create',
+      'deployment',
+      'api',
+      '--image=registry.local/api:1.4.2',
+      '--replicas=3',
+      '--port=8080',
+      '-n',
+      'staging',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('deployment.apps/api created');
     const d = sandbox.store.get('deployments', 'staging', 'api')!;
@@ -167,7 +259,15 @@ describe('kubectl against the sandbox API (no controllers)', () => {
         imagePullPolicy: 'IfNotPresent',
       },
     ]);
-    const zero = await kubectl(sandbox, ['create', 'deployment', 'idle', '--image=api:1', '--replicas=0', '-n', 'staging']);
+    const zero = await kubectl(sandbox, [
+      'create',
+      'deployment',
+      'idle',
+      '--image=api:1',
+      '--replicas=0',
+      '-n',
+      'staging',
+    ]);
     expect(zero.code).toBe(0);
     expect(sandbox.store.get('deployments', 'staging', 'idle')!.spec.replicas).toBe(0);
   });

@@ -12,8 +12,18 @@ beforeAll(async () => {
   sandbox = await startSandbox({
     timeScale: 0.01,
     images: {
-      'migrate:ok': { kind: 'exit', exitCode: 0, lines: ['INFO  Running upgrade 001 -> 002', 'INFO  Running upgrade 002 -> 003', 'done'], after: 150000 },
-      'migrate:bad': { kind: 'exit', exitCode: 3, lines: ['ERROR relation "users" already exists'], after: 1000 },
+      'migrate:ok': {
+        kind: 'exit',
+        exitCode: 0,
+        lines: ['INFO  Running upgrade 001 -> 002', 'INFO  Running upgrade 002 -> 003', 'done'],
+        after: 150000,
+      },
+      'migrate:bad': {
+        kind: 'exit',
+        exitCode: 3,
+        lines: ['ERROR relation "users" already exists'],
+        after: 1000,
+      },
     },
   });
 });
@@ -31,15 +41,30 @@ describe('kubectl and Jobs against the sandbox', () => {
     expect(create.stderr).toBe('');
     expect(create.stdout.trim()).toBe('job.batch/migrate created');
     const job = sandbox.store.get('jobs', 'default', 'migrate')!;
-    expect(job.spec.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': job.metadata.uid } });
-    expect(job.spec).toMatchObject({ backoffLimit: 6, completions: 1, parallelism: 1, completionMode: 'NonIndexed' });
+    expect(job.spec.selector).toEqual({
+      matchLabels: { 'batch.kubernetes.io/controller-uid': job.metadata.uid },
+    });
+    expect(job.spec).toMatchObject({
+      backoffLimit: 6,
+      completions: 1,
+      parallelism: 1,
+      completionMode: 'NonIndexed',
+    });
 
     // kubectl logs does not wait for a Pending pod (kubernetes-api.md §7): wait until it runs, as CI must.
-    await waitFor('the migrate pod to run', () => jobPods('migrate').some((p) => p.status?.phase === 'Running'));
+    await waitFor('the migrate pod to run', () =>
+      jobPods('migrate').some((p) => p.status?.phase === 'Running'),
+    );
     const pod = jobPods('migrate')[0]!;
     expect(pod.metadata.name).toMatch(/^migrate-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     expect(pod.metadata.ownerReferences).toEqual([
-      expect.objectContaining({ apiVersion: 'batch/v1', kind: 'Job', name: 'migrate', uid: job.metadata.uid, controller: true }),
+      expect.objectContaining({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: 'migrate',
+        uid: job.metadata.uid,
+        controller: true,
+      }),
     ]);
 
     const logs = await kubectl(sandbox, ['logs', '-f', 'job/migrate'], { timeoutMs: 30000 });
@@ -47,7 +72,11 @@ describe('kubectl and Jobs against the sandbox', () => {
     expect(logs.code).toBe(0);
     expect(logs.stdout).toBe('INFO  Running upgrade 001 -> 002\nINFO  Running upgrade 002 -> 003\ndone\n');
 
-    const wait = await kubectl(sandbox, ['wait', '--for=condition=complete', 'job/migrate', '--timeout=30s'], { timeoutMs: 40000 });
+    const wait = await kubectl(
+      sandbox,
+      ['wait', '--for=condition=complete', 'job/migrate', '--timeout=30s'],
+      { timeoutMs: 40000 },
+    );
     expect(wait.stderr).toBe('');
     expect(wait.stdout.trim()).toBe('job.batch/migrate condition met');
     const done = sandbox.store.get('jobs', 'default', 'migrate')!;
@@ -58,7 +87,14 @@ describe('kubectl and Jobs against the sandbox', () => {
     ]);
     const get = await kubectl(sandbox, ['get', 'job', 'migrate', '--no-headers']);
     expect(get.stdout.trim().split(/\s+/).slice(0, 3)).toEqual(['migrate', 'Complete', '1/1']);
-    const exit = await kubectl(sandbox, ['get', 'pods', '-l', 'job-name=migrate', '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}']);
+    const exit = await kubectl(sandbox, [
+      'get',
+      'pods',
+      '-l',
+      'job-name=migrate',
+      '-o',
+      'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}',
+    ]);
     expect(exit.stdout).toBe('0');
   });
 
@@ -69,7 +105,12 @@ describe('kubectl and Jobs against the sandbox', () => {
       metadata: { name: 'broken', namespace: 'default' },
       spec: {
         backoffLimit: 0,
-        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image: 'migrate:bad', command: ['alembic', 'upgrade', 'head'] }] } },
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'migrate', image: 'migrate:bad', command: ['alembic', 'upgrade', 'head'] }],
+          },
+        },
         ttlSecondsAfterFinished: 600,
       },
     };
@@ -80,17 +121,33 @@ describe('kubectl and Jobs against the sandbox', () => {
     } finally {
       await m.cleanup();
     }
-    const wait = await kubectl(sandbox, ['wait', '--for=condition=failed', 'job/broken', '--timeout=30s'], { timeoutMs: 40000 });
+    const wait = await kubectl(sandbox, ['wait', '--for=condition=failed', 'job/broken', '--timeout=30s'], {
+      timeoutMs: 40000,
+    });
     expect(wait.stderr).toBe('');
     expect(wait.stdout.trim()).toBe('job.batch/broken condition met');
     const job = sandbox.store.get('jobs', 'default', 'broken')!;
     expect(job.status.failed).toBe(1);
-    expect(job.status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
-    const exit = await kubectl(sandbox, ['get', 'pods', '-l', 'job-name=broken', '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}']);
+    expect(job.status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({
+      status: 'True',
+      reason: 'BackoffLimitExceeded',
+    });
+    const exit = await kubectl(sandbox, [
+      'get',
+      'pods',
+      '-l',
+      'job-name=broken',
+      '-o',
+      'jsonpath={.items[0].status.containerStatuses[0].state.terminated.exitCode}',
+    ]);
     expect(exit.stdout).toBe('3');
     const logs = await kubectl(sandbox, ['logs', 'job/broken']);
     expect(logs.stdout).toBe('ERROR relation "users" already exists\n');
-    const complete = await kubectl(sandbox, ['wait', '--for=condition=complete', 'job/broken', '--timeout=2s'], { timeoutMs: 20000 });
+    const complete = await kubectl(
+      sandbox,
+      ['wait', '--for=condition=complete', 'job/broken', '--timeout=2s'],
+      { timeoutMs: 20000 },
+    );
     expect(complete.code).toBe(1);
     expect(complete.stderr.trim()).toBe('error: timed out waiting for the condition on jobs/broken');
   });

@@ -30,7 +30,10 @@ describe('ObjectStore', () => {
     expect(d.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(d.metadata.generation).toBe(1);
     expect(d.metadata.resourceVersion).toBe(store.currentResourceVersion());
-    expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    expect(d.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+    });
     expect(d.spec.revisionHistoryLimit).toBe(10);
     expect(d.spec.progressDeadlineSeconds).toBe(600);
     expect(d.spec.template.metadata.creationTimestamp).toBeNull();
@@ -56,7 +59,9 @@ describe('ObjectStore', () => {
     const store = new ObjectStore();
     const job = store.create('jobs', {
       metadata: { name: 'migrate' },
-      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'app:latest' }] } } },
+      spec: {
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'app:latest' }] } },
+      },
     });
     const uid = job.metadata.uid;
     expect(job.spec).toMatchObject({
@@ -91,13 +96,19 @@ describe('ObjectStore', () => {
     bad.spec.template.spec.containers = [{ name: 'app', image: '' }];
     const e = storeError(() => store.create('deployments', bad));
     expect(e.code).toBe(422);
-    expect(e.message).toBe('Deployment.apps "web" is invalid: spec.template.spec.containers[0].image: Required value');
+    expect(e.message).toBe(
+      'Deployment.apps "web" is invalid: spec.template.spec.containers[0].image: Required value',
+    );
     const mismatch = deployment();
     mismatch.spec.selector.matchLabels.app = 'other';
-    expect(storeError(() => store.create('deployments', mismatch)).details?.causes?.[0]?.field).toBe('spec.template.metadata.labels');
+    expect(storeError(() => store.create('deployments', mismatch)).details?.causes?.[0]?.field).toBe(
+      'spec.template.metadata.labels',
+    );
     const noSelector: any = deployment();
     delete noSelector.spec.selector;
-    expect(storeError(() => store.create('deployments', noSelector)).message).toContain('spec.selector: Required value');
+    expect(storeError(() => store.create('deployments', noSelector)).message).toContain(
+      'spec.selector: Required value',
+    );
   });
 
   it('bumps generation on spec and annotation changes, not on status, and detects stale writes', () => {
@@ -111,10 +122,16 @@ describe('ObjectStore', () => {
       o.metadata.annotations = { note: 'x' };
     })!;
     expect(annotated.metadata.generation).toBe(2);
-    const statused = store.mutate('deployments', 'default', 'web', (o) => {
-      o.status = { observedGeneration: 2 };
-      o.spec.replicas = 9; // ignored by the status subresource
-    }, { subresource: 'status' })!;
+    const statused = store.mutate(
+      'deployments',
+      'default',
+      'web',
+      (o) => {
+        o.status = { observedGeneration: 2 };
+        o.spec.replicas = 9; // ignored by the status subresource
+      },
+      { subresource: 'status' },
+    )!;
     expect(statused.metadata.generation).toBe(2);
     expect(statused.spec.replicas).toBe(2);
     expect(statused.status.observedGeneration).toBe(2);
@@ -131,11 +148,24 @@ describe('ObjectStore', () => {
     const seen: Change[] = [];
     store.on((c) => seen.push(c));
     const d = store.create('deployments', deployment());
-    const ownerRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: d.metadata.uid, controller: true };
-    store.create('replicasets', { ...deployment('web-abc'), metadata: { name: 'web-abc', ownerReferences: [ownerRef] } });
+    const ownerRef = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'web',
+      uid: d.metadata.uid,
+      controller: true,
+    };
+    store.create('replicasets', {
+      ...deployment('web-abc'),
+      metadata: { name: 'web-abc', ownerReferences: [ownerRef] },
+    });
     const rsUid = store.get('replicasets', 'default', 'web-abc')!.metadata.uid;
     store.create('pods', {
-      metadata: { name: 'web-abc-xyz12', labels: { app: 'web' }, ownerReferences: [{ ...ownerRef, kind: 'ReplicaSet', name: 'web-abc', uid: rsUid }] },
+      metadata: {
+        name: 'web-abc-xyz12',
+        labels: { app: 'web' },
+        ownerReferences: [{ ...ownerRef, kind: 'ReplicaSet', name: 'web-abc', uid: rsUid }],
+      },
       spec: { containers: [{ name: 'app', image: 'nginx' }] },
     });
     const afterCreate = Number(d.metadata.resourceVersion);
@@ -152,7 +182,13 @@ describe('ObjectStore', () => {
     ]);
     const rvs = seen.map((c) => Number(c.object.metadata.resourceVersion));
     expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
-    expect(store.changesSince(afterCreate).map((c) => c.type)).toEqual(['ADDED', 'ADDED', 'DELETED', 'DELETED', 'DELETED']);
+    expect(store.changesSince(afterCreate).map((c) => c.type)).toEqual([
+      'ADDED',
+      'ADDED',
+      'DELETED',
+      'DELETED',
+      'DELETED',
+    ]);
     expect(storeError(() => store.changesSince(afterCreate - 1)).code).toBe(410);
   });
 
@@ -160,7 +196,10 @@ describe('ObjectStore', () => {
     const store = new ObjectStore();
     store.create('deployments', deployment('web'));
     store.create('deployments', deployment('api'));
-    store.create('deployments', { ...deployment('worker'), metadata: { name: 'worker', labels: { app: 'worker', tier: 'back' } } });
+    store.create('deployments', {
+      ...deployment('worker'),
+      metadata: { name: 'worker', labels: { app: 'worker', tier: 'back' } },
+    });
     const names = (sel: { labelSelector?: string; fieldSelector?: string }) =>
       store.list('deployments', 'default', sel).map((o) => o.metadata.name);
     expect(names({ labelSelector: 'app=web' })).toEqual(['web']);
@@ -172,7 +211,10 @@ describe('ObjectStore', () => {
     expect(names({ labelSelector: '!tier' })).toEqual(['api', 'web']);
     expect(names({ labelSelector: 'app in (web,api,worker),!tier' })).toEqual(['api', 'web']);
     expect(names({ fieldSelector: 'metadata.name=api' })).toEqual(['api']);
-    expect(names({ fieldSelector: 'metadata.name!=api,metadata.namespace=default' })).toEqual(['web', 'worker']);
+    expect(names({ fieldSelector: 'metadata.name!=api,metadata.namespace=default' })).toEqual([
+      'web',
+      'worker',
+    ]);
     expect(storeError(() => names({ labelSelector: 'app in web' })).code).toBe(400);
   });
 });

@@ -34,17 +34,27 @@ export function deploymentHealth(d: KubeObject | undefined): AppHealth {
   const st = d.status ?? {};
   const replicas: number = spec.replicas ?? 1;
   const generation = d.metadata.generation ?? 0;
-  if (generation > (st.observedGeneration ?? 0)) return { ...base, healthy: false, reason: 'waiting for deployment spec update to be observed' };
+  if (generation > (st.observedGeneration ?? 0))
+    return { ...base, healthy: false, reason: 'waiting for deployment spec update to be observed' };
   const progressing = ((st.conditions ?? []) as any[]).find((c) => c.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded') return { ...base, healthy: false, reason: 'deployment exceeded its progress deadline' };
+  if (progressing?.reason === 'ProgressDeadlineExceeded')
+    return { ...base, healthy: false, reason: 'deployment exceeded its progress deadline' };
   const updated: number = st.updatedReplicas ?? 0;
   const total: number = st.replicas ?? 0;
   const available: number = st.availableReplicas ?? 0;
   const ready: number = st.readyReplicas ?? 0;
-  if (updated < replicas) return { ...base, healthy: false, reason: `${updated} out of ${replicas} new replicas have been updated` };
-  if (total > updated) return { ...base, healthy: false, reason: `${total - updated} old replicas are pending termination` };
-  if (available < updated) return { ...base, healthy: false, reason: `${available} of ${updated} updated replicas are available` };
-  if (replicas === 0 || ready < replicas) return { ...base, healthy: false, reason: `${ready} of ${replicas} pods are ready` };
+  if (updated < replicas)
+    return {
+      ...base,
+      healthy: false,
+      reason: `${updated} out of ${replicas} new replicas have been updated`,
+    };
+  if (total > updated)
+    return { ...base, healthy: false, reason: `${total - updated} old replicas are pending termination` };
+  if (available < updated)
+    return { ...base, healthy: false, reason: `${available} of ${updated} updated replicas are available` };
+  if (replicas === 0 || ready < replicas)
+    return { ...base, healthy: false, reason: `${ready} of ${replicas} pods are ready` };
   return { ...base, healthy: true, reason: 'rollout complete' };
 }
 
@@ -93,7 +103,10 @@ export class AppsServer {
     const url = new URL(req.url ?? '/', 'http://apps');
     const m = /^\/_sandbox\/apps\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!m) {
-      sendJson(res, 404, { status: 'not found', reason: 'use /_sandbox/apps/<namespace>/<deployment>/<path>' });
+      sendJson(res, 404, {
+        status: 'not found',
+        reason: 'use /_sandbox/apps/<namespace>/<deployment>/<path>',
+      });
       return;
     }
     const namespace = decodeURIComponent(m[1]!);
@@ -106,7 +119,9 @@ export class AppsServer {
       ...(h.image !== undefined ? { image: h.image } : {}),
       namespace,
       deployment: name,
-      ...(d?.metadata.annotations?.['deployment.kubernetes.io/revision'] ? { revision: d.metadata.annotations['deployment.kubernetes.io/revision'] } : {}),
+      ...(d?.metadata.annotations?.['deployment.kubernetes.io/revision']
+        ? { revision: d.metadata.annotations['deployment.kubernetes.io/revision'] }
+        : {}),
       ...(h.healthy ? {} : { reason: h.reason }),
     };
     if (req.method === 'HEAD') {

@@ -10,7 +10,10 @@ type Obj = Record<string, any>;
 export function applyDefaults(resource: Resource, obj: KubeObject): void {
   switch (resource) {
     case 'namespaces':
-      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
+      obj.metadata.labels = {
+        ...(obj.metadata.labels ?? {}),
+        'kubernetes.io/metadata.name': obj.metadata.name,
+      };
       obj.spec = { finalizers: ['kubernetes'], ...(obj.spec ?? {}) };
       obj.status = { phase: 'Active', ...(obj.status ?? {}) };
       return;
@@ -104,7 +107,8 @@ export function defaultPodSpec(spec: Obj): void {
   spec.securityContext ??= {};
   spec.schedulerName ??= 'default-scheduler';
   for (const list of ['initContainers', 'containers'] as const) {
-    if (Array.isArray(spec[list])) for (const c of spec[list] as Obj[]) if (c && typeof c === 'object') defaultContainer(c);
+    if (Array.isArray(spec[list]))
+      for (const c of spec[list] as Obj[]) if (c && typeof c === 'object') defaultContainer(c);
   }
 }
 
@@ -112,8 +116,10 @@ function defaultContainer(c: Obj): void {
   c.resources ??= {};
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
-  if (c.imagePullPolicy === undefined && typeof c.image === 'string') c.imagePullPolicy = defaultPullPolicy(c.image);
-  if (Array.isArray(c.ports)) for (const p of c.ports as Obj[]) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+  if (c.imagePullPolicy === undefined && typeof c.image === 'string')
+    c.imagePullPolicy = defaultPullPolicy(c.image);
+  if (Array.isArray(c.ports))
+    for (const p of c.ports as Obj[]) if (p && typeof p === 'object') p.protocol ??= 'TCP';
 }
 
 /** Always for `:latest` or an untagged image, else IfNotPresent (a digest counts as pinned). */

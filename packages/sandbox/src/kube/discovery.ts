@@ -160,12 +160,20 @@ export function openApiGroupVersion(path: string): Record<string, unknown> | und
   });
   const params = [
     queryParam('dryRun', 'When present, indicates that modifications should not be persisted.'),
-    queryParam('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
-    queryParam('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
+    queryParam(
+      'fieldManager',
+      'fieldManager is a name associated with the actor or entity that is making these changes.',
+    ),
+    queryParam(
+      'fieldValidation',
+      'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+    ),
   ];
   for (const info of resourcesOf(group)) {
     const gvk = { group: info.group, version: info.version, kind: info.kind };
-    const base = info.namespaced ? `/${path}/namespaces/{namespace}/${info.resource}` : `/${path}/${info.resource}`;
+    const base = info.namespaced
+      ? `/${path}/namespaces/{namespace}/${info.resource}`
+      : `/${path}/${info.resource}`;
     const op = (action: string, verb: string) => ({
       operationId: `${verb}${info.kind}`,
       'x-kubernetes-action': action,
@@ -174,7 +182,12 @@ export function openApiGroupVersion(path: string): Record<string, unknown> | und
       responses: { '200': { description: 'OK' } },
     });
     paths[base] = { get: op('list', 'list'), post: op('post', 'create') };
-    paths[`${base}/{name}`] = { get: op('get', 'read'), put: op('put', 'replace'), patch: op('patch', 'patch'), delete: op('delete', 'delete') };
+    paths[`${base}/{name}`] = {
+      get: op('get', 'read'),
+      put: op('put', 'replace'),
+      patch: op('patch', 'patch'),
+      delete: op('delete', 'delete'),
+    };
   }
   return {
     openapi: '3.0.0',
@@ -188,7 +201,11 @@ export function openApiRoot(): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   for (const g of groupsInOrder()) {
     const p = gvPath(g);
-    const hash = createHash('sha512').update(JSON.stringify(openApiGroupVersion(p))).digest('hex').slice(0, 128).toUpperCase();
+    const hash = createHash('sha512')
+      .update(JSON.stringify(openApiGroupVersion(p)))
+      .digest('hex')
+      .slice(0, 128)
+      .toUpperCase();
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
   }
   return { paths };

@@ -58,13 +58,21 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const clampRate = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
+const clampRate = (v: unknown): number =>
+  typeof v === 'number' && Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
 
 export class Faults {
   private opts: FaultOptions = {};
   private random: () => number = Math.random;
   private expireLeft = 0;
-  readonly stats: FaultStats = { requests: 0, errors: 0, throttled: 0, resets: 0, watchesCut: 0, watchesExpired: 0 };
+  readonly stats: FaultStats = {
+    requests: 0,
+    errors: 0,
+    throttled: 0,
+    resets: 0,
+    watchesCut: 0,
+    watchesExpired: 0,
+  };
 
   constructor(options: FaultOptions = {}) {
     this.set(options);
@@ -155,7 +163,8 @@ export class Faults {
 
 /** Throws a readable error for settings that are not what the admin endpoint accepts. */
 export function validateFaultOptions(o: unknown): asserts o is FaultOptions {
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error('fault options must be a JSON object');
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw new Error('fault options must be a JSON object');
   const known = new Set([
     'errorRate',
     'errorCodes',
@@ -176,16 +185,37 @@ export function validateFaultOptions(o: unknown): asserts o is FaultOptions {
     if (['errorRate', 'throttleRate', 'resetRate'].includes(k) && (typeof v !== 'number' || v < 0 || v > 1)) {
       throw new Error(`${k} must be a number between 0 and 1, got ${JSON.stringify(v)}`);
     }
-    if (['errorRetryAfterSeconds', 'retryAfterSeconds', 'watchCutSeconds', 'expireNextWatches', 'seed'].includes(k) && (typeof v !== 'number' || v < 0)) {
+    if (
+      [
+        'errorRetryAfterSeconds',
+        'retryAfterSeconds',
+        'watchCutSeconds',
+        'expireNextWatches',
+        'seed',
+      ].includes(k) &&
+      (typeof v !== 'number' || v < 0)
+    ) {
       throw new Error(`${k} must be a non-negative number, got ${JSON.stringify(v)}`);
     }
-    if (k === 'latencyMs' && !(typeof v === 'number' || (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')))) {
+    if (
+      k === 'latencyMs' &&
+      !(
+        typeof v === 'number' ||
+        (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number'))
+      )
+    ) {
       throw new Error(`latencyMs must be a number or [min, max], got ${JSON.stringify(v)}`);
     }
-    if (k === 'errorCodes' && !(Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 500 && x <= 599))) {
+    if (
+      k === 'errorCodes' &&
+      !(Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 500 && x <= 599))
+    ) {
       throw new Error(`errorCodes must be a list of 5xx codes, got ${JSON.stringify(v)}`);
     }
-    if ((k === 'verbs' || k === 'resources') && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
+    if (
+      (k === 'verbs' || k === 'resources') &&
+      !(Array.isArray(v) && v.every((x) => typeof x === 'string'))
+    ) {
       throw new Error(`${k} must be a list of strings, got ${JSON.stringify(v)}`);
     }
   }

@@ -40,7 +40,10 @@ function requireNamespace(ctx: HandlerContext, p: ResourcePath): void {
   if (!p.info.namespaced) return;
   if (!p.namespace) throw new HttpError(404, 'the server could not find the requested resource', 'NotFound');
   if (!ctx.store.get('namespaces', undefined, p.namespace)) {
-    throw new StoreError(404, 'NotFound', `namespaces "${p.namespace}" not found`, { name: p.namespace, kind: 'namespaces' });
+    throw new StoreError(404, 'NotFound', `namespaces "${p.namespace}" not found`, {
+      name: p.namespace,
+      kind: 'namespaces',
+    });
   }
 }
 
@@ -61,7 +64,15 @@ export function toScale(o: KubeObject): KubeObject {
   };
 }
 
-function sendObject(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath, o: KubeObject, code = 200): void {
+function sendObject(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+  o: KubeObject,
+  code = 200,
+): void {
   if (wantsTable(req.headers.accept) && p.subresource === undefined) {
     sendJson(res, code, toTable(p.resource, [o], { now: ctx.now(), includeObject: includeObject(q) }));
   } else {
@@ -69,38 +80,69 @@ function sendObject(ctx: HandlerContext, req: IncomingMessage, q: Query, res: Se
   }
 }
 
-export function handleGet(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): void {
+export function handleGet(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+): void {
   const o = mustGet(ctx, p);
   if (p.subresource === 'scale') sendJson(res, 200, toScale(o));
   else sendObject(ctx, req, q, res, p, o);
 }
 
-export function handleList(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): void {
+export function handleList(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+): void {
   const rv = ctx.store.currentResourceVersion();
   const items = ctx.store.list(p.resource, p.namespace, {
     labelSelector: q.get('labelSelector') ?? undefined,
     fieldSelector: q.get('fieldSelector') ?? undefined,
   });
   if (wantsTable(req.headers.accept)) {
-    sendJson(res, 200, toTable(p.resource, items, { now: ctx.now(), resourceVersion: rv, includeObject: includeObject(q) }));
+    sendJson(
+      res,
+      200,
+      toTable(p.resource, items, { now: ctx.now(), resourceVersion: rv, includeObject: includeObject(q) }),
+    );
     return;
   }
-  sendJson(res, 200, { kind: `${p.info.kind}List`, apiVersion: apiVersionOf(p.info), metadata: { resourceVersion: rv }, items });
+  sendJson(res, 200, {
+    kind: `${p.info.kind}List`,
+    apiVersion: apiVersionOf(p.info),
+    metadata: { resourceVersion: rv },
+    items,
+  });
 }
 
 function checkBodyIdentity(p: ResourcePath, body: unknown, forName?: string): KubeObject {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the request body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'the request body must be a JSON object');
   const o = body as KubeObject;
   const expectKind = p.subresource === 'scale' ? 'Scale' : p.info.kind;
   if (o.kind !== undefined && o.kind !== expectKind) {
-    throw new HttpError(400, `the object provided is unrecognized (must be of type ${expectKind}): ${String(o.kind)}`);
+    throw new HttpError(
+      400,
+      `the object provided is unrecognized (must be of type ${expectKind}): ${String(o.kind)}`,
+    );
   }
   o.metadata ??= {} as KubeObject['metadata'];
   if (p.info.namespaced && o.metadata.namespace && o.metadata.namespace !== p.namespace) {
-    throw new HttpError(400, 'the namespace of the provided object does not match the namespace sent on the request');
+    throw new HttpError(
+      400,
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
   }
   if (forName !== undefined && o.metadata.name && o.metadata.name !== forName) {
-    throw new HttpError(400, `the name of the object (${o.metadata.name}) does not match the name on the URL (${forName})`);
+    throw new HttpError(
+      400,
+      `the name of the object (${o.metadata.name}) does not match the name on the URL (${forName})`,
+    );
   }
   if (p.info.namespaced) o.metadata.namespace = p.namespace;
   if (forName !== undefined) o.metadata.name = forName;
@@ -113,7 +155,13 @@ async function readObject(req: IncomingMessage): Promise<unknown> {
   return readJson(req);
 }
 
-export async function handleCreate(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): Promise<void> {
+export async function handleCreate(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+): Promise<void> {
   const body = await readObject(req);
   requireNamespace(ctx, p);
   const o = checkBodyIdentity(p, body);
@@ -122,20 +170,41 @@ export async function handleCreate(ctx: HandlerContext, req: IncomingMessage, q:
 }
 
 /** Writes `next` (the whole new object) the way PUT on the resource or a subresource does. */
-function write(ctx: HandlerContext, p: ResourcePath, current: KubeObject, next: KubeObject, dryRun: boolean): KubeObject {
+function write(
+  ctx: HandlerContext,
+  p: ResourcePath,
+  current: KubeObject,
+  next: KubeObject,
+  dryRun: boolean,
+): KubeObject {
   if (p.subresource === 'scale') {
     const replicas = next.spec?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw new StoreError(422, 'Invalid', `Scale.autoscaling "${p.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
-        name: p.name,
-        group: 'autoscaling',
-        kind: 'Scale',
-        causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }],
-      });
+      throw new StoreError(
+        422,
+        'Invalid',
+        `Scale.autoscaling "${p.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        {
+          name: p.name,
+          group: 'autoscaling',
+          kind: 'Scale',
+          causes: [
+            {
+              reason: 'FieldValueInvalid',
+              message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+              field: 'spec.replicas',
+            },
+          ],
+        },
+      );
     }
     const rv = next.metadata?.resourceVersion;
     if (rv && rv !== current.metadata.resourceVersion) throw ctx.store.conflict(p.resource, p.name!);
-    const updated = ctx.store.update(p.resource, { ...current, spec: { ...current.spec, replicas } }, { dryRun });
+    const updated = ctx.store.update(
+      p.resource,
+      { ...current, spec: { ...current.spec, replicas } },
+      { dryRun },
+    );
     return toScale(updated);
   }
   if (p.subresource === 'status') {
@@ -147,7 +216,13 @@ function write(ctx: HandlerContext, p: ResourcePath, current: KubeObject, next: 
   return ctx.store.update(p.resource, o, { dryRun });
 }
 
-export async function handleUpdate(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): Promise<void> {
+export async function handleUpdate(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+): Promise<void> {
   const body = await readObject(req);
   const current = mustGet(ctx, p);
   const o = checkBodyIdentity(p, body, p.name);
@@ -155,7 +230,13 @@ export async function handleUpdate(ctx: HandlerContext, req: IncomingMessage, q:
   sendObject(ctx, req, q, res, p, result);
 }
 
-export async function handlePatch(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): Promise<void> {
+export async function handlePatch(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+): Promise<void> {
   const type = patchTypeOf(req.headers['content-type']);
   if (!type) {
     throw new HttpError(
@@ -185,15 +266,29 @@ interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-export async function handleDelete(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): Promise<void> {
+export async function handleDelete(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+): Promise<void> {
   const opts = ((await readJson(req, true)) ?? {}) as DeleteOptions;
   const current = mustGet(ctx, p);
   const pre = opts.preconditions;
   if (pre?.uid && pre.uid !== current.metadata.uid) {
-    throw new StoreError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(p.info)} "${p.name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+    throw new StoreError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualifiedName(p.info)} "${p.name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+    );
   }
   if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-    throw new StoreError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(p.info)} "${p.name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+    throw new StoreError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualifiedName(p.info)} "${p.name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+    );
   }
   const dryRun = isDryRun(q, opts);
   const deleted = ctx.store.delete(p.resource, p.namespace, p.name!, { dryRun });
@@ -211,7 +306,13 @@ export async function handleDelete(ctx: HandlerContext, req: IncomingMessage, q:
   });
 }
 
-export async function handleDeleteCollection(ctx: HandlerContext, req: IncomingMessage, q: Query, res: ServerResponse, p: ResourcePath): Promise<void> {
+export async function handleDeleteCollection(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  q: Query,
+  res: ServerResponse,
+  p: ResourcePath,
+): Promise<void> {
   const opts = ((await readJson(req, true)) ?? {}) as DeleteOptions;
   const dryRun = isDryRun(q, opts);
   const items = ctx.store.list(p.resource, p.namespace, {

@@ -21,7 +21,12 @@ const REASONS: Record<number, string> = {
 };
 
 /** A metav1.Status failure body. */
-export function statusBody(code: number, message: string, reason?: string, details?: StoreErrorDetails): Record<string, unknown> {
+export function statusBody(
+  code: number,
+  message: string,
+  reason?: string,
+  details?: StoreErrorDetails,
+): Record<string, unknown> {
   const body: Record<string, unknown> = {
     kind: 'Status',
     apiVersion: 'v1',
@@ -39,7 +44,12 @@ export function statusBody(code: number, message: string, reason?: string, detai
   return body;
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(code, {
@@ -51,7 +61,14 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
   res.end(text);
 }
 
-export function sendStatus(res: ServerResponse, code: number, message: string, reason?: string, details?: StoreErrorDetails, headers: Record<string, string> = {}): void {
+export function sendStatus(
+  res: ServerResponse,
+  code: number,
+  message: string,
+  reason?: string,
+  details?: StoreErrorDetails,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, code, statusBody(code, message, reason, details), headers);
 }
 

@@ -30,13 +30,15 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** RFC 6902. */
 export function jsonPatch(target: unknown, ops: unknown): unknown {
-  if (!Array.isArray(ops)) throw new PatchError(400, 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(ops))
+    throw new PatchError(400, 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   let doc: unknown = structuredClone(target);
   for (const raw of ops) {
     if (!isObject(raw)) throw new PatchError(400, 'invalid JSON patch operation');
-    const op = raw.op;
+    const op = typeof raw.op === 'string' ? raw.op : JSON.stringify(raw.op ?? null);
     const path = raw.path;
-    if (typeof path !== 'string') throw new PatchError(422, `missing path in operation ${JSON.stringify(raw)}`);
+    if (typeof path !== 'string')
+      throw new PatchError(422, `missing path in operation ${JSON.stringify(raw)}`);
     switch (op) {
       case 'add':
         doc = addAt(doc, path, structuredClone(raw.value ?? null));
@@ -69,7 +71,7 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
         break;
       }
       default:
-        throw new PatchError(422, `Unexpected kind: ${String(op)}`);
+        throw new PatchError(422, `Unexpected kind: ${op}`);
     }
   }
   return doc;
@@ -77,7 +79,12 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (isObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  if (isObject(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys(v[k])]),
+    );
   return v;
 }
 
@@ -95,12 +102,19 @@ function getAt(doc: unknown, path: string): unknown {
   for (const part of parsePointer(path)) {
     if (Array.isArray(cur)) {
       const i = Number(part);
-      if (!/^\d+$/.test(part) || i >= cur.length) throw new PatchError(422, `replace operation does not apply: doc is missing path: "${path}": missing value`);
+      if (!/^\d+$/.test(part) || i >= cur.length)
+        throw new PatchError(
+          422,
+          `replace operation does not apply: doc is missing path: "${path}": missing value`,
+        );
       cur = cur[i];
     } else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, part)) {
       cur = cur[part];
     } else {
-      throw new PatchError(422, `replace operation does not apply: doc is missing path: "${path}": missing value`);
+      throw new PatchError(
+        422,
+        `replace operation does not apply: doc is missing path: "${path}": missing value`,
+      );
     }
   }
   return cur;
@@ -114,7 +128,11 @@ function parentOf(doc: unknown, path: string): { parent: unknown; last: string }
   for (const part of parts) {
     if (Array.isArray(cur) && /^\d+$/.test(part) && Number(part) < cur.length) cur = cur[Number(part)];
     else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, part)) cur = cur[part];
-    else throw new PatchError(422, `add operation does not apply: doc is missing path: "${path}": missing value`);
+    else
+      throw new PatchError(
+        422,
+        `add operation does not apply: doc is missing path: "${path}": missing value`,
+      );
   }
   return { parent: cur, last };
 }
@@ -123,10 +141,11 @@ function addAt(doc: unknown, path: string, value: unknown): unknown {
   if (path === '') return value;
   const { parent, last } = parentOf(doc, path);
   if (Array.isArray(parent)) {
-    if (last === '-') parent.push(value as Json);
+    if (last === '-') parent.push(value);
     else {
       const i = Number(last);
-      if (!/^\d+$/.test(last) || i > parent.length) throw new PatchError(422, `add operation does not apply: index out of bounds: ${path}`);
+      if (!/^\d+$/.test(last) || i > parent.length)
+        throw new PatchError(422, `add operation does not apply: index out of bounds: ${path}`);
       parent.splice(i, 0, value as Json);
     }
   } else if (isObject(parent)) {
@@ -141,12 +160,19 @@ function removeAt(doc: unknown, path: string): unknown {
   const { parent, last } = parentOf(doc, path);
   if (Array.isArray(parent)) {
     const i = Number(last);
-    if (!/^\d+$/.test(last) || i >= parent.length) throw new PatchError(422, `remove operation does not apply: doc is missing path: "${path}": missing value`);
+    if (!/^\d+$/.test(last) || i >= parent.length)
+      throw new PatchError(
+        422,
+        `remove operation does not apply: doc is missing path: "${path}": missing value`,
+      );
     parent.splice(i, 1);
   } else if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, last)) {
     delete parent[last];
   } else {
-    throw new PatchError(422, `remove operation does not apply: doc is missing path: "${path}": missing value`);
+    throw new PatchError(
+      422,
+      `remove operation does not apply: doc is missing path: "${path}": missing value`,
+    );
   }
   return doc;
 }
@@ -201,14 +227,14 @@ function smpMap(orig: JsonObject, patch: JsonObject): JsonObject | undefined {
     if (v === null) {
       delete out[k];
     } else if (isObject(v)) {
-      const merged = smpMap(isObject(out[k]) ? (out[k] as JsonObject) : {}, v);
+      const merged = smpMap(isObject(out[k]) ? out[k] : {}, v);
       if (merged === undefined) delete out[k];
       else out[k] = merged;
     } else if (Array.isArray(v)) {
       const key = MERGE_KEYS[k];
       const cur = out[k];
       if (key && v.every((x) => isObject(x))) {
-        out[k] = mergeList(Array.isArray(cur) ? cur : [], v as JsonObject[], key);
+        out[k] = mergeList(Array.isArray(cur) ? cur : [], v, key);
       } else if (PRIMITIVE_MERGE_LISTS.has(k) && Array.isArray(cur)) {
         const union = [...cur];
         for (const x of v) if (!union.some((y) => JSON.stringify(y) === JSON.stringify(x))) union.push(x);

@@ -31,7 +31,10 @@ function pickContainer(pod: KubeObject, wanted: string | undefined): string {
   const name = pod.metadata.name;
   if (!wanted) {
     if (names.length === 1) return names[0]!;
-    throw new HttpError(400, `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]${initNames.length ? ` or one of the init containers: [${initNames.join(' ')}]` : ''}`);
+    throw new HttpError(
+      400,
+      `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]${initNames.length ? ` or one of the init containers: [${initNames.join(' ')}]` : ''}`,
+    );
   }
   if (!names.includes(wanted) && !initNames.includes(wanted)) {
     throw new HttpError(400, `container ${wanted} is not valid for pod ${name}`);
@@ -42,23 +45,38 @@ function pickContainer(pod: KubeObject, wanted: string | undefined): string {
 /** pkg/kubelet/kubelet_pods.go validateContainerLogStatus. */
 function checkContainerStatus(pod: KubeObject, container: string, previous: boolean): 'ok' | 'empty' {
   const pn = pod.metadata.name;
-  const statuses = [...((pod.status?.containerStatuses ?? []) as any[]), ...((pod.status?.initContainerStatuses ?? []) as any[])];
+  const statuses = [
+    ...((pod.status?.containerStatuses ?? []) as any[]),
+    ...((pod.status?.initContainerStatuses ?? []) as any[]),
+  ];
   const st = statuses.find((s) => s.name === container);
   if (!st) {
     if (!pod.spec?.nodeName) return 'empty'; // not scheduled: the apiserver answers an empty log
-    throw new HttpError(400, `container "${container}" in pod "${pn}" is waiting to start: ContainerCreating`);
+    throw new HttpError(
+      400,
+      `container "${container}" in pod "${pn}" is waiting to start: ContainerCreating`,
+    );
   }
   const state = st.state ?? {};
   const last = st.lastState ?? {};
   if (previous) {
-    if (!last.terminated) throw new HttpError(400, `previous terminated container "${container}" in pod "${pn}" not found`);
+    if (!last.terminated)
+      throw new HttpError(400, `previous terminated container "${container}" in pod "${pn}" not found`);
     return 'ok';
   }
   if (state.running || state.terminated || last.terminated) return 'ok';
   if (state.waiting) {
     const reason = String(state.waiting.reason ?? '');
-    if (reason === 'ErrImagePull') throw new HttpError(400, `container "${container}" in pod "${pn}" is waiting to start: image can't be pulled`);
-    if (reason === 'ImagePullBackOff') throw new HttpError(400, `container "${container}" in pod "${pn}" is waiting to start: trying and failing to pull image`);
+    if (reason === 'ErrImagePull')
+      throw new HttpError(
+        400,
+        `container "${container}" in pod "${pn}" is waiting to start: image can't be pulled`,
+      );
+    if (reason === 'ImagePullBackOff')
+      throw new HttpError(
+        400,
+        `container "${container}" in pod "${pn}" is waiting to start: trying and failing to pull image`,
+      );
     throw new HttpError(400, `container "${container}" in pod "${pn}" is waiting to start: ${reason}`);
   }
   throw new HttpError(400, `container "${container}" in pod "${pn}" is waiting to start - no logs yet`);
@@ -71,13 +89,23 @@ export interface LogContext {
   streams: Set<ServerResponse>;
 }
 
-export function servePodLog(ctx: LogContext, namespace: string, podName: string, q: LogQuery, res: ServerResponse): void {
+export function servePodLog(
+  ctx: LogContext,
+  namespace: string,
+  podName: string,
+  q: LogQuery,
+  res: ServerResponse,
+): void {
   const pod = ctx.store.get('pods', namespace, podName);
   if (!pod) throw ctx.store.notFound('pods', podName);
   const container = pickContainer(pod, q.container);
   const state = checkContainerStatus(pod, container, q.previous);
 
-  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': 'text/plain',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
   res.socket?.setNoDelay(true);
   if (state === 'empty') {
@@ -93,18 +121,16 @@ export function servePodLog(ctx: LogContext, namespace: string, podName: string,
     const t = Date.parse(q.sinceTime);
     if (!Number.isNaN(t)) cutoff = Math.max(cutoff ?? -Infinity, t);
   }
-  if (cutoff !== undefined) lines = lines.filter((l) => l.time.getTime() >= cutoff!);
+  if (cutoff !== undefined) lines = lines.filter((l) => l.time.getTime() >= cutoff);
   if (q.tailLines !== undefined) lines = q.tailLines <= 0 ? [] : lines.slice(-q.tailLines);
 
   let bytesLeft = q.limitBytes ?? Infinity;
   let done = false;
-  let unfollow: (() => void) | undefined;
-  let unwatchPod: (() => void) | undefined;
+  const cleanups: (() => void)[] = [];
   const finish = (): void => {
     if (done) return;
     done = true;
-    unfollow?.();
-    unwatchPod?.();
+    for (const c of cleanups) c();
     ctx.streams.delete(res);
     if (!res.writableEnded) res.end();
   };
@@ -129,12 +155,19 @@ export function servePodLog(ctx: LogContext, namespace: string, podName: string,
   }
   ctx.streams.add(res);
   res.on('close', finish);
-  unfollow = ctx.logs.follow(namespace, podName, container, (ev) => {
+  const unfollow = ctx.logs.follow(namespace, podName, container, (ev) => {
     if (ev.type === 'line') emit(ev.line);
     else if (ev.type === 'end') finish();
   });
   // The stream also ends when the pod goes away.
-  unwatchPod = ctx.store.on((c) => {
-    if (c.resource === 'pods' && c.type === 'DELETED' && c.object.metadata.namespace === namespace && c.object.metadata.name === podName) finish();
+  const unwatchPod = ctx.store.on((c) => {
+    if (
+      c.resource === 'pods' &&
+      c.type === 'DELETED' &&
+      c.object.metadata.namespace === namespace &&
+      c.object.metadata.name === podName
+    )
+      finish();
   });
+  cleanups.push(unfollow, unwatchPod);
 }

@@ -11,7 +11,7 @@ import { HttpError } from './http-util.js';
 type Scalar = 'str' | 'int' | 'bool' | 'time' | 'intstr' | 'qty';
 interface Field {
   n: string;
-  t: Scalar | string; // a scalar kind or a message name in SCHEMA
+  t: string; // a Scalar kind or a message name in SCHEMA
   rep?: true;
   map?: true; // map<string, t>
   ptr?: true;
@@ -45,7 +45,11 @@ const SCHEMA: Record<string, Record<number, Field>> = {
     1: f('matchLabels', 'str', { map: true }),
     2: f('matchExpressions', 'LabelSelectorRequirement', { rep: true }),
   },
-  LabelSelectorRequirement: { 1: f('key', 'str'), 2: f('operator', 'str'), 3: f('values', 'str', { rep: true }) },
+  LabelSelectorRequirement: {
+    1: f('key', 'str'),
+    2: f('operator', 'str'),
+    3: f('values', 'str', { rep: true }),
+  },
   PodTemplateSpec: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'PodSpec') },
   PodSpec: {
     2: f('containers', 'Container', { rep: true }),
@@ -79,7 +83,13 @@ const SCHEMA: Record<string, Record<number, Field>> = {
     18: f('tty', 'bool'),
     20: f('terminationMessagePolicy', 'str'),
   },
-  ContainerPort: { 1: f('name', 'str'), 2: f('hostPort', 'int'), 3: f('containerPort', 'int'), 4: f('protocol', 'str'), 5: f('hostIP', 'str') },
+  ContainerPort: {
+    1: f('name', 'str'),
+    2: f('hostPort', 'int'),
+    3: f('containerPort', 'int'),
+    4: f('protocol', 'str'),
+    5: f('hostIP', 'str'),
+  },
   EnvVar: { 1: f('name', 'str'), 2: f('value', 'str') },
   ResourceRequirements: { 1: f('limits', 'qty', { map: true }), 2: f('requests', 'qty', { map: true }) },
   Job: { 1: f('metadata', 'ObjectMeta'), 2: f('spec', 'JobSpec') },
@@ -136,7 +146,12 @@ const SCHEMA: Record<string, Record<number, Field>> = {
   EventSource: { 1: f('component', 'str'), 2: f('host', 'str') },
 };
 
-const KINDS: Record<string, string> = { Job: 'Job', Deployment: 'Deployment', Namespace: 'Namespace', Event: 'Event' };
+const KINDS: Record<string, string> = {
+  Job: 'Job',
+  Deployment: 'Deployment',
+  Namespace: 'Namespace',
+  Event: 'Event',
+};
 
 interface WireField {
   no: number;
@@ -230,7 +245,8 @@ function decodeMessage(name: string, buf: Buffer): Record<string, unknown> {
   for (const w of readFields(buf)) {
     const field = schema[w.no];
     if (!field) continue;
-    const value = (): unknown => (isScalar(field.t) ? scalar(field.t, w) : decodeMessage(field.t, w.bytes ?? Buffer.alloc(0)));
+    const value = (): unknown =>
+      isScalar(field.t) ? scalar(field.t, w) : decodeMessage(field.t, w.bytes ?? Buffer.alloc(0));
     if (field.map) {
       let key = '';
       let entry: WireField | undefined;
@@ -239,7 +255,13 @@ function decodeMessage(name: string, buf: Buffer): Record<string, unknown> {
         else if (e.no === 2) entry = e;
       }
       const m = (out[field.n] ??= {}) as Record<string, unknown>;
-      m[key] = entry ? (isScalar(field.t) ? scalar(field.t, entry) : decodeMessage(field.t, entry.bytes ?? Buffer.alloc(0))) : isScalar(field.t) && field.t === 'str' ? '' : {};
+      m[key] = entry
+        ? isScalar(field.t)
+          ? scalar(field.t, entry)
+          : decodeMessage(field.t, entry.bytes ?? Buffer.alloc(0))
+        : isScalar(field.t) && field.t === 'str'
+          ? ''
+          : {};
     } else if (field.rep) {
       ((out[field.n] ??= []) as unknown[]).push(value());
     } else {
@@ -265,7 +287,10 @@ export function isProtobuf(contentType: string | undefined): boolean {
 /** Decodes a `k8s\0` + runtime.Unknown body into the JSON object it carries. */
 export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   if (body.length < 4 || body.readUInt32BE(0) !== 0x6b387300) {
-    throw new HttpError(400, 'the body of the request is not a Kubernetes protobuf message (missing the k8s\\0 prefix)');
+    throw new HttpError(
+      400,
+      'the body of the request is not a Kubernetes protobuf message (missing the k8s\\0 prefix)',
+    );
   }
   let apiVersion = '';
   let kind = '';
@@ -280,7 +305,11 @@ export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   }
   const message = KINDS[kind];
   if (!message || !raw) {
-    throw new HttpError(415, `the sandbox decodes protobuf bodies only for ${Object.keys(KINDS).join(', ')}; send ${kind || 'this object'} as application/json`, 'UnsupportedMediaType');
+    throw new HttpError(
+      415,
+      `the sandbox decodes protobuf bodies only for ${Object.keys(KINDS).join(', ')}; send ${kind || 'this object'} as application/json`,
+      'UnsupportedMediaType',
+    );
   }
   return { apiVersion, kind, ...decodeMessage(message, raw) };
 }

@@ -18,7 +18,10 @@ export type ParsedPath =
   | { kind: 'unknown' };
 
 export function parseApiPath(pathname: string): ParsedPath {
-  const segs = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segs = pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];

@@ -195,7 +195,9 @@ export function fieldValue(obj: unknown, path: string): string {
     cur = (cur as Record<string, unknown>)[part];
   }
   if (cur === undefined || cur === null) return '';
-  return typeof cur === 'object' ? JSON.stringify(cur) : String(cur as string | number | boolean);
+  if (typeof cur === 'string') return cur;
+  if (typeof cur === 'number' || typeof cur === 'boolean') return String(cur);
+  return JSON.stringify(cur);
 }
 
 export function matchesFields(reqs: FieldRequirement[], obj: unknown): boolean {
@@ -203,10 +205,14 @@ export function matchesFields(reqs: FieldRequirement[], obj: unknown): boolean {
 }
 
 /** Renders a `matchLabels`/`matchExpressions` LabelSelector as the string kubectl and the API use (`app=web`). */
-export function formatLabelSelector(sel: {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-} | undefined): string {
+export function formatLabelSelector(
+  sel:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
+    | undefined,
+): string {
   if (!sel) return '';
   const parts: string[] = [];
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v}`);
@@ -223,7 +229,10 @@ export function formatLabelSelector(sel: {
 /** Whether a metav1.LabelSelector (matchLabels + matchExpressions) selects these labels. */
 export function labelSelectorMatches(
   sel:
-    | { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
     | undefined,
   labels: Record<string, string> | undefined,
 ): boolean {

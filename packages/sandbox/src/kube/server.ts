@@ -21,7 +21,15 @@ import {
   VERSION_INFO,
 } from './discovery.js';
 import { Faults, validateFaultOptions } from './faults.js';
-import { handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handlePatch, handleUpdate } from './handlers.js';
+import {
+  handleCreate,
+  handleDelete,
+  handleDeleteCollection,
+  handleGet,
+  handleList,
+  handlePatch,
+  handleUpdate,
+} from './handlers.js';
 import { HttpError, isLoopback, readJson, sendError, sendJson, sendStatus } from './http-util.js';
 import type { PodLogs } from './logs.js';
 import { servePodLog } from './pod-log.js';
@@ -54,7 +62,16 @@ const ANONYMOUS_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 
 /** Supported field selectors per resource (the apiserver answers 400 for others). */
 const FIELD_LABELS: Record<string, string[]> = {
-  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  pods: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   events: [
     'involvedObject.kind',
     'involvedObject.namespace',
@@ -172,19 +189,36 @@ export class KubeApiServer {
     await this.resourceRequest(req, res, q, method, parsed.path);
   }
 
-  private async resourceRequest(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, method: string, p: ResourcePath): Promise<void> {
+  private async resourceRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    method: string,
+    p: ResourcePath,
+  ): Promise<void> {
     const isWatch = p.watchPrefix || q.get('watch') === 'true' || q.get('watch') === '1';
     let verb: string;
-    if (method === 'GET') verb = p.name === undefined ? (isWatch ? 'watch' : 'list') : isWatch ? 'watch' : 'get';
+    if (method === 'GET')
+      verb = p.name === undefined ? (isWatch ? 'watch' : 'list') : isWatch ? 'watch' : 'get';
     else if (method === 'POST' && p.name === undefined) verb = 'create';
     else if (method === 'PUT' && p.name !== undefined) verb = 'update';
     else if (method === 'PATCH' && p.name !== undefined) verb = 'patch';
     else if (method === 'DELETE') verb = p.name === undefined ? 'deletecollection' : 'delete';
     else {
       req.resume();
-      return sendStatus(res, 405, `the server does not allow this method on the requested resource`, 'MethodNotAllowed');
+      return sendStatus(
+        res,
+        405,
+        `the server does not allow this method on the requested resource`,
+        'MethodNotAllowed',
+      );
     }
-    if (p.name === undefined && p.info.namespaced && p.namespace === undefined && !['list', 'watch'].includes(verb)) {
+    if (
+      p.name === undefined &&
+      p.info.namespaced &&
+      p.namespace === undefined &&
+      !['list', 'watch'].includes(verb)
+    ) {
       req.resume();
       return sendStatus(res, 404, 'the server could not find the requested resource', 'NotFound');
     }
@@ -199,15 +233,35 @@ export class KubeApiServer {
     }
     if (decision.kind === 'throttle') {
       req.resume();
-      return sendStatus(res, 429, 'Too many requests, please try again later.', 'TooManyRequests', { retryAfterSeconds: decision.retryAfterSeconds }, {
-        'Retry-After': String(decision.retryAfterSeconds),
-      });
+      return sendStatus(
+        res,
+        429,
+        'Too many requests, please try again later.',
+        'TooManyRequests',
+        { retryAfterSeconds: decision.retryAfterSeconds },
+        {
+          'Retry-After': String(decision.retryAfterSeconds),
+        },
+      );
     }
     if (decision.kind === 'error') {
       req.resume();
-      const headers: Record<string, string> = decision.retryAfterSeconds !== undefined ? { 'Retry-After': String(decision.retryAfterSeconds) } : {};
-      const message = decision.code === 503 ? 'the server is currently unable to handle the request (sandbox fault)' : 'an error on the server ("sandbox fault") has prevented the request from succeeding';
-      return sendStatus(res, decision.code, message, undefined, decision.retryAfterSeconds !== undefined ? { retryAfterSeconds: decision.retryAfterSeconds } : undefined, headers);
+      const headers: Record<string, string> =
+        decision.retryAfterSeconds !== undefined ? { 'Retry-After': String(decision.retryAfterSeconds) } : {};
+      const message =
+        decision.code === 503
+          ? 'the server is currently unable to handle the request (sandbox fault)'
+          : 'an error on the server ("sandbox fault") has prevented the request from succeeding';
+      return sendStatus(
+        res,
+        decision.code,
+        message,
+        undefined,
+        decision.retryAfterSeconds !== undefined
+          ? { retryAfterSeconds: decision.retryAfterSeconds }
+          : undefined,
+        headers,
+      );
     }
 
     const ctx = { store: this.options.store, now: this.now };
@@ -216,18 +270,33 @@ export class KubeApiServer {
         case 'get':
           if (p.subresource === 'log') {
             if (p.resource !== 'pods') break;
-            return servePodLog({ ...ctx, logs: this.options.logs, streams: this.streams }, p.namespace ?? 'default', p.name!, logQuery(q), res);
+            return servePodLog(
+              { ...ctx, logs: this.options.logs, streams: this.streams },
+              p.namespace ?? 'default',
+              p.name!,
+              logQuery(q),
+              res,
+            );
           }
           return handleGet(ctx, req, q, res, p);
         case 'list':
           this.checkSelectors(p, q);
           return handleList(ctx, req, q, res, p);
         case 'watch': {
-          const fieldSelector = p.name !== undefined ? joinSelector(q.get('fieldSelector'), `metadata.name=${p.name}`) : (q.get('fieldSelector') ?? undefined);
+          const fieldSelector =
+            p.name !== undefined
+              ? joinSelector(q.get('fieldSelector'), `metadata.name=${p.name}`)
+              : (q.get('fieldSelector') ?? undefined);
           const { labels, fields } = this.checkSelectors(p, q, fieldSelector);
           const timeout = Number(q.get('timeoutSeconds') ?? '');
           return serveWatch(
-            { store: this.options.store, faults: this.faults, now: this.now, bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 1000, streams: this.streams },
+            {
+              store: this.options.store,
+              faults: this.faults,
+              now: this.now,
+              bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 1000,
+              streams: this.streams,
+            },
             {
               resource: p.resource,
               ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
@@ -261,16 +330,26 @@ export class KubeApiServer {
       throw e;
     }
     req.resume();
-    sendStatus(res, 405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+    sendStatus(
+      res,
+      405,
+      'the server does not allow this method on the requested resource',
+      'MethodNotAllowed',
+    );
   }
 
-  private checkSelectors(p: ResourcePath, q: URLSearchParams, fieldSelector = q.get('fieldSelector') ?? undefined) {
+  private checkSelectors(
+    p: ResourcePath,
+    q: URLSearchParams,
+    fieldSelector = q.get('fieldSelector') ?? undefined,
+  ) {
     try {
       const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
       const fields = parseFieldSelector(fieldSelector);
       const allowed = new Set(['metadata.name', 'metadata.namespace', ...(FIELD_LABELS[p.resource] ?? [])]);
       for (const f of fields) {
-        if (!allowed.has(f.field)) throw new HttpError(400, `field label not supported: ${f.field}`, 'BadRequest');
+        if (!allowed.has(f.field))
+          throw new HttpError(400, `field label not supported: ${f.field}`, 'BadRequest');
         if (f.field === 'source' && p.resource === 'events') f.field = 'source.component';
         if (f.field === 'status.successful' && p.resource === 'jobs') f.field = 'status.succeeded';
       }
@@ -310,7 +389,12 @@ export class KubeApiServer {
   }
 
   /** `/_sandbox/faults`: GET the settings and stats, POST/PUT to replace, PATCH to change some, DELETE to clear. */
-  private async handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
+  private async handleAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    method: string,
+  ): Promise<void> {
     if (!isLoopback(req.socket.remoteAddress)) {
       req.resume();
       return sendStatus(res, 403, 'the sandbox admin endpoints only answer loopback clients', 'Forbidden');

@@ -6,7 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { applyDefaults } from './defaults.js';
 import { RESOURCES, qualifiedKind, qualifiedName, apiVersionOf } from './resources.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
+import {
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+} from './selectors.js';
 import { validateObject, type Cause } from './validation.js';
 
 export type Resource = 'namespaces' | 'deployments' | 'replicasets' | 'pods' | 'jobs' | 'events';
@@ -104,7 +110,7 @@ export function canonicalJson(v: unknown): string {
   if (v === undefined) return 'null';
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
-  const entries = Object.keys(v as object)
+  const entries = Object.keys(v)
     .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
     .sort()
     .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`);
@@ -148,7 +154,11 @@ export class ObjectStore {
     return o ? clone(o) : undefined;
   }
 
-  list(resource: Resource, namespace?: string, opts: { labelSelector?: string; fieldSelector?: string } = {}): KubeObject[] {
+  list(
+    resource: Resource,
+    namespace?: string,
+    opts: { labelSelector?: string; fieldSelector?: string } = {},
+  ): KubeObject[] {
     let labels, fields;
     try {
       labels = parseLabelSelector(opts.labelSelector);
@@ -209,7 +219,11 @@ export class ObjectStore {
     return this.commit(resource, 'ADDED', o);
   }
 
-  update(resource: Resource, obj: KubeObject, opts: { subresource?: 'status' } & WriteOptions = {}): KubeObject {
+  update(
+    resource: Resource,
+    obj: KubeObject,
+    opts: { subresource?: 'status' } & WriteOptions = {},
+  ): KubeObject {
     const info = RESOURCES[resource];
     const ns = info.namespaced ? obj.metadata?.namespace || 'default' : undefined;
     const name = obj.metadata?.name;
@@ -236,7 +250,12 @@ export class ObjectStore {
     return this.write(resource, stored, draft, opts);
   }
 
-  delete(resource: Resource, namespace: string | undefined, name: string, opts: WriteOptions = {}): KubeObject | undefined {
+  delete(
+    resource: Resource,
+    namespace: string | undefined,
+    name: string,
+    opts: WriteOptions = {},
+  ): KubeObject | undefined {
     const k = this.key(resource, namespace, name);
     const stored = this.bucket(resource).get(k);
     if (!stored) return undefined;
@@ -279,7 +298,9 @@ export class ObjectStore {
       if (this.history[mid]!.rv <= since) lo = mid + 1;
       else hi = mid;
     }
-    return this.history.slice(lo).map((h) => ({ resource: h.change.resource, type: h.change.type, object: clone(h.change.object) }));
+    return this.history
+      .slice(lo)
+      .map((h) => ({ resource: h.change.resource, type: h.change.type, object: clone(h.change.object) }));
   }
 
   /** Oldest resourceVersion a watch can still start from. */
@@ -287,7 +308,12 @@ export class ObjectStore {
     return String(this.trimmedThrough);
   }
 
-  private write(resource: Resource, stored: KubeObject, next: KubeObject, opts: { subresource?: 'status' } & WriteOptions): KubeObject {
+  private write(
+    resource: Resource,
+    stored: KubeObject,
+    next: KubeObject,
+    opts: { subresource?: 'status' } & WriteOptions,
+  ): KubeObject {
     const info = RESOURCES[resource];
     let o: KubeObject;
     if (opts.subresource === 'status') {
@@ -296,7 +322,8 @@ export class ObjectStore {
       o.status = next.status;
       if (next.metadata?.annotations !== undefined) o.metadata.annotations = next.metadata.annotations;
       else delete o.metadata.annotations;
-      if (o.metadata.annotations && Object.keys(o.metadata.annotations).length === 0) delete o.metadata.annotations;
+      if (o.metadata.annotations && Object.keys(o.metadata.annotations).length === 0)
+        delete o.metadata.annotations;
     } else {
       o = next;
       o.metadata ??= {} as ObjectMeta;
@@ -323,7 +350,8 @@ export class ObjectStore {
       if (m.generation !== undefined) {
         const specChanged = canonicalJson(o.spec) !== canonicalJson(stored.spec);
         const annotationsChanged =
-          resource === 'deployments' && canonicalJson(m.annotations ?? {}) !== canonicalJson(stored.metadata.annotations ?? {});
+          resource === 'deployments' &&
+          canonicalJson(m.annotations ?? {}) !== canonicalJson(stored.metadata.annotations ?? {});
         if (specChanged || annotationsChanged) m.generation = (stored.metadata.generation ?? 0) + 1;
       }
     }
@@ -338,12 +366,17 @@ export class ObjectStore {
     const info = RESOURCES[resource];
     const text = causes.map((c) => `${c.field}: ${c.message}`);
     const joined = text.length === 1 ? text[0]! : `[${text.join(', ')}]`;
-    throw new StoreError(422, 'Invalid', `${qualifiedKind(info)} "${o.metadata.name ?? ''}" is invalid: ${joined}`, {
-      name: o.metadata.name,
-      group: info.group,
-      kind: info.kind,
-      causes,
-    });
+    throw new StoreError(
+      422,
+      'Invalid',
+      `${qualifiedKind(info)} "${o.metadata.name ?? ''}" is invalid: ${joined}`,
+      {
+        name: o.metadata.name,
+        group: info.group,
+        kind: info.kind,
+        causes,
+      },
+    );
   }
 
   private commit(resource: Resource, type: ChangeType, o: KubeObject, store = true): KubeObject {
@@ -393,7 +426,12 @@ export class ObjectStore {
 
   private bucket(resource: Resource): Map<string, KubeObject> {
     const b = this.objects.get(resource);
-    if (!b) throw new StoreError(404, 'NotFound', `the server could not find the requested resource (${String(resource)})`);
+    if (!b)
+      throw new StoreError(
+        404,
+        'NotFound',
+        `the server could not find the requested resource (${String(resource)})`,
+      );
     return b;
   }
 

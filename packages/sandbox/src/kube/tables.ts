@@ -22,18 +22,35 @@ const col = (name: string, description: string, priority = 0, type = 'string', f
 });
 
 const NAME = col('Name', 'Name must be unique within a namespace.', 0, 'string', 'name');
-const AGE = col('Age', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
+const AGE = col(
+  'Age',
+  'CreationTimestamp is a timestamp representing the server time when this object was created.',
+);
 
 const COLUMNS: Record<Resource, Column[]> = {
   deployments: [
     NAME,
     col('Ready', 'Number of the pod with ready state'),
-    col('Up-to-date', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.', 0, 'number'),
-    col('Available', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.', 0, 'number'),
+    col(
+      'Up-to-date',
+      'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+      0,
+      'number',
+    ),
+    col(
+      'Available',
+      'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+      0,
+      'number',
+    ),
     AGE,
     col('Containers', 'Names of each container in the template.', 1),
     col('Images', 'Images referenced by each container in the template.', 1),
-    col('Selector', 'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.', 1),
+    col(
+      'Selector',
+      'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.',
+      1,
+    ),
   ],
   replicasets: [
     NAME,
@@ -49,9 +66,16 @@ const COLUMNS: Record<Resource, Column[]> = {
     NAME,
     col('Ready', 'The aggregate readiness state of this pod for accepting traffic.'),
     col('Status', 'The aggregate status of the containers in this pod.'),
-    col('Restarts', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+    col(
+      'Restarts',
+      'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+    ),
     AGE,
-    col('IP', 'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
+    col(
+      'IP',
+      'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.',
+      1,
+    ),
     col('Node', 'NodeName is a request to schedule this pod onto a specific node.', 1),
     col('Nominated Node', 'nominatedNodeName is set only when this pod preempts other pods on the node.', 1),
     col('Readiness Gates', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
@@ -70,7 +94,10 @@ const COLUMNS: Record<Resource, Column[]> = {
   events: [
     col('Last Seen', 'The time since the event was last seen'),
     col('Type', 'Type of this event (Normal, Warning), new types could be added in the future.'),
-    col('Reason', 'This should be a short, machine understandable string that gives the reason for this event being generated.'),
+    col(
+      'Reason',
+      'This should be a short, machine understandable string that gives the reason for this event being generated.',
+    ),
     col('Object', 'The object that this event is about.'),
     col('Subobject', 'The subobject that this event is about.', 1),
     col('Source', 'The component reporting this event.', 1),
@@ -117,8 +144,10 @@ function since(ts: string | undefined, now: Date): string {
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now.getTime() - t);
 }
 
-const containerNames = (tpl: any): string => ((tpl?.spec?.containers ?? []) as any[]).map((c) => c.name).join(',');
-const containerImages = (tpl: any): string => ((tpl?.spec?.containers ?? []) as any[]).map((c) => c.image).join(',');
+const containerNames = (tpl: any): string =>
+  ((tpl?.spec?.containers ?? []) as any[]).map((c) => c.name).join(',');
+const containerImages = (tpl: any): string =>
+  ((tpl?.spec?.containers ?? []) as any[]).map((c) => c.image).join(',');
 
 function hasCondition(o: KubeObject, type: string): boolean {
   return ((o.status?.conditions ?? []) as any[]).some((c) => c.type === type && c.status === 'True');
@@ -141,13 +170,20 @@ function podCells(pod: KubeObject, now: Date): unknown[] {
     const term = c.state?.terminated;
     const wait = c.state?.waiting;
     if (term && term.exitCode === 0) continue;
-    if (term) reason = term.reason ? `Init:${term.reason}` : term.signal ? `Init:Signal:${term.signal}` : `Init:ExitCode:${term.exitCode}`;
+    if (term)
+      reason = term.reason
+        ? `Init:${term.reason}`
+        : term.signal
+          ? `Init:Signal:${term.signal}`
+          : `Init:ExitCode:${term.exitCode}`;
     else if (wait?.reason && wait.reason !== 'PodInitializing') reason = `Init:${wait.reason}`;
     else reason = `Init:${i}/${(spec.initContainers ?? []).length}`;
     initializing = true;
     break;
   }
-  const initializedTrue = ((status.conditions ?? []) as any[]).some((c) => c.type === 'Initialized' && c.status === 'True');
+  const initializedTrue = ((status.conditions ?? []) as any[]).some(
+    (c) => c.type === 'Initialized' && c.status === 'True',
+  );
   if (!initializing || initializedTrue) {
     restarts = 0;
     let hasRunning = false;
@@ -160,7 +196,9 @@ function podCells(pod: KubeObject, now: Date): unknown[] {
       if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
       else if (c.state?.terminated?.reason) reason = c.state.terminated.reason;
       else if (c.state?.terminated) {
-        reason = c.state.terminated.signal ? `Signal:${c.state.terminated.signal}` : `ExitCode:${c.state.terminated.exitCode}`;
+        reason = c.state.terminated.signal
+          ? `Signal:${c.state.terminated.signal}`
+          : `ExitCode:${c.state.terminated.exitCode}`;
       } else if (c.ready && c.state?.running) {
         hasRunning = true;
         readyContainers++;
@@ -169,7 +207,10 @@ function podCells(pod: KubeObject, now: Date): unknown[] {
     if (reason === 'Completed' && hasRunning) reason = hasCondition(pod, 'Ready') ? 'Running' : 'NotReady';
   }
   if (pod.metadata.deletionTimestamp) reason = status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
-  const restartsText = restarts !== 0 && lastRestart > 0 ? `${restarts} (${humanDuration(now.getTime() - lastRestart)} ago)` : String(restarts);
+  const restartsText =
+    restarts !== 0 && lastRestart > 0
+      ? `${restarts} (${humanDuration(now.getTime() - lastRestart)} ago)`
+      : String(restarts);
   const gates = (spec.readinessGates ?? []) as any[];
   const gatesText =
     gates.length === 0
@@ -199,7 +240,8 @@ function jobCells(job: KubeObject, now: Date): unknown[] {
   else if (hasCondition(job, 'Suspended')) state = 'Suspended';
   else if (hasCondition(job, 'FailureTarget')) state = 'FailureTarget';
   let completions: string;
-  if (spec.completions !== undefined && spec.completions !== null) completions = `${status.succeeded ?? 0}/${spec.completions}`;
+  if (spec.completions !== undefined && spec.completions !== null)
+    completions = `${status.succeeded ?? 0}/${spec.completions}`;
   else completions = `${status.succeeded ?? 0}/1 of ${spec.parallelism ?? 1}`;
   let duration = '';
   if (status.startTime) {
@@ -224,7 +266,11 @@ function eventCells(ev: KubeObject, now: Date): unknown[] {
   const last = o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp;
   const first = o.firstTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp;
   const inv = o.involvedObject ?? {};
-  const source = o.source?.component ? (o.source.host ? `${o.source.component}, ${o.source.host}` : o.source.component) : (o.reportingComponent ?? '');
+  const source = o.source?.component
+    ? o.source.host
+      ? `${o.source.component}, ${o.source.host}`
+      : o.source.component
+    : (o.reportingComponent ?? '');
   return [
     since(last, now),
     o.type ?? '',

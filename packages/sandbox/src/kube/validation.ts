@@ -7,7 +7,12 @@ import type { KubeObject, Resource } from './store.js';
 import { labelSelectorMatches } from './selectors.js';
 
 export interface Cause {
-  reason: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueDuplicate';
+  reason:
+    | 'FieldValueRequired'
+    | 'FieldValueInvalid'
+    | 'FieldValueNotSupported'
+    | 'FieldValueForbidden'
+    | 'FieldValueDuplicate';
   message: string;
   field: string;
 }
@@ -24,7 +29,9 @@ const LABEL_MSG =
 function goValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const entries = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`);
+    const entries = Object.entries(v as Record<string, unknown>).map(
+      ([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`,
+    );
     return `map[string]string{${entries.join(', ')}}`;
   }
   return JSON.stringify(v);
@@ -67,7 +74,8 @@ export function validateObject(resource: Resource, obj: KubeObject, old?: KubeOb
     case 'pods':
       validatePodSpec(spec, 'spec', causes, ['Always', 'OnFailure', 'Never']);
       break;
-    default:
+    case 'namespaces':
+    case 'events':
       break;
   }
   if (old) validateImmutable(resource, obj, old, causes);
@@ -81,10 +89,25 @@ function validateReplicated(resource: Resource, spec: Obj, causes: Cause[]): voi
   const selector = spec.selector as Obj | undefined;
   const templateLabels = spec.template?.metadata?.labels as Record<string, string> | undefined;
   if (!selector) causes.push(required('spec.selector'));
-  else if (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0) {
-    causes.push(invalid('spec.selector', selector, `empty selector is invalid for ${resource === 'deployments' ? 'deployment' : 'replicaset'}`));
+  else if (
+    Object.keys(selector.matchLabels ?? {}).length === 0 &&
+    (selector.matchExpressions ?? []).length === 0
+  ) {
+    causes.push(
+      invalid(
+        'spec.selector',
+        selector,
+        `empty selector is invalid for ${resource === 'deployments' ? 'deployment' : 'replicaset'}`,
+      ),
+    );
   } else if (!labelSelectorMatches(selector, templateLabels)) {
-    causes.push(invalid('spec.template.metadata.labels', templateLabels ?? {}, '`selector` does not match template `labels`'));
+    causes.push(
+      invalid(
+        'spec.template.metadata.labels',
+        templateLabels ?? {},
+        '`selector` does not match template `labels`',
+      ),
+    );
   }
   if (resource === 'deployments') {
     const strategy = spec.strategy as Obj | undefined;
@@ -102,7 +125,13 @@ function validateReplicated(resource: Resource, spec: Obj, causes: Cause[]): voi
       typeof spec.minReadySeconds === 'number' &&
       spec.progressDeadlineSeconds <= spec.minReadySeconds
     ) {
-      causes.push(invalid('spec.progressDeadlineSeconds', spec.progressDeadlineSeconds, 'must be greater than minReadySeconds'));
+      causes.push(
+        invalid(
+          'spec.progressDeadlineSeconds',
+          spec.progressDeadlineSeconds,
+          'must be greater than minReadySeconds',
+        ),
+      );
     }
   }
   if (!spec.template) causes.push(required('spec.template'));
@@ -110,13 +139,31 @@ function validateReplicated(resource: Resource, spec: Obj, causes: Cause[]): voi
 }
 
 function validateJob(spec: Obj, causes: Cause[]): void {
-  for (const f of ['parallelism', 'completions', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished'] as const) {
-    if (typeof spec[f] === 'number' && spec[f] < 0) causes.push(invalid(`spec.${f}`, spec[f], 'must be greater than or equal to 0'));
+  for (const f of [
+    'parallelism',
+    'completions',
+    'backoffLimit',
+    'activeDeadlineSeconds',
+    'ttlSecondsAfterFinished',
+  ] as const) {
+    if (typeof spec[f] === 'number' && spec[f] < 0)
+      causes.push(invalid(`spec.${f}`, spec[f], 'must be greater than or equal to 0'));
   }
   if (!spec.template) causes.push(required('spec.template'));
-  else validatePodSpec((spec.template.spec ?? {}) as Obj, 'spec.template.spec', causes, ['OnFailure', 'Never']);
-  if (spec.selector && spec.template && !labelSelectorMatches(spec.selector, spec.template.metadata?.labels)) {
-    causes.push(invalid('spec.template.metadata.labels', spec.template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
+  else
+    validatePodSpec((spec.template.spec ?? {}) as Obj, 'spec.template.spec', causes, ['OnFailure', 'Never']);
+  if (
+    spec.selector &&
+    spec.template &&
+    !labelSelectorMatches(spec.selector, spec.template.metadata?.labels)
+  ) {
+    causes.push(
+      invalid(
+        'spec.template.metadata.labels',
+        spec.template.metadata?.labels ?? {},
+        '`selector` does not match template `labels`',
+      ),
+    );
   }
 }
 
@@ -137,12 +184,19 @@ function validatePodSpec(spec: Obj, path: string, causes: Cause[], restartPolici
       else if (!DNS1123_LABEL.test(String(c.name)) || String(c.name).length > 63) {
         causes.push(invalid(`${p}.name`, c.name, LABEL_MSG));
       } else if (seen.has(c.name)) {
-        causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(c.name)}`, field: `${p}.name` });
+        causes.push({
+          reason: 'FieldValueDuplicate',
+          message: `Duplicate value: ${JSON.stringify(c.name)}`,
+          field: `${p}.name`,
+        });
       }
       if (c.name) seen.add(String(c.name));
-      if (!c.image || typeof c.image !== 'string' || c.image.trim() === '') causes.push(required(`${p}.image`));
+      if (!c.image || typeof c.image !== 'string' || c.image.trim() === '')
+        causes.push(required(`${p}.image`));
       if (c.imagePullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(c.imagePullPolicy)) {
-        causes.push(notSupported(`${p}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
+        causes.push(
+          notSupported(`${p}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']),
+        );
       }
     });
   }
@@ -160,7 +214,8 @@ function validateImmutable(resource: Resource, obj: KubeObject, old: KubeObject,
   }
   if (resource === 'jobs') {
     for (const f of ['completions', 'completionMode']) {
-      if (!same(obj.spec?.[f], old.spec?.[f])) causes.push(invalid(`spec.${f}`, obj.spec?.[f], 'field is immutable'));
+      if (!same(obj.spec?.[f], old.spec?.[f]))
+        causes.push(invalid(`spec.${f}`, obj.spec?.[f], 'field is immutable'));
     }
     if (!same(obj.spec?.template, old.spec?.template)) {
       causes.push(invalid('spec.template', '…', 'field is immutable'));

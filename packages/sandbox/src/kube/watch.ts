@@ -33,7 +33,11 @@ export interface WatchContext {
 
 export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerResponse): void {
   const { store } = ctx;
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
   res.socket?.setNoDelay(true);
   ctx.streams.add(res);
@@ -41,13 +45,13 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerRespon
   let lastSentRv = 0;
   let closed = false;
   const timers: NodeJS.Timeout[] = [];
-  let unsubscribe: (() => void) | undefined;
+  const cleanups: (() => void)[] = [];
 
   const finish = (): void => {
     if (closed) return;
     closed = true;
     for (const t of timers) clearTimeout(t);
-    unsubscribe?.();
+    for (const c of cleanups) c();
     ctx.streams.delete(res);
     if (!res.writableEnded) res.end();
   };
@@ -66,7 +70,14 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerRespon
 
   const requestedRv = w.resourceVersion ?? '';
   if (ctx.faults.takeExpiredWatch(w.resource)) {
-    write('ERROR', statusBody(410, `too old resource version: ${requestedRv || 0} (${store.currentResourceVersion()})`, 'Expired'));
+    write(
+      'ERROR',
+      statusBody(
+        410,
+        `too old resource version: ${requestedRv || 0} (${store.currentResourceVersion()})`,
+        'Expired',
+      ),
+    );
     finish();
     return;
   }
@@ -136,7 +147,7 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerRespon
     lastSentRv = since;
     for (const c of replay) deliver(c);
   }
-  unsubscribe = store.on(deliver);
+  cleanups.push(store.on(deliver));
 
   if (w.allowWatchBookmarks && !w.table) {
     const kind = RESOURCES[w.resource].kind;
@@ -149,19 +160,23 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerRespon
     };
     timers.push(setInterval(bookmark, ctx.bookmarkIntervalMs).unref()); // clearTimeout clears intervals too
     if (w.timeoutSeconds && w.timeoutSeconds > 0) {
-      timers.push(setTimeout(() => {
-        bookmark();
-        finish();
-      }, w.timeoutSeconds * 1000).unref());
+      timers.push(
+        setTimeout(() => {
+          bookmark();
+          finish();
+        }, w.timeoutSeconds * 1000).unref(),
+      );
     }
   } else if (w.timeoutSeconds && w.timeoutSeconds > 0) {
     timers.push(setTimeout(finish, w.timeoutSeconds * 1000).unref());
   }
   const cut = ctx.faults.watchCutSeconds();
   if (cut) {
-    timers.push(setTimeout(() => {
-      ctx.faults.noteWatchCut();
-      finish();
-    }, cut * 1000).unref());
+    timers.push(
+      setTimeout(() => {
+        ctx.faults.noteWatchCut();
+        finish();
+      }, cut * 1000).unref(),
+    );
   }
 }

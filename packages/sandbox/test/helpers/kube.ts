@@ -28,7 +28,11 @@ export function deploymentManifest(name = 'web', image = 'nginx:1.25', replicas 
   };
 }
 
-export function kubectl(sandbox: Sandbox, args: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+export function kubectl(
+  sandbox: Sandbox,
+  args: string[],
+  opts: { stdin?: string; timeoutMs?: number } = {},
+): Promise<KubectlResult> {
   return runKubectl(args, { kubeconfig: sandbox.kubeconfigPath, ...opts });
 }
 
@@ -42,7 +46,11 @@ export async function manifestFile(obj: unknown): Promise<{ path: string; cleanu
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
