@@ -607,20 +607,27 @@ describe('deployment controller', () => {
   it('counts a pod available only minReadySeconds after it became ready', async () => {
     cluster = startTestCluster();
     const { store, clock } = cluster;
-    let readyAt: number | undefined;
     let availableAt: number | undefined;
     const off = store.on((c) => {
       if (c.resource !== 'deployments') return;
       const s = c.object.status ?? {};
-      if (readyAt === undefined && s.readyReplicas === 2) readyAt = clock.nowMs();
       if (availableAt === undefined && s.availableReplicas === 2) availableAt = clock.nowMs();
     });
     const d0 = store.create('deployments', deployment('web', 'app:v1', { replicas: 2, minReadySeconds: 20 }));
     const d = await rolledOut(store, 'web');
     off();
     expect(replicaSets(store, d0)[0]!.spec.minReadySeconds).toBe(20);
-    expect(readyAt).toBeDefined();
-    expect(availableAt! - readyAt!).toBeGreaterThanOrEqual(18000);
+    // Available no earlier than minReadySeconds after the last pod turned Ready (second precision).
+    const readyAt = Math.max(
+      ...store
+        .list('pods', NS)
+        .map((p) =>
+          Date.parse(
+            p.status.conditions.find((c: { type: string }) => c.type === 'Ready').lastTransitionTime,
+          ),
+        ),
+    );
+    expect(availableAt! - readyAt).toBeGreaterThanOrEqual(19000);
     expect(cond(d, 'Available')?.status).toBe('True');
   });
 
@@ -659,6 +666,17 @@ describe('deployment controller', () => {
       unavailableReplicas: 2,
     });
     expect(cond(d, 'Available')?.status).toBe('True');
+  });
+
+  it('deleting a deployment removes its replica sets and pods for good', async () => {
+    cluster = startTestCluster();
+    const { store } = cluster;
+    store.create('deployments', deployment('web', 'app:v1', { replicas: 3 }));
+    await rolledOut(store, 'web');
+    store.delete('deployments', NS, 'web');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(store.list('replicasets', NS)).toEqual([]);
+    expect(store.list('pods', NS)).toEqual([]);
   });
 
   it('bumps collisionCount when the hash name is taken by another template', async () => {

@@ -247,6 +247,32 @@ describe('job controller', () => {
     expect(other.status.succeeded).toBe(1);
   });
 
+  it('suspend deletes the active pod and resuming starts a new one', async () => {
+    cluster = startTestCluster();
+    const { store, images } = cluster;
+    images.set('app:long', { kind: 'exit', exitCode: 0, lines: [], after: 1e7 });
+    const j0 = store.create('jobs', job('migrate', 'app:long'));
+    const first = await waitUntil(store, () => podsOf(store, j0)[0], 'a job pod');
+    store.mutate('jobs', NS, 'migrate', (j) => {
+      j.spec.suspend = true;
+    });
+    const suspended = await waitForObject(store, 'jobs', NS, 'migrate', (j) =>
+      conds(j).some((c) => c.type === 'Suspended'),
+    );
+    expect(conds(suspended).find((c) => c.type === 'Suspended')).toMatchObject({
+      status: 'True',
+      reason: 'JobSuspended',
+      message: 'Job suspended',
+    });
+    expect(podsOf(store, j0)).toEqual([]);
+    expect(suspended.status.active).toBeUndefined();
+    store.mutate('jobs', NS, 'migrate', (j) => {
+      j.spec.suspend = false;
+    });
+    const second = await waitUntil(store, () => podsOf(store, j0)[0], 'a new job pod');
+    expect(second.metadata.name).not.toBe(first.metadata.name);
+  });
+
   it('runs completions pods with parallelism', async () => {
     cluster = startTestCluster();
     const { store, images } = cluster;

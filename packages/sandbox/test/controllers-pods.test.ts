@@ -318,6 +318,36 @@ describe('simulated kubelet', () => {
     await waitForObject(store, 'pods', NS, 'web', (o) => cond(o, 'Ready')?.status === 'True');
   });
 
+  it('a pod with two containers is Pending while one image cannot be pulled', async () => {
+    cluster = startTestCluster();
+    const { store, images } = cluster;
+    images.set('sidecar:gone', { kind: 'missing' });
+    store.create('pods', {
+      metadata: { name: 'web', namespace: NS },
+      spec: {
+        containers: [
+          { name: 'app', image: 'web:1' },
+          { name: 'proxy', image: 'sidecar:gone' },
+        ],
+      },
+    });
+    const p = await waitForObject(store, 'pods', NS, 'web', (o) =>
+      (o.status?.containerStatuses ?? []).some(
+        (s: { state: { waiting?: { reason: string } } }) => s.state.waiting?.reason === 'ImagePullBackOff',
+      ),
+    );
+    const [app, proxy] = p.status.containerStatuses;
+    expect(app.name).toBe('app');
+    expect(proxy.name).toBe('proxy');
+    expect(p.status.phase).toBe('Pending');
+    expect(cond(p, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(cond(p, 'Ready').message).toContain('proxy');
+    const failed = eventsFor(store, NS, 'web').filter((e) => e.reason === 'Failed');
+    expect(
+      failed.every((e) => (e.involvedObject as { fieldPath: string }).fieldPath === 'spec.containers{proxy}'),
+    ).toBe(true);
+  });
+
   it('invalid image reference: InvalidImageName', async () => {
     cluster = startTestCluster();
     const { store } = cluster;
@@ -386,7 +416,7 @@ describe('simulated kubelet', () => {
   });
 
   it('exit: prints lines over time, then terminates; restartPolicy Never ends the pod', async () => {
-    cluster = startTestCluster({ timeScale: 0.002 });
+    cluster = startTestCluster({ timeScale: 0.01 });
     const { store, images, logs } = cluster;
     images.set('migrate:1', { kind: 'exit', exitCode: 0, lines: ['one', 'two', 'three'], after: 40000 });
     store.create('pods', pod('m', 'migrate:1', { restartPolicy: 'Never' }));
@@ -399,8 +429,15 @@ describe('simulated kubelet', () => {
     });
     const p = await waitForObject(store, 'pods', NS, 'm', (o) => o.status?.phase === 'Succeeded');
     unfollow();
-    expect(got).toEqual(['one', 'two', 'three']);
+    // The follower saw the tail of what was printed (it attached while the container ran) and the end.
+    expect(['one', 'two', 'three'].slice(3 - got.length)).toEqual(got);
     expect(ended).toBe(true);
+    const run = logs.run(NS, 'm', 'app')!;
+    expect(run.ended).toBe(true);
+    expect(run.lines.map((l) => l.text)).toEqual(['one', 'two', 'three']);
+    // Printed over time: 10 s apart on the simulated clock (after 40 s, 3 lines).
+    const times = run.lines.map((l) => l.time.getTime());
+    expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(12000);
     expect(cstatus(p)).toMatchObject({
       ready: false,
       restartCount: 0,

@@ -483,9 +483,10 @@ export class DeploymentController {
     const replicas = desiredReplicas(d);
     const cur = rsReplicas(newRS);
     if (cur === replicas) return false;
-    if (cur > replicas) return this.scaleReplicaSet(newRS, replicas, d) !== newRS;
+    // "Scaled" means the size changed (an annotation-only update does not count).
+    if (cur > replicas) return rsReplicas(this.scaleReplicaSet(newRS, replicas, d)) !== cur;
     const next = this.newRSNewReplicas(d, all, newRS);
-    return this.scaleReplicaSet(newRS, next, d) !== newRS;
+    return rsReplicas(this.scaleReplicaSet(newRS, next, d)) !== cur;
   }
 
   private reconcileOldReplicaSets(d: KubeObject, oldActive: KubeObject[], newRS: KubeObject): boolean {
@@ -533,7 +534,7 @@ export class DeploymentController {
     let { newRS, old } = this.getAllReplicaSetsAndSyncRevision(s, rsList, false);
     let scaledDown = false;
     for (const rs of active(old)) {
-      if (this.scaleReplicaSet(rs, 0, s.d) !== rs) scaledDown = true;
+      if (rsReplicas(this.scaleReplicaSet(rs, 0, s.d)) === 0) scaledDown = true;
     }
     if (scaledDown) {
       this.syncRolloutStatus(s);
