@@ -1,22 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startRegistry, type RegistryInfo } from '../registry.js';
-import { EcrError, EcrState, handleEcrAction } from './ecr.js';
-import { handleEks, type KubeEndpoint, DEFAULT_CLUSTER_NAME } from './eks.js';
-import {
-  header,
-  newRequestId,
-  readWireRequest,
-  sendWireResponse,
-  type WireRequest,
-  type WireResponse,
-} from './http.js';
-import { queryError, queryParams, queryResponse } from './query.js';
-import { handleRdsAction, RDS_NAMESPACE } from './rds.js';
-import { RdsError, RdsState } from './rds-state.js';
+import { EcrState } from './ecr.js';
+import { DEFAULT_CLUSTER_NAME, type KubeEndpoint } from './eks.js';
+import { readWireRequest, sendWireResponse } from './http.js';
+import { RdsState } from './rds-state.js';
 import { startRegistryFront, type RegistryFront } from './registry-front.js';
-import { parseSigV4, verifySigV4, type AwsCredentials, type SigV4Failure } from './sigv4.js';
-import { callerIdentityXml, checkEksToken, STS_NAMESPACE, type CallerIdentity } from './sts.js';
+import { createAwsRouter, type AwsRequestRecord } from './router.js';
+import type { AwsCredentials } from './sigv4.js';
+import { checkEksToken, type CallerIdentity } from './sts.js';
 
 export { RdsState, RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-state.js';
 export type {
@@ -33,6 +25,7 @@ export type { EcrImage } from './ecr-images.js';
 export type { KubeEndpoint } from './eks.js';
 export { DEFAULT_CLUSTER_NAME } from './eks.js';
 export type { AwsCredentials } from './sigv4.js';
+export type { AwsRequestRecord } from './router.js';
 export { checkEksToken, EKS_TOKEN_PREFIX } from './sts.js';
 export type { EksTokenCheck, EksTokenResult } from './sts.js';
 
@@ -65,16 +58,10 @@ export interface AwsSandboxOptions {
    * that front out as proxyEndpoint/repositoryUri. Default true; false hands out the registry itself.
    */
   registryFront?: boolean;
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number;
   /** The identity GetCallerIdentity and verifyEksToken report; default arn:aws:iam::<account>:user/planner-deployer. */
   callerArn?: string;
-}
-
-export interface AwsRequestRecord {
-  service: 'rds' | 'ecr' | 'eks' | 'sts' | 'unknown';
-  action: string;
-  status: number;
-  /** The error code answered, if any. */
-  error?: string;
 }
 
 export interface AwsSandbox {
@@ -111,43 +98,6 @@ export interface AwsSandbox {
   stop(): Promise<void>;
 }
 
-type Service = AwsRequestRecord['service'];
-
-const QUERY_AUTH_CODES: Record<SigV4Failure, string> = {
-  MissingAuthenticationToken: 'MissingAuthenticationToken',
-  IncompleteSignature: 'IncompleteSignature',
-  UnknownAccessKey: 'InvalidClientTokenId',
-  InvalidSecurityToken: 'InvalidClientTokenId',
-  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
-  SignatureExpired: 'SignatureDoesNotMatch',
-  RequestExpired: 'ExpiredToken',
-};
-
-const JSON_AUTH_TYPES: Record<SigV4Failure, string> = {
-  MissingAuthenticationToken: 'MissingAuthenticationTokenException',
-  IncompleteSignature: 'IncompleteSignatureException',
-  UnknownAccessKey: 'UnrecognizedClientException',
-  InvalidSecurityToken: 'UnrecognizedClientException',
-  SignatureDoesNotMatch: 'InvalidSignatureException',
-  SignatureExpired: 'InvalidSignatureException',
-  RequestExpired: 'InvalidSignatureException',
-};
-
-/** Which service a request is for: the credential scope says, else the request's shape. */
-function serviceOf(req: WireRequest, params: () => Map<string, string>): Service {
-  const parts = parseSigV4(req);
-  if (parts !== undefined && parts !== 'incomplete') {
-    const s = parts.service;
-    return s === 'rds' || s === 'ecr' || s === 'eks' || s === 'sts' ? s : 'unknown';
-  }
-  if ((header(req, 'x-amz-target') ?? '').startsWith('AmazonEC2ContainerRegistry_V20150921.')) return 'ecr';
-  if (req.path.startsWith('/clusters')) return 'eks';
-  const action = params().get('Action');
-  if (action === 'GetCallerIdentity') return 'sts';
-  if (action !== undefined) return 'rds';
-  return 'unknown';
-}
-
 /** Starts ECR, RDS, EKS and STS on one loopback HTTP server with a random port. */
 export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<AwsSandbox> {
   const region = options.region ?? 'us-east-1';
@@ -173,169 +123,15 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   let kube = options.kube;
   const requests: AwsRequestRecord[] = [];
   let host = '';
-
-  const regions = [region];
-  const authCheck = (req: WireRequest, service: Service) =>
-    verifySigV4(req, {
-      credentials,
-      regions: service === 'sts' ? [region, 'us-east-1'] : regions,
-      now: new Date(),
-      ...(service === 'sts' ? { presignedValidityMs: 15 * 60 * 1000 } : {}),
-    });
-
-  const queryAnswer = (
-    namespace: string,
-    status: number,
-    code: string,
-    message: string,
-    requestId: string,
-  ): WireResponse => ({
-    status,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString() },
-    body: queryError(namespace, code, message, requestId),
+  const serve = createAwsRouter({
+    region,
+    accountId,
+    credentials,
+    identity,
+    rds,
+    ecr: ecrState,
+    kube: () => kube,
   });
-
-  const jsonAnswer = (
-    status: number,
-    body: unknown,
-    requestId: string,
-    errorType?: string,
-    contentType = 'application/x-amz-json-1.1',
-  ): WireResponse => ({
-    status,
-    headers: {
-      'content-type': contentType,
-      'x-amzn-requestid': requestId,
-      date: new Date().toUTCString(),
-      ...(errorType !== undefined ? { 'x-amzn-errortype': errorType } : {}),
-    },
-    body: JSON.stringify(errorType !== undefined ? { __type: errorType, ...(body as object) } : body),
-  });
-
-  async function serve(req: WireRequest): Promise<{ out: WireResponse; record: AwsRequestRecord }> {
-    const requestId = newRequestId();
-    let paramsCache: Map<string, string> | undefined;
-    const params = () => (paramsCache ??= queryParams(req));
-    const service = serviceOf(req, params);
-
-    if (service === 'rds' || service === 'sts') {
-      const namespace = service === 'rds' ? RDS_NAMESPACE : STS_NAMESPACE;
-      const action = params().get('Action') ?? '';
-      const fail = (status: number, code: string, message: string) => ({
-        out: queryAnswer(namespace, status, code, message, requestId),
-        record: { service, action, status, error: code },
-      });
-      const auth = authCheck(req, service);
-      if (!auth.ok) return fail(403, QUERY_AUTH_CODES[auth.failure], auth.message);
-      if (service === 'sts') {
-        if (action !== 'GetCallerIdentity')
-          return fail(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
-        const body = queryResponse(
-          'GetCallerIdentity',
-          STS_NAMESPACE,
-          callerIdentityXml(identity),
-          requestId,
-        );
-        return {
-          out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body },
-          record: { service, action, status: 200 },
-        };
-      }
-      if (rds.shouldThrottle()) return fail(400, 'Throttling', 'Rate exceeded');
-      if (rds.shouldFailInternally()) {
-        return {
-          out: {
-            status: 500,
-            headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-            body: queryError(
-              namespace,
-              'InternalFailure',
-              'An internal error has occurred.',
-              requestId,
-              'Receiver',
-            ),
-          },
-          record: { service, action, status: 500, error: 'InternalFailure' },
-        };
-      }
-      try {
-        const result = handleRdsAction(rds, action, params());
-        const body = queryResponse(action, RDS_NAMESPACE, result, requestId);
-        return {
-          out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body },
-          record: { service, action, status: 200 },
-        };
-      } catch (err) {
-        if (err instanceof RdsError) return fail(err.status, err.code, err.message);
-        throw err;
-      }
-    }
-
-    if (service === 'ecr') {
-      const target = header(req, 'x-amz-target') ?? '';
-      const action = target.startsWith('AmazonEC2ContainerRegistry_V20150921.')
-        ? target.slice(target.indexOf('.') + 1)
-        : '';
-      const fail = (status: number, type: string, message: string) => ({
-        out: jsonAnswer(status, { message }, requestId, type),
-        record: { service, action, status, error: type },
-      });
-      const auth = authCheck(req, service);
-      if (!auth.ok) return fail(400, JSON_AUTH_TYPES[auth.failure], auth.message);
-      if (ecrState.shouldThrottle()) return fail(400, 'ThrottlingException', 'Rate exceeded');
-      let input: unknown;
-      try {
-        input = req.body.length > 0 ? JSON.parse(req.body.toString('utf8')) : {};
-      } catch {
-        return fail(400, 'SerializationException', 'Request body is not valid JSON');
-      }
-      try {
-        const result = await handleEcrAction(ecrState, action, input);
-        return { out: jsonAnswer(200, result, requestId), record: { service, action, status: 200 } };
-      } catch (err) {
-        if (err instanceof EcrError) return fail(err.status, err.type, err.message);
-        return fail(500, 'ServerException', err instanceof Error ? err.message : String(err));
-      }
-    }
-
-    if (service === 'eks') {
-      const action = req.path === '/clusters' ? 'ListClusters' : 'DescribeCluster';
-      const auth = authCheck(req, service);
-      if (!auth.ok) {
-        const type = JSON_AUTH_TYPES[auth.failure];
-        return {
-          out: jsonAnswer(403, { message: auth.message }, requestId, type, 'application/json'),
-          record: { service, action, status: 403, error: type },
-        };
-      }
-      const answer = handleEks(req.method, req.path, kube, region, accountId);
-      return {
-        out: jsonAnswer(answer.status, answer.body, requestId, answer.errorType, 'application/json'),
-        record: {
-          service,
-          action,
-          status: answer.status,
-          ...(answer.errorType !== undefined ? { error: answer.errorType } : {}),
-        },
-      };
-    }
-
-    return {
-      out: jsonAnswer(
-        400,
-        { message: 'The sandbox serves rds, ecr, eks and sts only.' },
-        requestId,
-        'UnknownServiceException',
-        'application/json',
-      ),
-      record: {
-        service: 'unknown',
-        action: `${req.method} ${req.path}`,
-        status: 400,
-        error: 'UnknownServiceException',
-      },
-    };
-  }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     readWireRequest(req)
@@ -356,7 +152,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   host = `127.0.0.1:${port}`;
