@@ -7,8 +7,11 @@ import { readInputs } from './inputs.js';
 await runAction(async ({ signal, logger }) => {
   const inputs = readInputs();
   const { backupDatabase } = await import('./run.js');
-  const { buildSummary, toOutputs, verdictError } = await import('./report.js');
-  const result = await backupDatabase(inputs, logger, signal);
+  const { buildSummary, failureSummary, toOutputs, verdictError } = await import('./report.js');
+  const result = await backupDatabase(inputs, logger, signal).catch(async (error: unknown) => {
+    await failureSummary(inputs, error).write();
+    throw error;
+  });
   setOutputs(toOutputs(result));
   await buildSummary(result).write();
   const failure = verdictError(result);

@@ -1,5 +1,13 @@
-import { ActionFailure, CancelledError, SummaryBuilder, formatDuration } from '@planner-deploy/action-kit';
+import {
+  ActionFailure,
+  CancelledError,
+  ConfigurationError,
+  SummaryBuilder,
+  errorMessage,
+  formatDuration,
+} from '@planner-deploy/action-kit';
 import { describeDatabaseRef, restoreCommands } from '@planner-deploy/aws';
+import type { Inputs } from './inputs.js';
 import type { BackupResult } from './run.js';
 
 /** The outputs of action.yml. */
@@ -88,4 +96,23 @@ export function verdictError(result: BackupResult): Error | undefined {
         `Stopped waiting for snapshot ${snapshot.id} (status "${snapshot.status}"${progress}): the snapshot continues in RDS. A re-run of the job reuses it rather than taking a second one.`,
       );
   }
+}
+
+/** The summary of a step that failed before it had a snapshot to report (database not available, …). */
+export function failureSummary(inputs: Inputs, error: unknown): SummaryBuilder {
+  const title =
+    error instanceof ActionFailure || error instanceof ConfigurationError ? `: ${error.title}` : '';
+  return new SummaryBuilder()
+    .heading(`RDS backup failed${title}`)
+    .table(
+      ['Database', 'Snapshot', 'Status'],
+      [
+        [
+          `${describeDatabaseRef(inputs.database)} (${inputs.region})`,
+          inputs['snapshot-identifier'],
+          'not taken',
+        ],
+      ],
+    )
+    .paragraph(errorMessage(error));
 }

@@ -175,6 +175,8 @@ describe('rds-backup (built dist through the runner harness, sandbox RDS)', () =
     expect(errors(result)).toContain(`DB instance "${id}"`);
     expect(rdsCalls('CreateDBSnapshot')).toBe(createsBefore);
     expect(sandbox.rds.snapshots.filter((s) => s.sourceId === id)).toEqual([]);
+    expect(result.summary).toContain('RDS backup failed: Database not available');
+    expect(result.summary).toContain(`"${status}"`);
   });
 
   it('says a database that does not exist was not found', async () => {

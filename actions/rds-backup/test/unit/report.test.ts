@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { ActionFailure, CancelledError } from '@planner-deploy/action-kit';
-import { buildSummary, toOutputs, verdictError } from '../../src/report.js';
+import { ActionFailure, CancelledError, ConfigurationError } from '@planner-deploy/action-kit';
+import type { Inputs } from '../../src/inputs.js';
+import { buildSummary, failureSummary, toOutputs, verdictError } from '../../src/report.js';
 import type { BackupResult } from '../../src/run.js';
 
 function result(
@@ -136,5 +137,32 @@ describe('summary', () => {
     expect(text).toContain('deleted 1: `old-1`');
     expect(text).toContain('Not touched: 1 other manual snapshot of the database and every automated one.');
     expect(text).toContain('Could not delete: `old-2` (in use)');
+  });
+});
+
+describe('failureSummary', () => {
+  const inputs = {
+    database: { kind: 'cluster', id: 'aurora' },
+    region: 'eu-west-1',
+    'snapshot-identifier': 'snap-x',
+  } as Inputs;
+
+  it('names the failure, the database and the snapshot not taken', () => {
+    const text = failureSummary(
+      inputs,
+      new ActionFailure('Database not available', 'The DB cluster "aurora" is "modifying".'),
+    ).render();
+    expect(text).toContain('## RDS backup failed: Database not available');
+    expect(text).toContain('| DB cluster "aurora" (eu-west-1) | snap-x | not taken |');
+    expect(text).toContain('is "modifying"');
+  });
+
+  it('uses the title of a configuration error, and a generic one otherwise', () => {
+    expect(
+      failureSummary(inputs, new ConfigurationError('x', { title: 'Database not found' })).render(),
+    ).toContain('RDS backup failed: Database not found');
+    expect(failureSummary(inputs, new Error('socket hang up')).render()).toMatch(
+      /## RDS backup failed\n[\s\S]*socket hang up/,
+    );
   });
 });
