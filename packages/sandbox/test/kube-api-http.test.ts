@@ -333,6 +333,31 @@ describe('writes', () => {
   });
 });
 
+describe('authentication hook', () => {
+  it('accepts tokens the hook accepts (e.g. EKS k8s-aws-v1.) besides the static one', async () => {
+    const seen: string[] = [];
+    const eks = await startSandbox({
+      https: false,
+      controllers: false,
+      authenticate: (token) => {
+        seen.push(token);
+        return Promise.resolve(token.startsWith('k8s-aws-v1.') ? { user: 'deployer' } : false);
+      },
+    });
+    try {
+      const ok = await rawRequest(eks.url, '/api/v1/namespaces', { token: 'k8s-aws-v1.aHR0cHM6Ly9zdHM' });
+      expect(ok.status).toBe(200);
+      expect(ok.json.items.map((n: any) => n.metadata.name)).toContain('default');
+      const refused = await rawRequest(eks.url, '/api/v1/namespaces', { token: 'k8s-aws-v2.nope' });
+      expect(refused.status).toBe(401);
+      expect((await rawRequest(eks.url, '/api/v1/namespaces', { token: eks.token })).status).toBe(200);
+      expect(seen).toEqual(['k8s-aws-v1.aHR0cHM6Ly9zdHM', 'k8s-aws-v2.nope']);
+    } finally {
+      await eks.stop();
+    }
+  });
+});
+
 describe('events and app health', () => {
   it('creates events and selects them by involvedObject', async () => {
     for (const [name, reason] of [

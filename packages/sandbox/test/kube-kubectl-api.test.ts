@@ -272,6 +272,51 @@ describe('kubectl against the sandbox API (no controllers)', () => {
     expect(sandbox.store.get('deployments', 'staging', 'idle')!.spec.replicas).toBe(0);
   });
 
+  it('lists the served resources in api-resources from aggregated discovery', async () => {
+    const r = await kubectl(sandbox, ['api-resources', '--no-headers']);
+    expect(r.stderr).toBe('');
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['deployments', 'deploy', 'apps/v1', 'true', 'Deployment'],
+        ['jobs', 'batch/v1', 'true', 'Job'],
+        ['pods', 'po', 'v1', 'true', 'Pod'],
+        ['namespaces', 'ns', 'v1', 'false', 'Namespace'],
+      ]),
+    );
+  });
+
+  it('applies a manifest twice (client-side apply: create, then a strategic merge patch)', async () => {
+    const manifest = deploymentManifest('applied', 'nginx:1.25', 1);
+    const first = await manifestFile(manifest);
+    manifest.spec.template.spec.containers[0].image = 'nginx:1.26';
+    const second = await manifestFile(manifest);
+    try {
+      const a = await kubectl(sandbox, ['apply', '-f', first.path]);
+      expect(a.stderr).toBe('');
+      expect(a.stdout.trim()).toBe('deployment.apps/applied created');
+      const b = await kubectl(sandbox, ['apply', '-f', second.path]);
+      expect(b.stderr).toBe('');
+      expect(b.stdout.trim()).toBe('deployment.apps/applied configured');
+      const c = await kubectl(sandbox, ['apply', '-f', second.path]);
+      expect(c.stdout.trim()).toBe('deployment.apps/applied unchanged');
+    } finally {
+      await first.cleanup();
+      await second.cleanup();
+    }
+    const d = sandbox.store.get('deployments', 'default', 'applied')!;
+    expect(d.spec.template.spec.containers[0].image).toBe('nginx:1.26');
+    expect(
+      JSON.parse(d.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']!),
+    ).toMatchObject({
+      spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:1.26' }] } } },
+    });
+    expect(d.metadata.generation).toBe(2);
+  });
+
   it('deletes and then reports NotFound', async () => {
     const r = await kubectl(sandbox, ['delete', 'deployment', 'web']);
     expect(r.stderr).toBe('');
