@@ -70,7 +70,8 @@ export async function describeEksCluster(options: DescribeClusterOptions): Promi
 
 function explainEksError(error: unknown, where: string, options: DescribeClusterOptions): unknown {
   if (error instanceof ConfigurationError) return error;
-  const name = error instanceof Error ? error.name : '';
+  const raw = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  const name = typeof raw === 'string' ? raw : '';
   if (name === 'ResourceNotFoundException') {
     return new ConfigurationError(
       `The ${where} was not found. Check the cluster-name and region inputs (and that the credentials belong to the cluster's account).`,

@@ -91,16 +91,18 @@ const TRANSIENT_CODES = new Set([
   'REQUEST_TIMEOUT',
 ]);
 
-/** Errors worth retrying: 5xx, 429, connection resets and timeouts. Never 4xx verdicts like 404 or 422. */
+/**
+ * Errors worth retrying: 5xx, 429, connection resets and timeouts. Never 4xx verdicts like 404 or 422.
+ * Network errors are recognised by shape, not `instanceof Error`: they come from Node's own realm, which is
+ * not the caller's under a VM sandbox such as Jest's.
+ */
 export function isTransient(error: unknown): boolean {
   if (error instanceof KubeApiError) return error.statusCode >= 500 || error.statusCode === 429;
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
-    if (error.name === 'TimeoutError') return true;
-    if (error.message === 'socket hang up') return true;
-  }
-  return false;
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  if (name === 'TimeoutError') return true;
+  return message === 'socket hang up' || message === 'aborted';
 }
 
 export function isNotFound(error: unknown): boolean {
