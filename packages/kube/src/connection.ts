@@ -113,7 +113,7 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     if (!kc.getContextObject(options.context)) {
       const known = kc.getContexts().map((c) => c.name);
       throw new ConfigurationError(
-        `The kubeconfig has no context "${options.context}"; it has ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}.`,
+        `Input "context" names "${options.context}", which the kubeconfig does not have; it has ${known.length ? known.map((n) => `"${n}"`).join(', ') : 'none'}.`,
         { title: 'Invalid input: context' },
       );
     }

@@ -137,3 +137,4 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   };
 }
+export * from './fixtures.js';
