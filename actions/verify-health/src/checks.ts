@@ -65,6 +65,23 @@ export function urlProblem(url: URL): string | undefined {
   return undefined;
 }
 
+/**
+ * The secrets a URL with a password carries: the password as written and decoded, and the basic-auth token
+ * Node builds from it (a server that echoes the Authorization header would show it).
+ */
+export function urlSecrets(url: URL): string[] {
+  if (url.password === '') return [];
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const token = Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString('base64');
+  return [...new Set([url.password, decode(url.password), token])];
+}
+
 /** A URL for logs: the password (if any) replaced by `***`. */
 export function displayUrl(url: URL): string {
   if (url.password === '') return url.href;

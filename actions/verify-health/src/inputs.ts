@@ -16,6 +16,7 @@ import {
   HTTP_METHODS,
   headerProblem,
   urlProblem,
+  urlSecrets,
   type CheckSpec,
   type HttpMethod,
 } from './checks.js';
@@ -55,7 +56,6 @@ export async function readInputs(env: Record<string, string | undefined> = proce
   const secretHeaders = [...new Set(secretNames.map((name) => name.toLowerCase()))];
   // Secrets are masked first: nothing below may log before the runner knows them.
   maskHeaderValues(headers, secretHeaders);
-  for (const url of urls) maskCredential(url.password === '' ? undefined : decodeURIComponent(url.password));
 
   const expectedStatus = readStatus();
   const expectedBody = getOptionalString('expected-body');
@@ -96,7 +96,10 @@ export async function readInputs(env: Record<string, string | undefined> = proce
   if (smokeTestsPath !== undefined) {
     const { loadSmokeTests } = await import('./smoke-tests.js');
     const checks = await loadSmokeTests(smokeTestsPath, env.GITHUB_WORKSPACE ?? process.cwd(), urls[0]);
-    for (const check of checks) maskHeaderValues(check.headers, secretHeaders);
+    for (const check of checks) {
+      maskHeaderValues(check.headers, secretHeaders);
+      for (const secret of urlSecrets(check.url)) maskSecret(secret);
+    }
     smokeTests = { file: smokeTestsPath, checks };
   }
   const everyHeader = [headers, ...(smokeTests?.checks ?? []).map((check) => check.headers)].flatMap(
@@ -159,6 +162,7 @@ function readUrls(): URL[] {
     } catch {
       throw invalidInput('urls', line, 'expected absolute http:// or https:// URLs, one per line.');
     }
+    for (const secret of urlSecrets(url)) maskSecret(secret);
     const why = urlProblem(url);
     if (why)
       throw invalidInput('urls', line, `${why}; expected absolute http:// or https:// URLs, one per line.`);

@@ -5,6 +5,7 @@ import {
   displayUrl,
   evaluateResponse,
   mergeHeaders,
+  urlSecrets,
   type CheckSpec,
   type Mismatch,
 } from './checks.js';
@@ -99,8 +100,7 @@ export async function verifyHealth(
   const needed = inputs['consecutive-successes'];
   logger.info(
     `Running ${plural(checks.length, 'check')} in parallel, every ${formatDuration(inputs.interval)}, until each passes` +
-      `${needed > 1 ? ` ${needed} times in a row` : ''}, within ${formatDuration(inputs.timeout)}` +
-      `${inputs['initial-delay'] > 0 ? ` (the first after ${formatDuration(inputs['initial-delay'])})` : ''}.`,
+      `${needed > 1 ? ` ${needed} times in a row` : ''}, within ${formatDuration(inputs.timeout)}.`,
   );
 
   let results: CheckResult[];
@@ -158,10 +158,7 @@ function secretValues(inputs: Inputs, checks: CheckSpec[]): string[] {
       const lower = name.toLowerCase();
       if (CREDENTIAL_HEADERS.has(lower) || inputs['secret-headers'].includes(lower)) values.add(value);
     }
-    if (check.url.password !== '') {
-      values.add(check.url.password);
-      values.add(decodeURIComponent(check.url.password));
-    }
+    for (const secret of urlSecrets(check.url)) values.add(secret);
   }
   for (const value of [...values]) {
     // `Bearer <token>`: a server that echoes only the token must not reveal it either.

@@ -157,10 +157,18 @@ function parseEntry(entry: unknown, base: URL | undefined): CheckSpec {
   const name = entry.name === undefined ? url.href : scalarText(entry.name);
   if (name === undefined || name.trim() === '') throw problem('name', 'expected a non-empty string');
 
+  const method = parseMethod(entry.method);
+  if (method === 'HEAD') {
+    const bodyField = ['expected-body', 'expected-body-regex', 'expected-json'].find(
+      (field) => entry[field] !== undefined,
+    );
+    if (bodyField !== undefined)
+      throw problem(bodyField, 'a HEAD response has no body to check; use method GET');
+  }
   return {
     name: name.trim(),
     url,
-    method: parseMethod(entry.method),
+    method,
     headers: parseHeaders(entry.headers),
     expect: {
       status: parseStatus(entry['expected-status']),

@@ -266,6 +266,19 @@ describe('verifyHealth', () => {
     expect(only(report).bodyExcerpt).toContain('***');
   });
 
+  it('sends a URL password as basic auth and shows it nowhere', async () => {
+    const app = await startServer((req, res) => json(res, 503, { auth: req.headers.authorization }));
+    const url = app.url.replace('http://', 'http://deployer:pa55-word-1234@');
+    const { report, logger } = await run({ urls: `${url}/health`, timeout: '200ms' });
+    expect(app.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from('deployer:pa55-word-1234').toString('base64')}`,
+    );
+    expect(only(report).name).toBe(`${app.url.replace('http://', 'http://deployer:***@')}/health`);
+    const shown = JSON.stringify(report) + logger.text();
+    expect(shown).not.toContain('pa55-word-1234');
+    expect(shown).not.toContain(Buffer.from('deployer:pa55-word-1234').toString('base64'));
+  });
+
   it('runs smoke tests beside the urls, each with its own expectations and the shared headers', async () => {
     const app = await startServer((req, res) => {
       if (req.url === '/api/tasks')

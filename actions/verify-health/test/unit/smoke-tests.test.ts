@@ -140,6 +140,11 @@ describe('parseSmokeTests: every problem names the input, the file and the field
     ],
     ['a non-http URL', '- url: /a\n- url: file:///etc/passwd', /checks\[1\]\.url: only http/],
     ['a bad method', '- url: /a\n  method: FETCH', /checks\[0\]\.method: "FETCH" is not one of/],
+    [
+      'a body check on HEAD',
+      '- url: /a\n  method: HEAD\n  expected-json: { a: 1 }',
+      /checks\[0\]\.expected-json: a HEAD response has no body/,
+    ],
     ['a bad status', '- url: /a\n  expected-status: 299-200', /checks\[0\]\.expected-status: "299-200"/],
     [
       'a bad regex',
