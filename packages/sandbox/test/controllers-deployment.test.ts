@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { KubeObject, ObjectStore } from '../src/kube/store.js';
 import { computeTemplateHash, resolveFenceposts, scaledValue } from '../src/kube/controllers/index.js';
 import {
+  recordVersions,
   startTestCluster,
   waitForObject,
   waitUntil,
@@ -275,7 +276,7 @@ describe('deployment controller', () => {
   it('reports the intermediate status a rollout goes through', async () => {
     cluster = startTestCluster();
     const { store, images } = cluster;
-    images.set('app:slow', { kind: 'ready', after: 30000 });
+    images.set('app:slow', { kind: 'ready', after: 300000 });
     store.create(
       'deployments',
       deployment('web', 'app:v1', {
@@ -284,14 +285,14 @@ describe('deployment controller', () => {
       }),
     );
     await rolledOut(store, 'web');
+    const versions = recordVersions(store, 'deployments', NS, 'web');
     setImage(store, 'web', 'app:slow');
-    const mid = await waitForObject(
-      store,
-      'deployments',
-      NS,
-      'web',
-      (d) => d.status?.observedGeneration === 2 && d.status?.updatedReplicas === 1,
-    );
+    const done = await rolledOut(store, 'web');
+    versions.stop();
+    const mid = versions.versions.find(
+      (d) =>
+        d.status?.observedGeneration === 2 && d.status?.updatedReplicas === 1 && d.status?.replicas === 3,
+    )!;
     expect(mid.status).toMatchObject({
       replicas: 3,
       updatedReplicas: 1,
@@ -301,7 +302,6 @@ describe('deployment controller', () => {
     });
     expect(cond(mid, 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable' });
     expect(['NewReplicaSetCreated', 'ReplicaSetUpdated']).toContain(cond(mid, 'Progressing')?.reason);
-    const done = await rolledOut(store, 'web');
     const progressing = cond(done, 'Progressing');
     // The transition time stays from when the rollout started progressing.
     expect(Date.parse(progressing.lastUpdateTime)).toBeGreaterThanOrEqual(

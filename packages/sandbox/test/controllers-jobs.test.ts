@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { KubeObject, ObjectStore } from '../src/kube/store.js';
 import {
   eventsFor,
+  recordVersions,
   startTestCluster,
   waitForObject,
   waitUntil,
@@ -59,6 +60,7 @@ describe('job controller', () => {
       after: 3000,
     });
     const history = conditionHistory(store, 'migrate');
+    const versions = recordVersions(store, 'jobs', NS, 'migrate');
     const j0 = store.create('jobs', job('migrate', 'app:migrate'));
     const pod = await waitUntil(store, () => podsOf(store, j0)[0], 'a job pod');
     expect(pod.metadata.generateName).toBe('migrate-');
@@ -81,16 +83,12 @@ describe('job controller', () => {
     ]);
     expect(pod.metadata.finalizers).toEqual(['batch.kubernetes.io/job-tracking']);
     expect(pod.spec.restartPolicy).toBe('Never');
-    const running = await waitForObject(
-      store,
-      'jobs',
-      NS,
-      'migrate',
-      (j) => j.status?.active === 1 && j.status?.ready === 0,
-    );
+    const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
+    const running = versions.versions.find((v) => v.status?.active === 1)!;
+    versions.stop();
+    expect(running.status.ready).toBe(0);
     expect(running.status.startTime).toMatch(/Z$/);
     expect(running.status.uncountedTerminatedPods).toEqual({});
-    const j = await waitForObject(store, 'jobs', NS, 'migrate', finished);
     history.stop();
     expect(history.seen).toContainEqual(['SuccessCriteriaMet']);
     expect(history.seen[history.seen.length - 1]).toEqual(['SuccessCriteriaMet', 'Complete']);

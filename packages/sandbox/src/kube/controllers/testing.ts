@@ -115,6 +115,26 @@ export function recordChanges(
   return { changes, stop };
 }
 
+/** Every committed version of one object from now on (transient states included). */
+export function recordVersions(
+  store: ObjectStore,
+  resource: Resource,
+  namespace: string,
+  name: string,
+): { versions: KubeObject[]; stop: () => void } {
+  const versions: KubeObject[] = [];
+  const stop = store.on((c) => {
+    if (
+      c.resource === resource &&
+      c.object.metadata.namespace === namespace &&
+      c.object.metadata.name === name
+    ) {
+      versions.push(c.object);
+    }
+  });
+  return { versions, stop };
+}
+
 export function eventsFor(store: ObjectStore, namespace: string, name: string): KubeObject[] {
   return store
     .list('events', namespace)
