@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActionFailure, errorMessage, maskSecret, saveState, type Logger } from '@planner-deploy/action-kit';
+import {
+  ActionFailure,
+  CancelledError,
+  errorMessage,
+  maskSecret,
+  saveState,
+  type Logger,
+} from '@planner-deploy/action-kit';
 import {
   DockerCli,
   buildxArgs,
@@ -74,6 +81,7 @@ export async function buildAndPush(
     logger,
     signal,
   });
+  const progress: Progress = { phase: 'planning', ref: undefined, digest: undefined, added: [] };
   try {
     const login = await awsStep('get an ECR authorization token', () => getRegistryLogin(ecr, maskSecret));
     const host = inputs.registry.kind === 'host' ? inputs.registry.host : login.host;
@@ -100,11 +108,14 @@ export async function buildAndPush(
       throw new ActionFailure('Image tag already exists', conflictMessage(inputs.repository, plan));
     }
     const base = { name, registry: host, tags: inputs.imageTags, repositoryCreated: repository.created };
+    progress.ref = `${name}:${inputs.source.sha}`;
     if (plan.action === 'reuse') {
+      progress.phase = 'tagging';
+      progress.digest = plan.image.digest;
       logger.info(
         `${name}:${inputs.source.sha} already exists (${plan.image.digest}): not building it again (skip-if-exists).`,
       );
-      const added = await addTags(ecr, inputs.repository, plan.image, plan.add, logger);
+      const added = await addTags(ecr, inputs.repository, plan.image, plan.add, logger, progress.added);
       const details = await describeImage(ecr, inputs.repository, { digest: plan.image.digest });
       return {
         ...base,
@@ -121,7 +132,8 @@ export async function buildAndPush(
     const builder = await chooseBuilder(inputs, docker, logger);
     checkRegistryCache(inputs, builder, repository);
     await dockerLogin(docker, host, login.username, login.password);
-    const pushedDigestValue = await buildAndPushSha(inputs, docker, builder, name, logger);
+    const pushedDigestValue = await buildAndPushSha(inputs, docker, builder, name, logger, progress);
+    progress.phase = 'tagging';
     const pushed = await awsStep('read the pushed image from ECR', () =>
       lookupTags(ecr, inputs.repository, [inputs.source.sha]),
     );
@@ -138,7 +150,8 @@ export async function buildAndPush(
       );
     }
     const rest = inputs.imageTags.filter((tag) => tag !== inputs.source.sha);
-    const added = await addTags(ecr, inputs.repository, image, rest, logger);
+    progress.digest = image.digest;
+    const added = await addTags(ecr, inputs.repository, image, rest, logger, progress.added);
     const details = await describeImage(ecr, inputs.repository, { digest: image.digest });
     return {
       ...base,
@@ -150,8 +163,38 @@ export async function buildAndPush(
       addedTags: [inputs.source.sha, ...added],
       durationMs: Date.now() - started,
     };
+  } catch (error) {
+    if (error instanceof CancelledError || (signal.aborted && isAbortError(error))) {
+      throw new CancelledError(cancelledMessage(progress));
+    }
+    throw error;
   } finally {
     ecr.client.destroy();
+  }
+}
+
+/** How far the step got, so a cancel can say what it left behind. */
+interface Progress {
+  phase: 'planning' | 'building' | 'pushing' | 'tagging';
+  ref: string | undefined;
+  digest: string | undefined;
+  added: string[];
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+export function cancelledMessage(progress: Progress): string {
+  switch (progress.phase) {
+    case 'planning':
+      return 'Cancelled before anything was built or pushed; no tag was changed.';
+    case 'building':
+      return 'Cancelled during the build: nothing was pushed and no tag was changed.';
+    case 'pushing':
+      return `Cancelled during the push of ${progress.ref ?? 'the image'}: that tag may be incomplete or missing, no other tag was changed. Re-run the job: an incomplete push is pushed again, a complete one is reused.`;
+    case 'tagging':
+      return `Cancelled while tagging ${progress.digest ?? 'the image'}, which is in ECR${progress.added.length > 0 ? `; tags added so far: ${progress.added.join(', ')}` : ''}. Re-run the job to add the remaining tags (nothing is rebuilt).`;
   }
 }
 
@@ -186,8 +229,8 @@ async function addTags(
   image: { digest: string; manifest: string; mediaType: string | undefined },
   tags: string[],
   logger: Logger,
+  added: string[] = [],
 ): Promise<string[]> {
-  const added: string[] = [];
   for (const tag of tags) {
     const outcome = await awsStep(`tag the image ${tag}`, () => putTag(ecr, repository, image, tag));
     if (outcome === 'added') added.push(tag);
@@ -303,11 +346,13 @@ async function buildAndPushSha(
   builder: Builder,
   name: string,
   logger: Logger,
+  progress: Progress,
 ): Promise<string | undefined> {
   const ref = `${name}:${inputs.source.sha}`;
   const workDir = await workDirectory();
   try {
     const spec = buildSpec(inputs, [ref], name, true, workDir);
+    progress.phase = builder === 'buildx' ? 'pushing' : 'building';
     if (builder === 'buildx') {
       // buildx builds and pushes in one command; a transient push error reruns it, mostly from cache.
       const { result } = await logger.group(`Build and push ${ref}`, () =>
@@ -328,6 +373,7 @@ async function buildAndPushSha(
       docker.run(legacyBuildArgs(spec), { live: true, env: LEGACY_ENV }),
     );
     if (built.code !== 0) throw buildFailure(built, 'docker build');
+    progress.phase = 'pushing';
     const { result, attempts } = await logger.group(`Push ${ref}`, () =>
       retryDocker('docker push', () => docker.run(['push', ref], { live: true }), logger, {
         signal: docker.signal,

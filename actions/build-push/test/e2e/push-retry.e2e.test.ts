@@ -5,8 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStep } from '@planner-deploy/runner-harness';
 import {
+  ACTION,
   REQUIRE_DOCKER,
   dockerUnavailable,
   makeWorkspace,
@@ -117,5 +121,38 @@ describe('push retries through a flaky registry', () => {
     expect(await registryDigest(cloud.registry, 'planner/app', sha)).toBeUndefined();
     expect(await registryDigest(cloud.registry, 'planner/app', 'refused-latest')).toBeUndefined();
     faults.length = 0;
+  });
+
+  test('a cancel during the push stops within the grace, says what it left, and the post step logs out', async () => {
+    faults.push({ status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}' });
+    manifestPuts = 0;
+    const workspace = await makeWorkspace('cancelled push');
+    const sha = newSha();
+    const result = await runStep({
+      action: ACTION,
+      workspace,
+      inputs: { repository: 'planner/app', registry: proxyHost, context: 'app', environment: 'cancelled' },
+      env: {
+        ...cloud.sandbox.env(),
+        DOCKER_HOST: process.env['DOCKER_HOST'],
+        DOCKER_CONFIG: await mkdtemp(join(tmpdir(), 'build-push-docker-config-')),
+        GITHUB_SHA: sha,
+      },
+      cancel: { whenLog: /The push refers to repository/ },
+    });
+    await rm(workspace, { recursive: true, force: true });
+    faults.length = 0;
+    expect(result.cancelledAtMs).toBeDefined();
+    expect(result.exitCode).toBe(1);
+    expect(result.exitAfterCancelMs).toBeLessThan(6500);
+    const errors = result.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.title).toBe('Cancelled');
+    expect(errors[0]!.message).toContain('Cancelled during the push');
+    expect(errors[0]!.message).toContain(`${proxyHost}/planner/app:${sha}`);
+    // No retry after the cancel, and no other tag was touched.
+    expect(manifestPuts).toBeLessThanOrEqual(1);
+    expect(await registryDigest(cloud.registry, 'planner/app', 'cancelled-latest')).toBeUndefined();
+    expect(result.post?.log).toContain(`Logged out of ${proxyHost}`);
   });
 });
