@@ -235,7 +235,7 @@ export class WorkQueue {
         this.failures.set(key, count);
         this.opts.onError?.(key, err);
         const conflict = err instanceof StoreError && err.code === 409;
-        this.addAfter(key, conflict ? 0 : Math.min(10000, 100 * 2 ** (count - 1)));
+        this.addAfter(key, Math.min(conflict ? 1000 : 10000, (conflict ? 10 : 100) * 2 ** (count - 1)));
       }
     }
     if (this.dirty.size > 0) this.schedule();
