@@ -230,6 +230,32 @@ describe('kubectl rollout against the sandbox', () => {
     });
   });
 
+  it('describe and get events show the controller events through field selectors', async () => {
+    const rs = ownedReplicaSets('web').at(-1)!;
+    const describe = await kubectl(sandbox, ['describe', 'deployment', 'web']);
+    expect(describe.stderr).toBe('');
+    expect(describe.stdout).toMatch(
+      /^Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available \| 0 unavailable$/m,
+    );
+    expect(describe.stdout).toMatch(
+      new RegExp(`^NewReplicaSet:\\s+${rs.metadata.name} \\(3/3 replicas created\\)$`, 'm'),
+    );
+    expect(describe.stdout).toMatch(
+      /ScalingReplicaSet .*deployment-controller\s+Scaled (up|down) replica set web-/,
+    );
+    const ev = await kubectl(sandbox, [
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.kind=Deployment,involvedObject.name=web',
+    ]);
+    const rows = ev.stdout.trim().split('\n');
+    expect(rows[0]!.split(/\s{2,}/)).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(rows.length).toBeGreaterThan(2);
+    for (const row of rows.slice(1))
+      expect(row).toMatch(/Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled (up|down) replica set web-/);
+  });
+
   it('rollout status fails with the progress deadline for an image that never gets ready', async () => {
     sandbox.images.set('never:1', { kind: 'never-ready' });
     await createDeployment('stuck', 'never:1', 1, (m) => {
