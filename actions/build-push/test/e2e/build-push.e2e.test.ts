@@ -25,6 +25,14 @@ if (reason !== undefined && !REQUIRE_DOCKER) {
 }
 const test = reason === undefined || REQUIRE_DOCKER ? it : it.skip;
 
+function dockerInspect(reference: string, format: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('docker', ['image', 'inspect', '--format', format, reference], (err, stdout) =>
+      err ? reject(err) : resolve(stdout.trim()),
+    );
+  });
+}
+
 function dockerImageExists(reference: string): Promise<boolean> {
   return new Promise((resolve) => {
     execFile('docker', ['image', 'inspect', '--format', '{{.Id}}', reference], (err) => resolve(!err));
@@ -196,6 +204,44 @@ describe('build-push dist against dockerd and the sandbox ECR', () => {
     expect(await registryDigest(cloud.registry, 'planner/app', sha)).toBeUndefined();
     expect(await dockerImageExists(`planner/app:${sha}`)).toBe(true);
     expect(await dockerAuths(result.dockerConfig)).toEqual({});
+    // The OCI labels: the commit, the repository, and the stage that was asked for.
+    const labels = JSON.parse(await dockerInspect(`planner/app:${sha}`, '{{json .Config.Labels}}')) as Record<
+      string,
+      string
+    >;
+    expect(labels).toMatchObject({
+      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.source': 'https://github.com/example-org/planner-app',
+      stage: 'development',
+    });
+  });
+
+  test('build secrets without buildx fail clearly before building, the secret masked', async () => {
+    const secret = 'npm_SecretTokenValue_0123456789';
+    const result = await runAction({
+      cloud,
+      workspace: await workspace('secrets'),
+      sha: newSha(),
+      inputs: { repository: 'planner/app', push: 'false', secrets: `npm_token=${secret}` },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.annotations[0]!.title).toBe('docker buildx needed');
+    expect(result.annotations[0]!.message).toContain('buildx-version');
+    expect(result.masks).toContain(secret);
+    expect(everythingPrinted(result)).not.toContain(secret);
+    expect(result.log).not.toMatch(/Step \d+\/\d+ :/);
+  });
+
+  test('registry given as the account id', async () => {
+    const sha = newSha();
+    const result = await runAction({
+      cloud,
+      workspace: await workspace('by account'),
+      sha,
+      inputs: { repository: 'planner/app', registry: cloud.sandbox.accountId },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.digest).toBe(await registryDigest(cloud.registry, 'planner/app', sha));
   });
 
   test('a registry password that is refused fails the login with a clear error and never shows it', async () => {
