@@ -6,8 +6,9 @@ import {
   type EcrImage,
   type ImageStore,
 } from './ecr-images.js';
+import { batchGetImage, describeImages, putImage } from './ecr-image-actions.js';
 import { spread } from './rds-state.js';
-import { sha256Digest, type RegistryAccess } from './registry-client.js';
+import type { RegistryAccess } from './registry-client.js';
 
 /** An ECR error: `type` is the `__type` the SDK maps to an exception class. */
 export class EcrError extends Error {
@@ -46,11 +47,6 @@ export interface RegistryEndpoint {
   url: string;
   /** 127.0.0.1:<port>, what image names start with. */
   host: string;
-}
-
-interface ImageId {
-  imageDigest?: string;
-  imageTag?: string;
 }
 
 const REPO_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -174,6 +170,11 @@ export class EcrState {
     return this.store.list(repo);
   }
 
+  /** Stores a manifest (under a tag, moving it) as is; returns the digest. */
+  storeImage(repo: string, manifest: string, mediaType: string, tag?: string): Promise<string> {
+    return this.store.put(repo, manifest, mediaType, tag);
+  }
+
   /**
    * Puts an image into a repository (created, mutable, if missing): the given manifest, or a
    * small synthetic image (its blobs uploaded to the registry when one is attached).
@@ -204,176 +205,6 @@ export class EcrState {
     };
   }
 
-  async describeImages(input: any): Promise<Record<string, unknown>> {
-    const repo = this.repository(
-      requiredString(input, 'repositoryName'),
-      optionalString(input, 'registryId'),
-    ).name;
-    const images = await this.store.list(repo);
-    let details: { image: EcrImage; tag?: string }[];
-    const ids = imageIdsParam(input, false);
-    if (ids !== undefined) {
-      details = ids.map((id) => {
-        const image = findImage(images, id);
-        if (!image) {
-          throw new EcrError(
-            'ImageNotFoundException',
-            `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo}' in the registry with id '${this.accountId}'`,
-          );
-        }
-        return { image };
-      });
-    } else {
-      const tagStatus = (input?.filter?.tagStatus as string | undefined) ?? 'ANY';
-      details = images
-        .filter(
-          (i) => tagStatus === 'ANY' || (tagStatus === 'TAGGED' ? i.tags.length > 0 : i.tags.length === 0),
-        )
-        .map((image) => ({ image }));
-    }
-    const { items, nextToken } = paginate(details, input, 1000);
-    return {
-      imageDetails: items.map(({ image }) => ({
-        registryId: this.accountId,
-        repositoryName: repo,
-        imageDigest: image.digest,
-        ...(image.tags.length > 0 ? { imageTags: [...image.tags].sort() } : {}),
-        imageSizeInBytes: image.sizeInBytes,
-        imagePushedAt: image.pushedAt.getTime() / 1000,
-        imageManifestMediaType: image.mediaType,
-        ...(image.artifactMediaType !== undefined ? { artifactMediaType: image.artifactMediaType } : {}),
-      })),
-      ...(nextToken !== undefined ? { nextToken } : {}),
-    };
-  }
-
-  async batchGetImage(input: any): Promise<Record<string, unknown>> {
-    const repo = this.repository(
-      requiredString(input, 'repositoryName'),
-      optionalString(input, 'registryId'),
-    ).name;
-    const ids = imageIdsParam(input, true) ?? [];
-    const images = await this.store.list(repo);
-    const found: Record<string, unknown>[] = [];
-    const failures: Record<string, unknown>[] = [];
-    for (const id of ids) {
-      if (id.imageDigest === undefined && id.imageTag === undefined) {
-        failures.push({
-          imageId: id,
-          failureCode: 'MissingDigestAndTag',
-          failureReason: 'Missing image digest and tag',
-        });
-        continue;
-      }
-      if (id.imageDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(id.imageDigest)) {
-        failures.push({
-          imageId: id,
-          failureCode: 'InvalidImageDigest',
-          failureReason: 'Invalid image digest',
-        });
-        continue;
-      }
-      const byDigest =
-        id.imageDigest !== undefined ? images.find((i) => i.digest === id.imageDigest) : undefined;
-      if (
-        id.imageDigest !== undefined &&
-        id.imageTag !== undefined &&
-        byDigest &&
-        !byDigest.tags.includes(id.imageTag)
-      ) {
-        failures.push({
-          imageId: id,
-          failureCode: 'ImageTagDoesNotMatchDigest',
-          failureReason: 'Image tag does not match digest',
-        });
-        continue;
-      }
-      const image = findImage(images, id);
-      if (!image) {
-        failures.push({
-          imageId: id,
-          failureCode: 'ImageNotFound',
-          failureReason: 'Requested image not found',
-        });
-        continue;
-      }
-      const accepted = input?.acceptedMediaTypes as string[] | undefined;
-      if (accepted !== undefined && accepted.length > 0 && !accepted.includes(image.mediaType)) {
-        failures.push({
-          imageId: id,
-          failureCode: 'UnsupportedImageType',
-          failureReason: `The image's manifest media type ${image.mediaType} is not among the accepted media types`,
-        });
-        continue;
-      }
-      found.push({
-        registryId: this.accountId,
-        repositoryName: repo,
-        imageId: {
-          imageDigest: image.digest,
-          ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}),
-        },
-        imageManifest: image.manifest,
-        imageManifestMediaType: image.mediaType,
-      });
-    }
-    return { images: found, failures };
-  }
-
-  async putImage(input: any): Promise<Record<string, unknown>> {
-    const repo = this.repository(
-      requiredString(input, 'repositoryName'),
-      optionalString(input, 'registryId'),
-    );
-    const manifest = requiredString(input, 'imageManifest');
-    const tag = optionalString(input, 'imageTag');
-    const mediaType = optionalString(input, 'imageManifestMediaType') ?? manifestMediaType(manifest);
-    try {
-      JSON.parse(manifest);
-    } catch {
-      throw new EcrError(
-        'InvalidParameterException',
-        "Invalid parameter at 'imageManifest': the manifest is not valid JSON",
-      );
-    }
-    const digest = sha256Digest(manifest);
-    const declared = optionalString(input, 'imageDigest');
-    if (declared !== undefined && declared !== digest) {
-      throw new EcrError(
-        'ImageDigestDoesNotMatchException',
-        `Provided digest '${declared}' does not match the digest of the image manifest '${digest}'`,
-      );
-    }
-    const images = await this.store.list(repo.name);
-    const same = images.find((i) => i.digest === digest);
-    if (same && (tag === undefined ? true : same.tags.includes(tag))) {
-      throw new EcrError(
-        'ImageAlreadyExistsException',
-        `Image with digest '${digest}'${tag !== undefined ? ` and tag '${tag}'` : ''} already exists in the repository with name '${repo.name}' in registry with id '${this.accountId}'`,
-      );
-    }
-    if (
-      tag !== undefined &&
-      repo.imageTagMutability === 'IMMUTABLE' &&
-      images.some((i) => i.tags.includes(tag))
-    ) {
-      throw new EcrError(
-        'ImageTagAlreadyExistsException',
-        `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
-      );
-    }
-    const stored = await this.store.put(repo.name, manifest, mediaType, tag);
-    return {
-      image: {
-        registryId: this.accountId,
-        repositoryName: repo.name,
-        imageId: { imageDigest: stored, ...(tag !== undefined ? { imageTag: tag } : {}) },
-        imageManifest: manifest,
-        imageManifestMediaType: mediaType,
-      },
-    };
-  }
-
   describeRepositories(input: any): Record<string, unknown> {
     const registryId = optionalString(input, 'registryId');
     const names = input?.repositoryNames as string[] | undefined;
@@ -391,15 +222,7 @@ export class EcrState {
   }
 }
 
-function findImage(images: EcrImage[], id: ImageId): EcrImage | undefined {
-  return images.find(
-    (i) =>
-      (id.imageDigest === undefined || i.digest === id.imageDigest) &&
-      (id.imageTag === undefined || i.tags.includes(id.imageTag)),
-  );
-}
-
-function requiredString(input: any, name: string): string {
+export function requiredString(input: any, name: string): string {
   const value = input?.[name];
   if (typeof value !== 'string' || value === '') {
     throw new EcrError(
@@ -410,29 +233,12 @@ function requiredString(input: any, name: string): string {
   return value;
 }
 
-function optionalString(input: any, name: string): string | undefined {
+export function optionalString(input: any, name: string): string | undefined {
   const value = input?.[name];
   return typeof value === 'string' ? value : undefined;
 }
 
-function imageIdsParam(input: any, required: boolean): ImageId[] | undefined {
-  const ids = input?.imageIds as unknown;
-  if (ids === undefined) {
-    if (required)
-      throw new EcrError(
-        'InvalidParameterException',
-        "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must not be null'",
-      );
-    return undefined;
-  }
-  if (!Array.isArray(ids)) throw new EcrError('InvalidParameterException', "Invalid parameter at 'imageIds'");
-  return ids.map((id: any) => ({
-    ...(typeof id?.imageDigest === 'string' ? { imageDigest: id.imageDigest as string } : {}),
-    ...(typeof id?.imageTag === 'string' ? { imageTag: id.imageTag as string } : {}),
-  }));
-}
-
-function paginate<T>(items: T[], input: any, max: number): { items: T[]; nextToken?: string } {
+export function paginate<T>(items: T[], input: any, max: number): { items: T[]; nextToken?: string } {
   const maxResults = typeof input?.maxResults === 'number' ? (input.maxResults as number) : max;
   if (maxResults < 1 || maxResults > 1000) {
     throw new EcrError(
@@ -472,11 +278,11 @@ export async function handleEcrAction(
       return { repository: state.repositoryJson(repo) };
     }
     case 'DescribeImages':
-      return state.describeImages(input);
+      return describeImages(state, input);
     case 'BatchGetImage':
-      return state.batchGetImage(input);
+      return batchGetImage(state, input);
     case 'PutImage':
-      return state.putImage(input);
+      return putImage(state, input);
     default:
       throw new EcrError('UnknownOperationException', `Unknown operation ${action}`);
   }
