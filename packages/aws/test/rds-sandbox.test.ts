@@ -147,7 +147,7 @@ describe('RDS library against the sandbox', () => {
     } else {
       expect(origins).toEqual(['created', 'reused']);
     }
-    expect(results[0]!.snapshot.id).toBe(results[1]!.snapshot.id);
+    expect(results[0].snapshot.id).toBe(results[1].snapshot.id);
     expect(sandbox.rds.snapshots.filter((s) => s.sourceId === 'itg-concurrent')).toHaveLength(1);
   });
 
