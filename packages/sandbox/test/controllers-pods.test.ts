@@ -225,6 +225,33 @@ describe('simulated kubelet', () => {
     });
   });
 
+  it('drops events beyond the spam filter burst (25 per source and object)', async () => {
+    cluster = startTestCluster({ timeScale: 0.01 });
+    const { store, images, clock } = cluster;
+    images.set('web:bad', { kind: 'never-ready' });
+    store.create(
+      'pods',
+      pod('web', 'web:bad', {}, { readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }),
+    );
+    await waitUntil(
+      store,
+      () => eventsFor(store, NS, 'web').find((e) => e.reason === 'Unhealthy'),
+      'Unhealthy',
+    );
+    const start = clock.nowMs();
+    // 100 probe periods: without the filter the count would pass 21 well before.
+    await waitUntil(store, () => clock.nowMs() - start > 100000, '100 simulated seconds');
+    const kubelet = eventsFor(store, NS, 'web').filter(
+      (e) => (e.source as { component: string }).component === 'kubelet',
+    );
+    // Pulling, Pulled, Created, Started, then 21 probe failures: the burst of 25 is spent (no refill within 5 min).
+    expect(kubelet.map((e) => e.reason)).toEqual(['Pulling', 'Pulled', 'Created', 'Started', 'Unhealthy']);
+    expect(kubelet[4]!.count).toBe(21);
+    expect(kubelet[4]!.message).toMatch(
+      /^Readiness probe failed: dial tcp 10\.244\.\d+\.\d+:8080: connect: connection refused$/,
+    );
+  });
+
   it('crash: prints, exits, restarts, then CrashLoopBackOff with growing back-off and lastState', async () => {
     cluster = startTestCluster();
     const { store, images, logs } = cluster;

@@ -208,8 +208,7 @@ export class Kubelet {
       );
     }
     rt.startTime = rfc3339(this.d.clock.now());
-    this.flush(rt);
-    // The pod sandbox (network) comes up shortly after.
+    // The pod sandbox (network) comes up shortly after; the first status (ContainerCreating) goes with it.
     this.after(rt, 100, () => {
       rt.sandboxReady = true;
       rt.podIP = this.nextIP();

@@ -252,9 +252,17 @@ interface AggregatedEvent {
   namespace: string;
 }
 
-/** Records core/v1 Events in the store, aggregating identical ones (count, lastTimestamp). */
+/** client-go's EventSourceObjectSpamFilter: a burst of 25 events per source and object, then 1 per 5 min. */
+const SPAM_BURST = 25;
+const SPAM_REFILL_MS = 300_000;
+
+/**
+ * Records core/v1 Events in the store, aggregating identical ones (count, lastTimestamp) and dropping
+ * what client-go's spam filter drops.
+ */
 export class EventRecorder {
   private readonly seen = new Map<string, AggregatedEvent>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly byUid = new Map<string, string[]>();
   private seq = 0;
 
@@ -272,6 +280,7 @@ export class EventRecorder {
     fieldPath?: string,
   ): void {
     const ns = obj.metadata.namespace ?? 'default';
+    if (!this.allow(`${source.component}/${source.host ?? ''}/${obj.metadata.uid}`)) return;
     const aggKey = [obj.metadata.uid, fieldPath ?? '', type, reason, message, source.component].join(
       '\u0000',
     );
@@ -324,8 +333,26 @@ export class EventRecorder {
     }
   }
 
+  private allow(key: string): boolean {
+    const now = this.clock.nowMs();
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: SPAM_BURST, at: now };
+      this.buckets.set(key, b);
+    }
+    const refill = Math.floor((now - b.at) / SPAM_REFILL_MS);
+    if (refill > 0) {
+      b.tokens = Math.min(SPAM_BURST, b.tokens + refill);
+      b.at += refill * SPAM_REFILL_MS;
+    }
+    if (b.tokens <= 0) return false;
+    b.tokens--;
+    return true;
+  }
+
   /** Forgets aggregation state of a deleted object. */
   forget(uid: string): void {
+    for (const k of this.buckets.keys()) if (k.endsWith(`/${uid}`)) this.buckets.delete(k);
     for (const k of this.byUid.get(uid) ?? []) this.seen.delete(k);
     this.byUid.delete(uid);
   }
