@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError } from '@planner-deploy/action-kit';
-import { HTTP_METHODS, headerProblem, urlProblem, type CheckSpec, type HttpMethod } from './checks.js';
+import {
+  HTTP_METHODS,
+  displayUrl,
+  headerProblem,
+  urlProblem,
+  type CheckSpec,
+  type HttpMethod,
+} from './checks.js';
 import { parseJsonPath, type JsonExpectation } from './json-path.js';
 import { DEFAULT_EXPECTED_STATUS, parseStatusRanges } from './status-ranges.js';
 
@@ -154,7 +161,7 @@ function parseEntry(entry: unknown, base: URL | undefined): CheckSpec {
   }
 
   const url = parseCheckUrl(entry.url, base);
-  const name = entry.name === undefined ? url.href : scalarText(entry.name);
+  const name = entry.name === undefined ? displayUrl(url) : scalarText(entry.name);
   if (name === undefined || name.trim() === '') throw problem('name', 'expected a non-empty string');
 
   const method = parseMethod(entry.method);
