@@ -7,7 +7,7 @@ import {
   type ImageStore,
 } from './ecr-images.js';
 import { batchGetImage, describeImages, putImage } from './ecr-image-actions.js';
-import { spread } from './rds-state.js';
+import { spread } from './fault-pattern.js';
 import type { RegistryAccess } from './registry-client.js';
 
 /** An ECR error: `type` is the `__type` the SDK maps to an exception class. */

@@ -10,15 +10,18 @@ import { createAwsRouter, type AwsRequestRecord } from './router.js';
 import type { AwsCredentials } from './sigv4.js';
 import { checkEksToken, type CallerIdentity } from './sts.js';
 
-export { RdsState, RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-state.js';
+export { RdsState } from './rds-state.js';
+export { RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-model.js';
 export type {
   AddClusterOptions,
   AddInstanceOptions,
   AddSnapshotOptions,
+  DbCluster,
+  DbInstance,
   RdsFaults,
   Snapshot,
   Tag,
-} from './rds-state.js';
+} from './rds-model.js';
 export { EcrState, EcrError } from './ecr.js';
 export type { EcrFaults, EcrRepository, RegistryEndpoint, TagMutability } from './ecr.js';
 export type { EcrImage } from './ecr-images.js';

@@ -1,12 +1,6 @@
 import { el, queryList, raw, xmlList } from './query.js';
-import {
-  RdsError,
-  type DbCluster,
-  type DbInstance,
-  type RdsState,
-  type Snapshot,
-  type Tag,
-} from './rds-state.js';
+import { RdsError, type DbCluster, type DbInstance, type Snapshot, type Tag } from './rds-model.js';
+import type { RdsState } from './rds-state.js';
 
 export const RDS_NAMESPACE = 'http://rds.amazonaws.com/doc/2014-10-31/';
 

@@ -4,7 +4,8 @@ import { handleEks, type KubeEndpoint } from './eks.js';
 import { header, newRequestId, type WireRequest, type WireResponse } from './http.js';
 import { queryError, queryParams, queryResponse } from './query.js';
 import { handleRdsAction, RDS_NAMESPACE } from './rds.js';
-import { RdsError, type RdsState } from './rds-state.js';
+import { RdsError } from './rds-model.js';
+import type { RdsState } from './rds-state.js';
 import { parseSigV4, verifySigV4, type AwsCredentials, type SigV4Failure } from './sigv4.js';
 import { callerIdentityXml, STS_NAMESPACE, type CallerIdentity } from './sts.js';
 
