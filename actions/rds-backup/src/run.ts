@@ -49,6 +49,11 @@ export async function backupDatabase(
   const { database, region } = inputs;
   const snapshotId = inputs['snapshot-identifier'];
   const context = await createRdsContext({ region, logger, signal, endpoint: options.endpoint });
+  logger.info(
+    inputs['snapshot-identifier-derived']
+      ? `Snapshot identifier ${snapshotId}: derived from the prefix, repository, database, commit and run id, so a re-run of this job finds the same snapshot.`
+      : `Snapshot identifier ${snapshotId} (from the snapshot-identifier input).`,
+  );
   try {
     const started = now();
     const ensured = await logger
