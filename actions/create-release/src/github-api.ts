@@ -1,5 +1,12 @@
-import { ActionFailure, CancelledError, formatDuration, type Logger } from '@planner-deploy/action-kit';
-import type { Octokit } from '@octokit/core';
+import { ActionFailure, CancelledError } from '@planner-deploy/action-kit';
+import {
+  asRequestFailure,
+  createOctokit,
+  RETRIES,
+  stopped,
+  type ClientOptions,
+  type RequestFailure,
+} from './github-client.js';
 import type { MakeLatest } from './inputs.js';
 
 /** The fields of a release this action reads. */
@@ -37,41 +44,15 @@ export interface ReleaseApi {
   generateNotes(tag: string, previous: string | undefined, target: string | undefined): Promise<string>;
 }
 
-export interface ClientOptions {
-  token: string;
-  apiUrl: string;
+export interface ReleaseApiOptions extends ClientOptions {
   owner: string;
   repo: string;
-  logger: Logger;
-  /** The run's cancellation. */
-  signal: AbortSignal;
-  /** Epoch ms: requests still running then are aborted, and no rate-limit wait starts that would end later. */
-  deadline: number;
 }
 
 /** Tag pages read at most (100 tags each); a longer history is cut with a warning. */
 export const MAX_TAG_PAGES = 50;
 /** Releases scanned for a leftover draft (newest first, 100 a page). */
 const DRAFT_PAGES = 3;
-const RETRIES = 3;
-
-interface RequestFailure {
-  status: number;
-  message: string;
-  response?: { data?: unknown; headers?: Record<string, string | undefined> };
-}
-
-function asRequestFailure(error: unknown): RequestFailure | undefined {
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { status?: unknown }).status === 'number'
-  ) {
-    return error as RequestFailure;
-  }
-  return undefined;
-}
-
 function isAlreadyExists(error: unknown): boolean {
   const failure = asRequestFailure(error);
   if (failure?.status !== 422) return false;
@@ -79,111 +60,9 @@ function isAlreadyExists(error: unknown): boolean {
   return errors.some((e) => e.code === 'already_exists');
 }
 
-/** `METHOD /path` of an octokit request, for log lines (never headers, so never the token). */
-function describe(options: { method?: string; url?: string }): string {
-  return `${options.method ?? 'GET'} ${options.url ?? ''}`;
-}
-
-/**
- * The error of a request cut by cancellation or by the deadline. It carries an empty `request` so that
- * plugin-retry sees a request error without retry options and does not retry it.
- */
-function stopped(cancel: AbortSignal, request: string): Error {
-  const error = cancel.aborted
-    ? new CancelledError(
-        `Cancelled during ${request}; the release may be left as a draft, which a re-run adopts.`,
-      )
-    : new ActionFailure(
-        'Timed out',
-        `The step's timeout passed during ${request}. Re-run the job (it is safe), or raise "timeout".`,
-      );
-  return Object.assign(error, { request: {} });
-}
-
-/**
- * Builds the octokit client: token auth, GITHUB_API_URL, retries of 5xx (plugin-retry), waits on GitHub's
- * primary and secondary rate limits (plugin-throttling), each wait logged and bounded by the deadline.
- * Octokit is loaded here, on first use, so input errors and no-op runs start fast.
- */
-export async function createReleaseApi(options: ClientOptions): Promise<ReleaseApi> {
-  const [{ Octokit: Core }, { retry }, { throttling }] = await Promise.all([
-    import('@octokit/core'),
-    import('@octokit/plugin-retry'),
-    import('@octokit/plugin-throttling'),
-  ]);
-  const { logger, deadline, signal } = options;
-  const stop = AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, deadline - Date.now()))]);
-
-  const waitAllowed = (
-    kind: string,
-    retryAfter: number,
-    request: { method?: string; url?: string },
-    count: number,
-  ) => {
-    const waitMs = retryAfter * 1000;
-    const left = deadline - Date.now();
-    if (count >= 5) {
-      logger.warning(`${kind} on ${describe(request)} again after ${count} waits; giving up.`);
-      return false;
-    }
-    if (waitMs > left) {
-      logger.warning(
-        `${kind} on ${describe(request)}: GitHub asks to wait ${formatDuration(waitMs)}, past the step's timeout (${formatDuration(Math.max(0, left))} left); giving up.`,
-      );
-      return false;
-    }
-    logger.info(
-      `${kind}: waiting ${formatDuration(waitMs)} as GitHub asks before retrying ${describe(request)}.`,
-    );
-    return true;
-  };
-
-  // Registered before retry and throttling, so it wraps the bare request and sees every attempt.
-  const attemptLog = (octokit: Octokit): void => {
-    octokit.hook.wrap('request', async (request, requestOptions) => {
-      try {
-        return await request(requestOptions);
-      } catch (error) {
-        if (stop.aborted) throw stopped(signal, describe(requestOptions));
-        const failure = asRequestFailure(error);
-        if (failure !== undefined && failure.status >= 500) {
-          const retryCount = (requestOptions.request as { retryCount?: number } | undefined)?.retryCount ?? 0;
-          const next = retryCount < RETRIES ? `; retrying (${retryCount + 1} of ${RETRIES})` : '';
-          logger.info(`${describe(requestOptions)} answered ${failure.status} ${failure.message}${next}.`);
-        }
-        throw error;
-      }
-    });
-  };
-
-  const Client = Core.plugin(attemptLog, retry, throttling);
-  const octokit = new Client({
-    auth: options.token,
-    baseUrl: options.apiUrl,
-    userAgent: 'planner-deploy/create-release',
-    request: { signal: stop },
-    retry: { retries: RETRIES },
-    throttle: {
-      onRateLimit: (
-        retryAfter: number,
-        request: { method?: string; url?: string },
-        _o: unknown,
-        count: number,
-      ) => waitAllowed('Primary rate limit reached (x-ratelimit-remaining: 0)', retryAfter, request, count),
-      onSecondaryRateLimit: (
-        retryAfter: number,
-        request: { method?: string; url?: string },
-        _o: unknown,
-        count: number,
-      ) => waitAllowed(`Secondary rate limit (retry-after: ${retryAfter}s)`, retryAfter, request, count),
-    },
-    log: {
-      debug: (message: string) => logger.debug(message),
-      info: (message: string) => logger.debug(message),
-      warn: (message: string) => logger.debug(message),
-      error: (message: string) => logger.debug(message),
-    },
-  });
+/** The release calls over the octokit client of github-client.ts. */
+export async function createReleaseApi(options: ReleaseApiOptions): Promise<ReleaseApi> {
+  const { octokit } = await createOctokit(options);
   const repo = { owner: options.owner, repo: options.repo };
   const where = `${options.owner}/${options.repo}`;
 
@@ -191,6 +70,7 @@ export async function createReleaseApi(options: ClientOptions): Promise<ReleaseA
     try {
       return await fn();
     } catch (error) {
+      if (options.signal.aborted) throw stopped(options.signal, what);
       throw explain(error, what, where);
     }
   };

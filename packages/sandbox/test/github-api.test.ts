@@ -223,6 +223,16 @@ describe('sandbox GitHub API', () => {
     expect(api.requests().map((r) => r.status)).toEqual([403, 502, 200, 403]);
   });
 
+  it('answers writes with 403 for a read-only token, and uses a given retry-after', async () => {
+    const api = await start({ permission: 'read', faults: { rateLimitNext: 1, retryAfterSeconds: 30 } });
+    expect((await call(api, 'GET', '/repos/o/r/tags')).headers.get('retry-after')).toBe('30');
+    expect((await call(api, 'GET', '/repos/o/r/tags')).status).toBe(200);
+    const denied = await call(api, 'POST', '/repos/o/r/releases', { tag_name: 'v1.0.0' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toBe('Resource not accessible by integration');
+    expect(api.releases()).toEqual([]);
+  });
+
   it('answers 404 for another repository or an unknown route', async () => {
     const api = await start();
     expect((await call(api, 'GET', '/repos/other/r/releases/tags/v1.0.0')).status).toBe(404);

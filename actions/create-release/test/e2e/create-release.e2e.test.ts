@@ -180,6 +180,32 @@ describe('create-release (built dist through the runner harness, sandbox GitHub 
     expect(api.requests().map((r) => r.status)).toEqual([401]);
   });
 
+  it('says the token lacks contents: write when GitHub refuses the writes', async () => {
+    const api = await sandbox({ permission: 'read' });
+    const result = await run(api);
+    expect(result.exitCode).toBe(1);
+    const [message] = errors(result);
+    expect(message).toContain('Permission denied');
+    expect(message).toContain('Resource not accessible by integration');
+    expect(message).toContain('permissions: contents: write');
+    expect(api.releases()).toEqual([]);
+  });
+
+  it('stops a long rate-limit wait at cancellation, within the grace, saying so', async () => {
+    const api = await sandbox({ faults: { rateLimitNext: 1, retryAfterSeconds: 60 } });
+    const result = await runStep({
+      action,
+      github: { token: api.token },
+      env: { GITHUB_API_URL: api.url, GITHUB_REF: 'refs/tags/v1.2.0', GITHUB_REPOSITORY: 'owner/repo' },
+      cancel: { whenLog: /Secondary rate limit \(retry-after: 60s\): waiting/ },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.exitAfterCancelMs).toBeLessThan(5000);
+    expect(result.annotations.some((a) => a.title === 'Cancelled')).toBe(true);
+    expect(api.releases()).toEqual([]);
+    expect(api.requests()).toHaveLength(1);
+  });
+
   it('waits out a secondary rate limit, says so, and succeeds', async () => {
     const api = await sandbox({ faults: { rateLimitNext: 1 } });
     const result = await run(api);

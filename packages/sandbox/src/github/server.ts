@@ -7,8 +7,10 @@ export type { Release } from './releases-store.js';
 
 /** Transient failures to serve, each to the next N authenticated requests, in this order. */
 export interface GitHubFaults {
-  /** 403 "You have exceeded a secondary rate limit" with `retry-after: 1`. */
+  /** 403 "You have exceeded a secondary rate limit" with `retry-after` (1 s unless `retryAfterSeconds`). */
   rateLimitNext?: number;
+  /** The `retry-after` of the secondary rate limits served. */
+  retryAfterSeconds?: number;
   /** 403 with `x-ratelimit-remaining: 0` and a reset one second ahead (the primary rate limit). */
   primaryRateLimitNext?: number;
   /** 502 Server Error. */
@@ -25,6 +27,11 @@ export interface GitHubApiOptions {
   faults?: GitHubFaults;
   /** Base of html_url links (default https://github.com). */
   serverUrl?: string;
+  /**
+   * What the token may do: `write` (default), or `read`, which answers writes with 403 "Resource not
+   * accessible by integration" as GitHub does for a github.token without `contents: write`.
+   */
+  permission?: 'read' | 'write';
 }
 
 export interface RecordedGitHubRequest {
@@ -73,8 +80,14 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
   const owner = options.owner ?? 'owner';
   const repo = options.repo ?? 'repo';
   const serverUrl = options.serverUrl ?? 'https://github.com';
-  const faults: Required<GitHubFaults> = { rateLimitNext: 0, primaryRateLimitNext: 0, serverErrorNext: 0 };
+  const faults: Required<GitHubFaults> = {
+    rateLimitNext: 0,
+    retryAfterSeconds: 1,
+    primaryRateLimitNext: 0,
+    serverErrorNext: 0,
+  };
   const addFaults = (more: GitHubFaults): void => {
+    if (more.retryAfterSeconds !== undefined) faults.retryAfterSeconds = more.retryAfterSeconds;
     faults.rateLimitNext += more.rateLimitNext ?? 0;
     faults.primaryRateLimitNext += more.primaryRateLimitNext ?? 0;
     faults.serverErrorNext += more.serverErrorNext ?? 0;
@@ -94,7 +107,7 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
       faults.rateLimitNext--;
       return {
         status: 403,
-        headers: { 'retry-after': '1' },
+        headers: { 'retry-after': String(faults.retryAfterSeconds) },
         body: {
           message:
             'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.',
@@ -116,6 +129,16 @@ export async function startGitHubApi(options: GitHubApiOptions = {}): Promise<Gi
     if (faults.serverErrorNext > 0) {
       faults.serverErrorNext--;
       return { status: 502, body: { message: 'Server Error' } };
+    }
+    if (options.permission === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
+      return {
+        status: 403,
+        body: {
+          message: 'Resource not accessible by integration',
+          documentation_url: `${DOCS}/releases/releases#create-a-release`,
+          status: '403',
+        },
+      };
     }
     return route(store, req.method ?? 'GET', new URL(req.url ?? '/', 'http://sandbox'), body);
   };
