@@ -51,10 +51,6 @@ let httpsModule: typeof https | undefined;
  */
 export async function probe(request: ProbeRequest, signal: AbortSignal): Promise<ProbeResponse> {
   if (signal.aborted) throw signal.reason;
-  // node:https loads the TLS stack, which only https checks need to pay for at start.
-  if (request.url.protocol === 'https:' && httpsModule === undefined)
-    httpsModule = await import('node:https');
-
   const attempt = new AbortController();
   const phase = { name: 'connect' as Phase };
   const onOuterAbort = (): void => attempt.abort(signal.reason);
@@ -71,6 +67,8 @@ export async function probe(request: ProbeRequest, signal: AbortSignal): Promise
       request.headers,
     );
     for (let redirects = 0; ; redirects += 1) {
+      // node:https loads the TLS stack, which only https checks (or redirects to https) need at start.
+      if (url.protocol === 'https:') httpsModule ??= await import('node:https');
       const response = await send(url, method, headers, request.insecure, attempt.signal, phase);
       const location = response.location;
       if (!request.followRedirects || !REDIRECT_STATUSES.has(response.status) || location === undefined) {

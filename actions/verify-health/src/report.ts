@@ -1,4 +1,10 @@
-import { ActionFailure, CancelledError, SummaryBuilder, formatDuration } from '@planner-deploy/action-kit';
+import {
+  ActionFailure,
+  CancelledError,
+  SummaryBuilder,
+  formatDuration,
+  type Logger,
+} from '@planner-deploy/action-kit';
 import type { CheckResult, HealthReport } from './run.js';
 
 /** One entry of the result-json output, keyed as action.yml documents it. */
@@ -99,4 +105,41 @@ function advice(unhealthy: CheckResult[]): string {
   if (kinds.has('redirect') || kinds.has('protocol'))
     tips.push('Check the URL: it does not lead to a valid HTTP response.');
   return tips.join(' ');
+}
+
+/** A group per check with what it saw, and one error annotation per failing URL. */
+export async function logResults(report: HealthReport, logger: Logger): Promise<void> {
+  for (const check of report.checks) {
+    const verdict = check.healthy ? 'healthy' : report.cancelled ? 'no verdict (cancelled)' : 'UNHEALTHY';
+    const status = check.status === null ? 'no response' : `status ${check.status}`;
+    await logger.group(
+      `${check.healthy ? '✓' : '✗'} ${check.name}: ${verdict} (${status}, ${plural(check.attempts, 'attempt')})`,
+      () => {
+        logger.info(`URL: ${check.url}`);
+        logger.info(`Expects: ${check.expects}`);
+        logger.info(
+          `Last status: ${check.status ?? '—'}; latency: ${check.latencyMs === null ? '—' : `${check.latencyMs}ms`}; attempts: ${check.attempts}`,
+        );
+        if (check.lastError !== null) logger.info(`Last error: ${check.lastError}`);
+        if (!check.healthy && check.bodyExcerpt !== null) logger.info(`Body: ${check.bodyExcerpt}`);
+        return Promise.resolve();
+      },
+    );
+  }
+  if (report.cancelled) return;
+  for (const check of report.checks) {
+    if (check.healthy) continue;
+    const status = check.status === null ? 'no response' : `last status ${check.status}`;
+    const body = check.bodyExcerpt === null ? '' : ` Body: ${check.bodyExcerpt}`;
+    logger.error(
+      `${check.name}: ${check.lastError ?? 'unhealthy'} (${status}, ${plural(check.attempts, 'attempt')}).${body}`,
+      {
+        title: `Health check failed: ${check.url}`,
+      },
+    );
+  }
+}
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }

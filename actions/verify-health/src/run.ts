@@ -10,6 +10,7 @@ import {
   type Mismatch,
 } from './checks.js';
 import { ProbeError, probe, type ProbeRequest } from './http-probe.js';
+import { logResults, plural } from './report.js';
 import type { Inputs } from './inputs.js';
 
 /** What one check ended with. Every text in it is already redacted. */
@@ -280,41 +281,4 @@ export function excerpt(body: string, scrub: (text: string) => string): string |
     clean += code < 0x20 || code === 0x7f ? '\ufffd' : char;
   }
   return clean.length > BODY_EXCERPT_CHARS ? `${clean.slice(0, BODY_EXCERPT_CHARS - 1)}…` : clean;
-}
-
-/** A group per check with what it saw, and one error annotation per failing URL. */
-async function logResults(report: HealthReport, logger: Logger): Promise<void> {
-  for (const check of report.checks) {
-    const verdict = check.healthy ? 'healthy' : report.cancelled ? 'no verdict (cancelled)' : 'UNHEALTHY';
-    const status = check.status === null ? 'no response' : `status ${check.status}`;
-    await logger.group(
-      `${check.healthy ? '✓' : '✗'} ${check.name}: ${verdict} (${status}, ${plural(check.attempts, 'attempt')})`,
-      () => {
-        logger.info(`URL: ${check.url}`);
-        logger.info(`Expects: ${check.expects}`);
-        logger.info(
-          `Last status: ${check.status ?? '—'}; latency: ${check.latencyMs === null ? '—' : `${check.latencyMs}ms`}; attempts: ${check.attempts}`,
-        );
-        if (check.lastError !== null) logger.info(`Last error: ${check.lastError}`);
-        if (!check.healthy && check.bodyExcerpt !== null) logger.info(`Body: ${check.bodyExcerpt}`);
-        return Promise.resolve();
-      },
-    );
-  }
-  if (report.cancelled) return;
-  for (const check of report.checks) {
-    if (check.healthy) continue;
-    const status = check.status === null ? 'no response' : `last status ${check.status}`;
-    const body = check.bodyExcerpt === null ? '' : ` Body: ${check.bodyExcerpt}`;
-    logger.error(
-      `${check.name}: ${check.lastError ?? 'unhealthy'} (${status}, ${plural(check.attempts, 'attempt')}).${body}`,
-      {
-        title: `Health check failed: ${check.url}`,
-      },
-    );
-  }
-}
-
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }

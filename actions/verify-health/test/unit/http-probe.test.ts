@@ -113,6 +113,16 @@ describe('probe', () => {
     expect((await probeError(request(server.url))).message).toMatch(/only http and https are followed/);
   });
 
+  it('follows a redirect from http to https (loading TLS only then), with insecure applied there too', async () => {
+    const tls = await startServer((_req, res) => json(res, 200, { secure: true }), { tls: true });
+    const plain = await startServer((_req, res) =>
+      res.writeHead(301, { location: `${tls.url}/health` }).end(),
+    );
+    const response = await probe(request(plain.url, { insecure: true }), new AbortController().signal);
+    expect(response.status).toBe(200);
+    expect(response.url.href).toBe(`${tls.url}/health`);
+  });
+
   it('cuts a huge body at the limit instead of reading it all', async () => {
     const chunk = 'x'.repeat(64 * 1024);
     const server = await startServer((_req, res) => {
