@@ -36,7 +36,9 @@ function awsError(name: string, message = name, status = 400): Error {
   return error;
 }
 
-afterEach(() => rds.reset());
+afterEach(() => {
+  rds.reset();
+});
 
 const instance = { kind: 'instance', id: 'planner-prod' } as const;
 const tags = { 'planner-deploy:created-by': 'rds-backup', team: 'core' };

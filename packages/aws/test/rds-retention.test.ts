@@ -16,7 +16,9 @@ import type { SnapshotInfo } from '../src/rds-snapshots.js';
 import { backupTags, isBackupOf, tagProblem } from '../src/rds-tags.js';
 
 const rds = mockClient(RDSClient);
-afterEach(() => rds.reset());
+afterEach(() => {
+  rds.reset();
+});
 
 const db: DatabaseRef = { kind: 'instance', id: 'planner-prod' };
 const ours = { 'planner-deploy:created-by': 'rds-backup', 'planner-deploy:database': 'planner-prod' };

@@ -13,7 +13,9 @@ import type { SnapshotInfo } from '../src/rds-snapshots.js';
 import { waitForSnapshot } from '../src/rds-wait.js';
 
 const rds = mockClient(RDSClient);
-afterEach(() => rds.reset());
+afterEach(() => {
+  rds.reset();
+});
 
 async function testContext(signal?: AbortSignal): Promise<RdsContext> {
   return createRdsContext({
