@@ -91,6 +91,35 @@ describe('image catalog', () => {
     expect(c.resolve({ image: 'unknown:1' }, 'Never').kind).toBe('crash');
   });
 
+  it('applies and returns a JSON configuration, rejecting malformed behaviours', () => {
+    const c = new ImageCatalog();
+    c.configure({
+      images: { 'app:bad': { kind: 'crash', exitCode: 2 } },
+      commands: [{ command: 'alembic *', behaviour: { kind: 'exit', exitCode: 0, lines: ['ok'] } }],
+      missingSecrets: ['prod/db'],
+      pullMs: 50,
+    });
+    expect(c.get('app:bad')).toEqual({ kind: 'crash', exitCode: 2 });
+    expect(c.resolve({ image: 'x:1', command: ['alembic', 'upgrade'] }).kind).toBe('exit');
+    expect(c.isSecretMissing('prod', 'db')).toBe(true);
+    expect(c.snapshot()).toEqual({
+      images: { 'app:bad': { kind: 'crash', exitCode: 2 } },
+      commands: [{ command: 'alembic *', behaviour: { kind: 'exit', exitCode: 0, lines: ['ok'] } }],
+      missingSecrets: ['prod/db'],
+      missingConfigMaps: [],
+      pullMs: 50,
+    });
+    expect(() => c.configure({ images: { x: { kind: 'explode' } as never } })).toThrow(
+      'images["x"]: kind "explode" is not one of ready, never-ready, crash, oom, exit, missing',
+    );
+    expect(() => c.configure({ images: { x: { kind: 'exit', exitCode: 1 } as never } })).toThrow(
+      'images["x"]: lines must be an array of strings (required)',
+    );
+    expect(() => c.configure({ images: { x: { kind: 'ready', after: -1 } } })).toThrow(
+      'after must be a non-negative number',
+    );
+  });
+
   it('parses and normalises image references', () => {
     expect(parseImage('nginx')?.fullName).toBe('docker.io/library/nginx:latest');
     expect(parseImage('team/app:1.0')?.fullName).toBe('docker.io/team/app:1.0');

@@ -102,6 +102,73 @@ export function invalidImageMessage(image: string): string {
   return `Failed to apply default image tag "${image}": couldn't parse image name "${image}": ${detail}`;
 }
 
+const KINDS = ['ready', 'never-ready', 'crash', 'oom', 'exit', 'missing'] as const;
+
+/**
+ * Checks an ImageBehaviour that came as JSON (CLI flag, admin endpoint); throws an Error naming the
+ * problem.
+ */
+export function parseBehaviour(value: unknown, where = 'behaviour'): ImageBehaviour {
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${where}: expected an object with a "kind"`);
+  const v = value as Record<string, unknown>;
+  if (!KINDS.includes(v.kind as (typeof KINDS)[number])) {
+    throw new Error(`${where}: kind ${JSON.stringify(v.kind)} is not one of ${KINDS.join(', ')}`);
+  }
+  const num = (f: string, required = false): void => {
+    if (v[f] === undefined && !required) return;
+    if (typeof v[f] !== 'number' || !Number.isFinite(v[f]) || (v[f]) < 0) {
+      throw new Error(`${where}: ${f} must be a non-negative number${required ? ' (required)' : ''}`);
+    }
+  };
+  const lines = (required = false): void => {
+    if (v.lines === undefined && !required) return;
+    if (!Array.isArray(v.lines) || !v.lines.every((l) => typeof l === 'string')) {
+      throw new Error(`${where}: lines must be an array of strings${required ? ' (required)' : ''}`);
+    }
+  };
+  switch (v.kind) {
+    case 'ready':
+      num('after');
+      lines();
+      break;
+    case 'never-ready':
+      lines();
+      break;
+    case 'crash':
+      num('exitCode');
+      num('after');
+      lines();
+      break;
+    case 'oom':
+      num('after');
+      lines();
+      break;
+    case 'exit':
+      num('exitCode', true);
+      num('after');
+      lines(true);
+      break;
+    case 'missing':
+      if (v.message !== undefined && typeof v.message !== 'string')
+        throw new Error(`${where}: message must be a string`);
+      break;
+  }
+  return v as unknown as ImageBehaviour;
+}
+
+/** A whole catalog as JSON: what `ImageCatalog.configure` applies and `snapshot` returns. */
+export interface CatalogConfig {
+  images?: Record<string, ImageBehaviour>;
+  /** Command rules: `{ command, behaviour, image? }`. */
+  commands?: { command: string; behaviour: ImageBehaviour; image?: string }[];
+  default?: ImageBehaviour;
+  /** `name` (every namespace) or `namespace/name`. */
+  missingSecrets?: string[];
+  missingConfigMaps?: string[];
+  pullMs?: number;
+}
+
 function globToRegExp(glob: string): RegExp {
   return new RegExp(
     `^${glob
@@ -113,7 +180,10 @@ function globToRegExp(glob: string): RegExp {
 
 export class ImageCatalog {
   private readonly entries = new Map<string, ImageBehaviour>();
-  private readonly commandRules = new Map<string, CommandRule>();
+  private readonly commandRules = new Map<
+    string,
+    CommandRule & { source: { command: string; image?: string } }
+  >();
   private defaultBehaviour: ImageBehaviour = DEFAULT_BEHAVIOUR;
   private defaultSet = false;
   /** Secret names declared missing: `name` (every namespace) or `namespace/name`. */
@@ -157,6 +227,7 @@ export class ImageCatalog {
    */
   setCommand(command: string, behaviour: ImageBehaviour, image?: string): this {
     this.commandRules.set(`${command}\u0000${image ?? ''}`, {
+      source: { command, ...(image ? { image } : {}) },
       command: globToRegExp(command),
       ...(image
         ? {
@@ -252,6 +323,38 @@ export class ImageCatalog {
 
   isConfigMapMissing(namespace: string, name: string): boolean {
     return this.missingConfigMaps.has(name) || this.missingConfigMaps.has(`${namespace}/${name}`);
+  }
+
+  /** Applies a JSON configuration (validated; entries are added to, or replace, what is there). */
+  configure(config: CatalogConfig): this {
+    for (const [image, b] of Object.entries(config.images ?? {}))
+      this.set(image, parseBehaviour(b, `images["${image}"]`));
+    for (const [i, r] of (config.commands ?? []).entries()) {
+      if (!r || typeof r.command !== 'string') throw new Error(`commands[${i}]: command must be a string`);
+      this.setCommand(r.command, parseBehaviour(r.behaviour, `commands[${i}].behaviour`), r.image);
+    }
+    if (config.default) this.setDefault(parseBehaviour(config.default, 'default'));
+    for (const s of config.missingSecrets ?? []) this.missingSecrets.add(s);
+    for (const s of config.missingConfigMaps ?? []) this.missingConfigMaps.add(s);
+    if (config.pullMs !== undefined) {
+      if (typeof config.pullMs !== 'number' || config.pullMs < 0)
+        throw new Error('pullMs must be a non-negative number');
+      this.pullMs = config.pullMs;
+    }
+    this.changed();
+    return this;
+  }
+
+  /** The catalog as JSON (for an admin endpoint or a status page). */
+  snapshot(): CatalogConfig {
+    return {
+      images: Object.fromEntries(this.entries),
+      commands: [...this.commandRules.values()].map((r) => ({ ...r.source, behaviour: r.behaviour })),
+      ...(this.defaultSet ? { default: this.defaultBehaviour } : {}),
+      missingSecrets: [...this.missingSecrets],
+      missingConfigMaps: [...this.missingConfigMaps],
+      pullMs: this.pullMs,
+    };
   }
 
   /** Called after every change (the kubelet uses it to retry waiting containers early). */

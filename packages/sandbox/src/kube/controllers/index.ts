@@ -14,8 +14,14 @@ import { ReplicaSetController } from './replicaset.js';
 import { Cache, EventRecorder, WorkQueue } from './runtime.js';
 import { controllerOf, keyOf } from './util.js';
 
-export { ImageCatalog, parseImage, DEFAULT_BEHAVIOUR } from './catalog.js';
-export type { ImageBehaviour, ParsedImage } from './catalog.js';
+export {
+  ImageCatalog,
+  parseImage,
+  parseBehaviour,
+  DEFAULT_BEHAVIOUR,
+  DEFAULT_RUN_TO_COMPLETION,
+} from './catalog.js';
+export type { ImageBehaviour, ParsedImage, CatalogConfig, ContainerRef } from './catalog.js';
 export { NODE_NAME, NODE_IP } from './kubelet.js';
 export { computeTemplateHash, resolveFenceposts, scaledValue } from './util.js';
 
