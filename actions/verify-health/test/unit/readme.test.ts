@@ -3,6 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { parseSmokeTests } from '../../src/smoke-tests.js';
 
 interface ActionYml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>;
@@ -75,5 +76,18 @@ describe('README', () => {
     }
     expect(section(readme, 'inputs')).toBe(normalize(tables.inputs));
     expect(section(readme, 'outputs')).toBe(normalize(tables.outputs));
+  });
+
+  it('shows a smoke-tests file that the action accepts', async () => {
+    const readme = await readFile(readmeUrl, 'utf8');
+    const example = /### Smoke-tests file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const checks = await parseSmokeTests(example ?? '', 'README.md', undefined);
+    expect(checks.map((check) => [check.name, check.method, check.url.href])).toEqual([
+      ['tasks API', 'GET', 'https://planner.example.com/api/tasks?limit=1'],
+      ['login page', 'GET', 'https://planner.example.com/login'],
+      ['anonymous writes are refused', 'POST', 'https://planner.example.com/api/tasks'],
+      ['https://status.planner.example.com/ping', 'GET', 'https://status.planner.example.com/ping'],
+    ]);
   });
 });
