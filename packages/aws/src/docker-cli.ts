@@ -21,7 +21,11 @@ export interface CommandOptions {
 }
 
 /** Runs an executable with an argument array, never through a shell. */
-export type CommandRunner = (file: string, args: string[], options?: CommandOptions) => Promise<CommandResult>;
+export type CommandRunner = (
+  file: string,
+  args: string[],
+  options?: CommandOptions,
+) => Promise<CommandResult>;
 
 /** The real runner: child_process.spawn with an argument array and no shell. */
 export const spawnCommand: CommandRunner = (file, args, options = {}) =>

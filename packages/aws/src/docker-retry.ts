@@ -81,7 +81,12 @@ export async function retryDocker(
     if (result.code === 0) return { result, attempts: attempt };
     const kind = classifyPushFailure(`${result.stderr}\n${result.stdout}`);
     if (kind === 'terminal' || attempt >= attempts) return { result, attempts: attempt };
-    const delay = backoffDelay(attempt, policy.baseDelayMs ?? 1000, policy.capDelayMs ?? 15000, policy.random);
+    const delay = backoffDelay(
+      attempt,
+      policy.baseDelayMs ?? 1000,
+      policy.capDelayMs ?? 15000,
+      policy.random,
+    );
     logger.warning(
       `${what} failed (attempt ${attempt} of ${attempts}): ${lastErrorLine(result)}. This looks transient; trying again in ${(delay / 1000).toFixed(1)} s.`,
     );

@@ -19,7 +19,8 @@ const ACCOUNT_ID = /^\d{12}$/;
 /** Private ECR hosts, including the China, GovCloud and ISO partitions' domains. */
 const ECR_HOST =
   /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.(?:amazonaws\.com(?:\.cn)?|c2s\.ic\.gov|sc2s\.sgov\.gov)$/;
-const HOST_PORT = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/;
+const HOST_PORT =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/;
 /** ECR's repository name rule (lower case path components separated by `/`), 2 to 256 characters. */
 const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 /** A Docker/OCI tag: at most 128 characters, not starting with `.` or `-`. */
@@ -87,7 +88,8 @@ export function imageTagProblem(tag: string): string | undefined {
   return undefined;
 }
 
-export type TagMutabilityMode = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+export type TagMutabilityMode =
+  'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
 
 /** A repository's tag mutability setting, as DescribeRepositories reports it. */
 export interface TagMutability {

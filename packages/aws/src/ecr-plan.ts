@@ -54,7 +54,10 @@ export function planPublish(input: PublishPlanInput): PublishPlan {
 }
 
 /** The message for a conflict plan: which tags, why, and what to change. */
-export function conflictMessage(repository: string, plan: Extract<PublishPlan, { action: 'conflict' }>): string {
+export function conflictMessage(
+  repository: string,
+  plan: Extract<PublishPlan, { action: 'conflict' }>,
+): string {
   const list = plan.conflicts.map((c) => `${c.tag} (${c.digest.slice(0, 19)}…)`).join(', ');
   const moving = plan.conflicts.filter((c) => c.tag.endsWith('-latest') || c.tag === 'buildcache');
   const advice = [

@@ -73,7 +73,9 @@ export function sourceCommit(env: Record<string, string | undefined>): string | 
   const path = env.GITHUB_EVENT_PATH;
   if ((event === 'pull_request' || event === 'pull_request_target') && path) {
     try {
-      const payload = JSON.parse(readFileSync(path, 'utf8')) as { pull_request?: { head?: { sha?: unknown } } };
+      const payload = JSON.parse(readFileSync(path, 'utf8')) as {
+        pull_request?: { head?: { sha?: unknown } };
+      };
       const head = payload.pull_request?.head?.sha;
       if (typeof head === 'string' && isCommitSha(head)) return head;
     } catch {
