@@ -72,6 +72,15 @@ function revisionOf(rs: ReplicaSet): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** Earlier revisions a ReplicaSet carried (`deployment.kubernetes.io/revision-history`, e.g. `1,3`). */
+export function revisionHistoryOf(rs: ReplicaSet): number[] {
+  const text = rs.metadata.annotations?.['deployment.kubernetes.io/revision-history'] ?? '';
+  return text
+    .split(',')
+    .map((part) => Number(part.trim()))
+    .filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
 /** `container=image` of a template. */
 export function templateImages(template: PodTemplateSpec): string[] {
   return template.spec.containers.map((c) => `${c.name}=${c.image ?? ''}`);
@@ -161,8 +170,28 @@ export function replicaSetForRevision(
  * skip check, then the JSON patch kubectl sends (template with the hash label removed; annotations from the
  * ReplicaSet except the skip set, whose values stay the deployment's).
  */
-export function planUndo(deployment: Deployment, owned: ReplicaSet[], toRevision = 0): UndoPlan {
-  const rs = replicaSetForRevision(deployment, owned, toRevision);
+export function planUndo(
+  deployment: Deployment,
+  owned: ReplicaSet[],
+  toRevision = 0,
+  options: { followRevisionHistory?: boolean } = {},
+): UndoPlan {
+  let rs: ReplicaSet;
+  try {
+    rs = replicaSetForRevision(deployment, owned, toRevision);
+  } catch (error) {
+    // A rollback renumbers the revision it goes back to (N becomes max+1, N is kept in revision-history),
+    // so a re-run of the same rollback would not find N any more where kubectl stops. Follow the history
+    // instead: the ReplicaSet that was revision N has the same template.
+    const renumbered =
+      options.followRevisionHistory !== false &&
+      error instanceof UndoError &&
+      error.code === 'revision-not-found'
+        ? owned.find((r) => revisionHistoryOf(r).includes(toRevision))
+        : undefined;
+    if (!renumbered) throw error;
+    rs = renumbered;
+  }
   const revision = revisionOf(rs) ?? 0;
   const replicaSet = rs.metadata.name ?? '';
   if (deployment.spec.paused) {
@@ -176,7 +205,7 @@ export function planUndo(deployment: Deployment, owned: ReplicaSet[], toRevision
       kind: 'skip',
       revision,
       replicaSet,
-      message: `deployment.apps/${deployment.metadata.name} skipped rollback (current template already matches revision ${revision})`,
+      message: `deployment.apps/${deployment.metadata.name} skipped rollback (current template already matches revision ${toRevision > 0 ? toRevision : revision})${toRevision > 0 && toRevision !== revision ? ` (now revision ${revision})` : ''}`,
     };
   }
   const template = structuredClone(rs.spec.template);

@@ -249,6 +249,10 @@ describe('history and undo against the sandbox', () => {
     expect(after.spec.template.spec.containers[0]?.image).toBe('registry.local/web:2');
     expect(after.metadata.annotations?.['kubernetes.io/change-cause']).toBe('v2');
 
+    // A re-run of the same rollback step: revision 2 is now 4, and nothing changes.
+    const rerun = await undoRollout({ conn, namespace: ns, name: 'web', toRevision: 2 });
+    expect(rerun).toMatchObject({ outcome: 'skipped', toRevision: 4 });
+
     const skipped = await undoRollout({ conn, namespace: ns, name: 'web', toRevision: 4 });
     expect(skipped).toMatchObject({
       outcome: 'skipped',

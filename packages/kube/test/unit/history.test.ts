@@ -139,6 +139,37 @@ describe('planUndo', () => {
   });
 });
 
+describe('planUndo on a re-run, after the revision was renumbered', () => {
+  // Revision 2 was rolled back to: its ReplicaSet is now revision 4 with revision-history "2".
+  const renumbered = [
+    owned[0] as ReplicaSet,
+    rs('web-bbb', '4', 'web:2', '2026-01-02T00:00:00Z', 'd-uid', {
+      'deployment.kubernetes.io/revision-history': '2',
+    }),
+    owned[2] as ReplicaSet,
+  ];
+  it('skips when the deployment is already at that template', () => {
+    expect(planUndo(deployment('web:2'), renumbered, 2)).toMatchObject({
+      kind: 'skip',
+      revision: 4,
+      message:
+        'deployment.apps/web skipped rollback (current template already matches revision 2) (now revision 4)',
+    });
+  });
+  it('goes back to that template otherwise', () => {
+    expect(planUndo(deployment('web:3'), renumbered, 2)).toMatchObject({
+      kind: 'patch',
+      revision: 4,
+      replicaSet: 'web-bbb',
+    });
+  });
+  it("keeps kubectl's error when asked to", () => {
+    expect(() => planUndo(deployment('web:2'), renumbered, 2, { followRevisionHistory: false })).toThrow(
+      'unable to find specified revision 2 in history',
+    );
+  });
+});
+
 describe('revisionsOf', () => {
   it('lists owned revisions in order and marks the current one', () => {
     const foreign = rs('web-zzz', '9', 'web:9', '2026-01-04T00:00:00Z', 'other');
