@@ -244,6 +244,31 @@ describe('build-push dist against dockerd and the sandbox ECR', () => {
     expect(result.outputs.digest).toBe(await registryDigest(cloud.registry, 'planner/app', sha));
   });
 
+  test('survives ECR throttling and a transient 503 from the sandbox registry front', async () => {
+    const sha = newSha();
+    const before = cloud.sandbox.requests.length;
+    cloud.sandbox.ecr.setFaults({ throttle: 0.5, failPushes: 1 });
+    try {
+      const result = await runAction({
+        cloud,
+        workspace: await workspace('faults'),
+        sha,
+        inputs: { repository: 'planner/app', environment: 'faulty' },
+      });
+      expect(result.exitCode).toBe(0);
+      const warnings = result.annotations.filter((a) => a.level === 'warning');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toMatch(/docker push failed \(attempt 1 of 4\)/);
+      const throttled = cloud.sandbox.requests.slice(before).filter((r) => r.error === 'ThrottlingException');
+      expect(throttled.length).toBeGreaterThan(0);
+      const digest = await registryDigest(cloud.registry, 'planner/app', sha);
+      expect(result.outputs.digest).toBe(digest);
+      expect(await registryDigest(cloud.registry, 'planner/app', 'faulty-latest')).toBe(digest);
+    } finally {
+      cloud.sandbox.ecr.setFaults({ throttle: 0, failPushes: 0 });
+    }
+  });
+
   test('a registry password that is refused fails the login with a clear error and never shows it', async () => {
     const ecr = cloud.sandbox.ecr as unknown as { password: string };
     const real = ecr.password;
