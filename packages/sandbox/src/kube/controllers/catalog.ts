@@ -117,7 +117,7 @@ export function parseBehaviour(value: unknown, where = 'behaviour'): ImageBehavi
   }
   const num = (f: string, required = false): void => {
     if (v[f] === undefined && !required) return;
-    if (typeof v[f] !== 'number' || !Number.isFinite(v[f]) || (v[f]) < 0) {
+    if (typeof v[f] !== 'number' || !Number.isFinite(v[f]) || v[f] < 0) {
       throw new Error(`${where}: ${f} must be a non-negative number${required ? ' (required)' : ''}`);
     }
   };
