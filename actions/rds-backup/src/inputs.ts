@@ -157,8 +157,8 @@ function readSnapshotIdentifier(
         `${problem}; expected a letter, then letters, digits and single hyphens, at most ${max} characters${database.kind === 'cluster' ? ' for a DB cluster snapshot' : ''}.`,
       );
     }
-    // RDS stores DB cluster snapshot identifiers in lower case; use what it will report.
-    return { id: database.kind === 'cluster' ? given.toLowerCase() : given, derived: false };
+    // RDS stores snapshot identifiers in lower case; use what it will report.
+    return { id: given.toLowerCase(), derived: false };
   }
   if (run.runId === undefined) {
     throw new ConfigurationError(

@@ -52,7 +52,7 @@ export async function ensureSnapshot(
       { title: 'Invalid input: db-instance-identifier' },
     );
   }
-  if (info.status !== 'available') {
+  if (!SNAPSHOT_READY_STATUSES.has(info.status)) {
     throw new ActionFailure(
       'Database not available',
       `The ${describeDatabaseRef(database)} is "${info.status}", not "available", so RDS cannot snapshot it now. ${statusAdvice(info.status)}`,
@@ -73,6 +73,12 @@ export async function ensureSnapshot(
     return { snapshot: winner, origin: 'adopted', database: info };
   }
 }
+
+/**
+ * Database statuses RDS takes a snapshot in: `available`, and `storage-optimization` (after a storage change the
+ * database is fully operational; only further storage changes wait).
+ */
+export const SNAPSHOT_READY_STATUSES: ReadonlySet<string> = new Set(['available', 'storage-optimization']);
 
 function checkBelongs(snapshot: SnapshotInfo, database: DatabaseRef): void {
   if (snapshot.databaseId.toLowerCase() === database.id.toLowerCase()) return;

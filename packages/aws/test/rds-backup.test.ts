@@ -158,6 +158,18 @@ describe('ensureSnapshot', () => {
     expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
   });
 
+  it('snapshots a database in storage-optimization (fully operational after a storage change)', async () => {
+    rds.on(DescribeDBSnapshotsCommand).rejects(notFound());
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [{ DBInstanceStatus: 'storage-optimization' }] });
+    rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: snapshot() });
+    const { context } = await testContext();
+    const result = await ensureSnapshot(context, { database: instance, snapshotId: 'snap-1', tags });
+    expect(result.origin).toBe('created');
+    expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(1);
+  });
+
   it('says a missing database was not found, naming it and the region', async () => {
     rds.on(DescribeDBSnapshotsCommand).rejects(notFound());
     rds

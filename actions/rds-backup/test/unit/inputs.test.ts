@@ -86,12 +86,12 @@ describe('readInputs', () => {
     expect({ ...second.tags, 'planner-deploy:run-attempt': '1' }).toEqual(first.tags);
   });
 
-  it('lower-cases a given cluster snapshot identifier (RDS stores it so) and keeps an instance one as given', () => {
+  it('lower-cases a given snapshot identifier, as RDS stores it', () => {
     withInputs({ 'db-cluster-identifier': 'Aurora', 'snapshot-identifier': 'Before-Migration-42' });
     expect(readInputs(RUN_ENV)['snapshot-identifier']).toBe('before-migration-42');
     withInputs({ 'db-instance-identifier': 'db', 'snapshot-identifier': 'Before-Migration-42' });
     expect(readInputs(RUN_ENV)).toMatchObject({
-      'snapshot-identifier': 'Before-Migration-42',
+      'snapshot-identifier': 'before-migration-42',
       'snapshot-identifier-derived': false,
     });
   });
