@@ -299,6 +299,23 @@ describe('writes', () => {
     expect(apply.json.reason).toBe('UnsupportedMediaType');
   });
 
+  it('drops unknown fields with a Warning header by default, silently with fieldValidation=Ignore', async () => {
+    const body: any = deploymentManifest('lax');
+    body.spec.template.spec.containers[0].imagee = 'x';
+    const warned = await req(`${DEPLOYS}?dryRun=All`, { method: 'POST', body });
+    expect(warned.status).toBe(201);
+    expect(warned.headers.warning).toBe(
+      '299 - "unknown field \\"spec.template.spec.containers[0].imagee\\""',
+    );
+    expect(warned.json.spec.template.spec.containers[0].imagee).toBeUndefined();
+    const ignored = await req(`${DEPLOYS}?dryRun=All&fieldValidation=Ignore`, { method: 'POST', body });
+    expect(ignored.status).toBe(201);
+    expect(ignored.headers.warning).toBeUndefined();
+    const strict = await req(`${DEPLOYS}?dryRun=All&fieldValidation=Strict`, { method: 'POST', body });
+    expect(strict.status).toBe(400);
+    expect(strict.json.reason).toBe('BadRequest');
+  });
+
   it('does not persist dryRun=All creates or deletes', async () => {
     const rv = sandbox.store.currentResourceVersion();
     const created = await req(`${DEPLOYS}?dryRun=All`, { method: 'POST', body: deploymentManifest('dry') });

@@ -92,6 +92,28 @@ describe('kubectl against the sandbox API (no controllers)', () => {
     expect(sandbox.store.get('deployments', 'default', 'broken')).toBeUndefined();
   });
 
+  it('rejects unknown fields under the strict field validation kubectl create asks for', async () => {
+    const typo: any = deploymentManifest('typo');
+    typo.spec.template.spec.containers[0].imagee = 'nginx:1.25';
+    typo.spec.replica = 3;
+    const m = await manifestFile(typo);
+    try {
+      const r = await kubectl(sandbox, ['create', '-f', m.path]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `Error from server (BadRequest): error when creating "${m.path}": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica", unknown field "spec.template.spec.containers[0].imagee"`,
+      );
+      const lax = await kubectl(sandbox, ['create', '-f', m.path, '--validate=false']);
+      expect(lax.stdout.trim()).toBe('deployment.apps/typo created');
+    } finally {
+      await m.cleanup();
+    }
+    expect(
+      sandbox.store.get('deployments', 'default', 'typo')!.spec.template.spec.containers[0].imagee,
+    ).toBeUndefined();
+    sandbox.store.delete('deployments', 'default', 'typo');
+  });
+
   it('sets an image (strategic merge), annotates, scales and bumps generation as the registry does', async () => {
     const before = sandbox.store.get('deployments', 'default', 'web')!;
     const set = await kubectl(sandbox, ['set', 'image', 'deployment/web', 'app=nginx:1.26']);

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody, readJson, sendJson } from './http-util.js';
 import { decodeKubeProtobuf, isProtobuf } from './protobuf.js';
+import { unknownFields } from './field-validation.js';
 import { applyPatch, PatchError, patchTypeOf } from './patch.js';
 import { apiVersionOf, qualifiedName } from './resources.js';
 import type { ResourcePath } from './routes.js';
@@ -72,12 +73,43 @@ function sendObject(
   p: ResourcePath,
   o: KubeObject,
   code = 200,
+  warnings: string[] = [],
 ): void {
+  if (warnings.length > 0)
+    res.setHeader(
+      'Warning',
+      warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
   if (wantsTable(req.headers.accept) && p.subresource === undefined) {
     sendJson(res, code, toTable(p.resource, [o], { now: ctx.now(), includeObject: includeObject(q) }));
   } else {
     sendJson(res, code, o);
   }
+}
+
+/**
+ * fieldValidation (default Warn): Strict rejects unknown fields with 400, Warn returns them as
+ * `Warning` headers, Ignore drops them silently. Returns the warnings.
+ */
+function checkFields(q: Query, p: ResourcePath, body: unknown): string[] {
+  if (p.subresource !== undefined) return [];
+  const mode = q.get('fieldValidation') ?? 'Warn';
+  if (!['Strict', 'Warn', 'Ignore'].includes(mode)) {
+    throw new HttpError(400, `fieldValidation must be one of Ignore, Warn or Strict, got ${mode}`);
+  }
+  // Decoding drops unknown fields unless Strict refuses them.
+  const unknown = unknownFields(p.resource, body, mode !== 'Strict');
+  if (mode === 'Ignore') return [];
+  if (unknown.length === 0) return [];
+  if (mode === 'Strict') {
+    const kind = p.info.kind;
+    throw new HttpError(
+      400,
+      `${kind} in version "${p.info.version}" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`,
+      'BadRequest',
+    );
+  }
+  return unknown.map((f) => `unknown field ${JSON.stringify(f)}`);
 }
 
 export function handleGet(
@@ -164,9 +196,10 @@ export async function handleCreate(
 ): Promise<void> {
   const body = await readObject(req);
   requireNamespace(ctx, p);
+  const warnings = checkFields(q, p, body);
   const o = checkBodyIdentity(p, body);
   const created = ctx.store.create(p.resource, o, { dryRun: isDryRun(q) });
-  sendObject(ctx, req, q, res, p, created, 201);
+  sendObject(ctx, req, q, res, p, created, 201, warnings);
 }
 
 /** Writes `next` (the whole new object) the way PUT on the resource or a subresource does. */
@@ -225,9 +258,10 @@ export async function handleUpdate(
 ): Promise<void> {
   const body = await readObject(req);
   const current = mustGet(ctx, p);
+  const warnings = checkFields(q, p, body);
   const o = checkBodyIdentity(p, body, p.name);
   const result = write(ctx, p, current, o, isDryRun(q));
-  sendObject(ctx, req, q, res, p, result);
+  sendObject(ctx, req, q, res, p, result, 200, warnings);
 }
 
 export async function handlePatch(
@@ -255,9 +289,10 @@ export async function handlePatch(
     if (e instanceof PatchError) throw new HttpError(e.code, e.message);
     throw e;
   }
+  const warnings = checkFields(q, p, patched);
   const o = checkBodyIdentity(p, patched, p.name);
   const result = write(ctx, p, current, o, isDryRun(q));
-  sendObject(ctx, req, q, res, p, result);
+  sendObject(ctx, req, q, res, p, result, 200, warnings);
 }
 
 interface DeleteOptions {
