@@ -116,7 +116,14 @@ export async function createRelease(
 }
 
 function pickNotesBase(inputs: Inputs, tag: string, tags: string[], logger: Logger): NotesBase {
-  if (!inputs['generate-notes']) return { kind: 'not-generated' };
+  if (!inputs['generate-notes']) {
+    if (inputs['previous-tag'] !== undefined) {
+      logger.warning(
+        'Input "previous-tag" is ignored: "generate-notes" is false, so no notes are generated.',
+      );
+    }
+    return { kind: 'not-generated' };
+  }
   const given = inputs['previous-tag'];
   if (given !== undefined) {
     if (!tags.includes(given)) {

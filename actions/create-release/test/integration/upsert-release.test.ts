@@ -107,6 +107,21 @@ describe('upsertRelease', () => {
     expect(sandbox.releases()).toHaveLength(1);
   });
 
+  it('handles a monorepo tag with a slash (encoded in the path) and re-runs on it', async () => {
+    const { sandbox, api } = await setup();
+    const tag = 'api/v2.0.0';
+    const first = await upsertRelease(api, { ...desired, tag, name: tag }, new MemoryLogger());
+    const second = await upsertRelease(
+      api,
+      { ...desired, tag, name: tag, body: 'again' },
+      new MemoryLogger(),
+    );
+    expect([first.created, second.created]).toEqual([true, false]);
+    expect(second.release.id).toBe(first.release.id);
+    expect(sandbox.releases()).toMatchObject([{ tag_name: tag, body: 'again' }]);
+    expect(sandbox.requests().some((r) => r.url.includes('/releases/tags/api%2Fv2.0.0'))).toBe(true);
+  });
+
   it('lists every tag across pages', async () => {
     const { sandbox, api } = await setup();
     const many = Array.from({ length: 250 }, (_, i) => `v0.${i}.0`);
