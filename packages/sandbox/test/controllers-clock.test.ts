@@ -40,6 +40,20 @@ describe('Clock', () => {
     await expect(clock.sleep(1, ac.signal)).rejects.toThrow('cancelled by test');
   });
 
+  it('handles delays beyond the 24.8-day Node timer limit', async () => {
+    const clock = new Clock({ timeScale: 1 });
+    let fired = false;
+    const h = clock.setTimeout(
+      () => {
+        fired = true;
+      },
+      40 * 24 * 3600 * 1000,
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    expect(fired).toBe(false);
+    clock.clearTimeout(h);
+  });
+
   it('rejects a non-positive time scale', () => {
     expect(() => new Clock({ timeScale: 0 })).toThrow(RangeError);
   });

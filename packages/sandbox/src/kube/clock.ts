@@ -6,7 +6,13 @@
  * milliseconds to `setTimeout`/`sleep`.
  */
 
-export type ClockHandle = ReturnType<typeof setTimeout>;
+/** An opaque timer handle (delays longer than Node's 24.8-day timer limit are re-armed in steps). */
+export interface ClockHandle {
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Node's setTimeout limit (2^31 - 1 ms); longer delays fire at once with a warning. */
+const MAX_REAL_DELAY = 2_147_483_647;
 
 export interface ClockOptions {
   /** Real milliseconds per simulated millisecond. 1 = real time (default); 0.01 = 100× faster. */
@@ -49,13 +55,25 @@ export class Clock {
    * sandbox's server (or the test) does.
    */
   setTimeout(fn: () => void, simulatedMs: number): ClockHandle {
-    const h = setTimeout(fn, this.toReal(simulatedMs));
-    h.unref?.();
-    return h;
+    const handle: ClockHandle = { timer: undefined };
+    const arm = (remainingReal: number): void => {
+      const step = Math.min(remainingReal, MAX_REAL_DELAY);
+      handle.timer = setTimeout(() => {
+        if (remainingReal > step) arm(remainingReal - step);
+        else {
+          handle.timer = undefined;
+          fn();
+        }
+      }, step);
+      handle.timer.unref?.();
+    };
+    arm(this.toReal(simulatedMs));
+    return handle;
   }
 
   clearTimeout(handle: ClockHandle | undefined): void {
-    if (handle !== undefined) clearTimeout(handle);
+    if (handle?.timer !== undefined) clearTimeout(handle.timer);
+    if (handle) handle.timer = undefined;
   }
 
   /** Resolves after `simulatedMs`; rejects with the signal's reason when it aborts first. */
@@ -66,14 +84,17 @@ export class Clock {
         return;
       }
       const onAbort = (): void => {
-        clearTimeout(h);
+        this.clearTimeout(h);
+        clearInterval(keepAlive);
         reject(abortReason(signal));
       };
       // A sleep is awaited by someone: keep the process alive while it runs.
-      const h = setTimeout(() => {
+      const keepAlive = setInterval(() => undefined, MAX_REAL_DELAY);
+      const h = this.setTimeout(() => {
+        clearInterval(keepAlive);
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      }, this.toReal(simulatedMs));
+      }, simulatedMs);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
