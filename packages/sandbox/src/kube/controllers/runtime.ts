@@ -92,7 +92,7 @@ export class Cache {
 }
 
 /** Real ms a queue or runner works per turn of the event loop before it yields (keeps the loop responsive). */
-export const SLICE_MS = 4;
+export const SLICE_MS = 2;
 
 /**
  * Runs tasks in FIFO order on later turns of the event loop, at most SLICE_MS per turn, so that a burst
