@@ -1,3 +1,19 @@
+/**
+ * @planner-deploy/kube: what the rollout, auto-rollback and run-migration-job actions and the CLI do on a
+ * cluster, with no kubectl and no aws CLI.
+ *
+ * - `connect()`: kubeconfig input (base64 or YAML), EKS (cluster name + region), or KUBECONFIG; masks every
+ *   credential; raw requests, watches and log streams, plus client-node's typed clients on demand.
+ * - `setImages()`, `restartDeployment()`, `scaleDeployment()`, `managementWarning()`: kubectl set image /
+ *   rollout restart / scale, and a warning when Helm or Argo CD owns the Deployment.
+ * - `waitForRollouts()`: `kubectl rollout status` for many deployments on one watch, failing fast on broken
+ *   pods with `diagnosePod()`'s reason, the pod's events and its last log lines.
+ * - `getRolloutHistory()`, `planUndo()`, `undoRollout()`: kubectl rollout history / undo semantics.
+ * - `buildMigrationJob()`, `createJob()`, `waitForJob()`, `deleteJob()`: a migration Job from a Deployment's
+ *   pod template, followed to Complete or Failed with its logs and exit code.
+ *
+ * Functions take options objects and a Logger; nothing here reads action inputs.
+ */
 export * from './api-error.js';
 export * from './connection-inputs.js';
 export * from './connection.js';

@@ -63,6 +63,7 @@ const TICK_MS = 1000;
  */
 export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<RolloutResult[]> {
   const { conn, namespace, logger } = options;
+  if (options.deployments.length === 0) return [];
   const started = Date.now();
   const tracked = new Map<string, Tracked>(options.deployments.map((name) => [name, { name }]));
   const pods = new Map<string, Pod>();

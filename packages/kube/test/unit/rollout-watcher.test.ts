@@ -178,6 +178,22 @@ describe('waitForRollouts', () => {
     expect(result).toMatchObject({ outcome, message });
   });
 
+  it('returns at once for no deployments', async () => {
+    const conn = new FakeConn(() => {
+      throw new Error('no request expected');
+    });
+    const results = await waitForRollouts({
+      conn,
+      namespace: 'prod',
+      deployments: [],
+      deadline: future(),
+      failFast: true,
+      readyGraceMs: 1000,
+      logger: new MemoryLogger(),
+    });
+    expect(results).toEqual([]);
+  });
+
   it('times out at the deadline with the last status', async () => {
     const conn = new FakeConn(() => list([deployment('web', 5, 'progressing')]));
     const [result] = await waitForRollouts({
