@@ -537,6 +537,31 @@ describe('deployment controller', () => {
     expect(revisions).toEqual([3, 4, 5]);
   });
 
+  it('keeps no old ReplicaSet with revisionHistoryLimit 0', async () => {
+    cluster = startTestCluster();
+    const { store } = cluster;
+    const d0 = store.create(
+      'deployments',
+      deployment('web', 'app:v1', { replicas: 2, revisionHistoryLimit: 0 }),
+    );
+    await rolledOut(store, 'web');
+    setImage(store, 'web', 'app:v2');
+    await waitForObject(
+      store,
+      'deployments',
+      NS,
+      'web',
+      (d) => d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2',
+    );
+    await rolledOut(store, 'web');
+    const left = await waitUntil(
+      store,
+      () => (replicaSets(store, d0).length === 1 ? replicaSets(store, d0) : undefined),
+      'one replica set',
+    );
+    expect(left[0]!.spec.template.spec.containers[0].image).toBe('app:v2');
+  });
+
   it('scales a complete deployment up and down and records the events', async () => {
     cluster = startTestCluster();
     const { store } = cluster;
