@@ -13,6 +13,7 @@ import {
 import {
   DockerCli,
   buildxArgs,
+  chooseCache,
   conflictMessage,
   createEcrContext,
   describeImage,
@@ -32,6 +33,7 @@ import {
   secretEnv,
   type BuildSpec,
   type Builder,
+  type CacheMode,
   type EcrContext,
   type RepositoryInfo,
 } from '@planner-deploy/aws';
@@ -130,9 +132,10 @@ export async function buildAndPush(
     }
     if (plan.moved.length > 0) logger.info(`Tags that will move to the new image: ${plan.moved.join(', ')}.`);
     const builder = await chooseBuilder(inputs, docker, logger);
-    checkRegistryCache(inputs, builder, repository);
+    const cache = await effectiveCache(inputs, builder, docker, logger);
+    checkRegistryCache(inputs, cache, repository);
     await dockerLogin(docker, host, login.username, login.password);
-    const pushedDigestValue = await buildAndPushSha(inputs, docker, builder, name, logger, progress);
+    const pushedDigestValue = await buildAndPushSha(inputs, docker, builder, cache, name, logger, progress);
     progress.phase = 'tagging';
     const pushed = await awsStep('read the pushed image from ECR', () =>
       lookupTags(ecr, inputs.repository, [inputs.source.sha]),
@@ -289,17 +292,27 @@ async function chooseBuilder(inputs: Inputs, docker: DockerCli, logger: Logger):
     );
   }
   logger.info(
-    `Building with the legacy builder (docker build, Docker ${server.version}): this docker has no buildx plugin.` +
-      (inputs.cache !== 'none'
-        ? ` The legacy builder cannot use cache "${inputs.cache}"; building without it.`
-        : ''),
+    `Building with the legacy builder (docker build, Docker ${server.version}): this docker has no buildx plugin.`,
   );
   return 'legacy';
 }
 
+/** The cache the build can really use here; says in the log why the asked-for one is not. */
+async function effectiveCache(
+  inputs: Inputs,
+  builder: Builder,
+  docker: DockerCli,
+  logger: Logger,
+): Promise<CacheMode> {
+  const driver = builder === 'buildx' && inputs.cache !== 'none' ? await docker.buildxDriver() : undefined;
+  const choice = chooseCache(inputs.cache, builder, driver, process.env);
+  if (choice.note !== undefined) logger.info(`Cache: ${choice.note}.`);
+  return choice.cache;
+}
+
 /** A registry cache moves its tag on every build: an immutable repository refuses that. */
-function checkRegistryCache(inputs: Inputs, builder: Builder, repository: RepositoryInfo): void {
-  if (builder !== 'buildx' || inputs.cache !== 'registry') return;
+function checkRegistryCache(inputs: Inputs, cache: CacheMode, repository: RepositoryInfo): void {
+  if (cache !== 'registry') return;
   if (isTagImmutable(repository.mutability, 'buildcache')) {
     throw new ActionFailure(
       'Registry cache needs a mutable tag',
@@ -314,6 +327,7 @@ function buildSpec(
   name: string | undefined,
   push: boolean,
   workDir: string,
+  cache: CacheMode,
 ): BuildSpec {
   return {
     context: inputs.context,
@@ -324,7 +338,7 @@ function buildSpec(
     platforms: inputs.platforms,
     tags: refs,
     secrets: inputs.secrets,
-    cache: inputs.cache,
+    cache,
     cacheRef: name !== undefined ? `${name}:buildcache` : undefined,
     cacheScope: inputs.repository,
     push,
@@ -344,6 +358,7 @@ async function buildAndPushSha(
   inputs: Inputs,
   docker: DockerCli,
   builder: Builder,
+  cache: CacheMode,
   name: string,
   logger: Logger,
   progress: Progress,
@@ -351,7 +366,7 @@ async function buildAndPushSha(
   const ref = `${name}:${inputs.source.sha}`;
   const workDir = await workDirectory();
   try {
-    const spec = buildSpec(inputs, [ref], name, true, workDir);
+    const spec = buildSpec(inputs, [ref], name, true, workDir, cache);
     progress.phase = builder === 'buildx' ? 'pushing' : 'building';
     if (builder === 'buildx') {
       // buildx builds and pushes in one command; a transient push error reruns it, mostly from cache.
@@ -408,6 +423,8 @@ async function buildOnly(
   const host = inputs.registry.kind === 'host' ? inputs.registry.host : undefined;
   const name = host !== undefined ? `${host}/${inputs.repository}` : inputs.repository;
   const builder = await chooseBuilder(inputs, docker, logger);
+  // Without a login the registry cache cannot be read; the GitHub cache can.
+  const cache = inputs.cache === 'registry' ? 'none' : await effectiveCache(inputs, builder, docker, logger);
   const workDir = await workDirectory();
   try {
     const spec = buildSpec(
@@ -416,8 +433,8 @@ async function buildOnly(
       undefined,
       false,
       workDir,
+      cache,
     );
-    if (builder === 'buildx' && inputs.cache === 'registry') spec.cache = 'none';
     const args = builder === 'buildx' ? buildxArgs(spec) : legacyBuildArgs(spec);
     const result = await logger.group(`Build ${name}:${inputs.source.sha} (push: false)`, () =>
       docker.run(args, { live: true, env: builder === 'buildx' ? secretEnv(inputs.secrets) : LEGACY_ENV }),

@@ -123,3 +123,45 @@ export function metadataDigest(metadata: string): string | undefined {
     return undefined;
   }
 }
+
+/** What the builder can cache with, decided from its driver and the runner's environment. */
+export interface CacheChoice {
+  cache: CacheMode;
+  /** Why the asked-for cache is not used, for the log. */
+  note?: string;
+}
+
+/**
+ * The cache to build with. buildx's default `docker` driver exports no cache (the build would fail), and the
+ * GitHub cache needs the runner's cache service (ACTIONS_RUNTIME_TOKEN with ACTIONS_CACHE_URL or
+ * ACTIONS_RESULTS_URL), which exists only on GitHub Actions runners.
+ */
+export function chooseCache(
+  asked: CacheMode,
+  builder: Builder,
+  driver: string | undefined,
+  env: Record<string, string | undefined>,
+): CacheChoice {
+  if (asked === 'none') return { cache: 'none' };
+  if (builder === 'legacy') {
+    return { cache: 'none', note: `the legacy builder cannot use cache "${asked}"; building without it` };
+  }
+  if (driver === 'docker') {
+    return {
+      cache: 'none',
+      note: `buildx's "docker" driver cannot export a cache; building without cache "${asked}" (docker/setup-buildx-action makes a builder that can)`,
+    };
+  }
+  if (asked === 'gha' && !(env.ACTIONS_RUNTIME_TOKEN && (env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL))) {
+    return {
+      cache: 'none',
+      note: 'the GitHub Actions cache service is not available here (no ACTIONS_RUNTIME_TOKEN/ACTIONS_CACHE_URL); building without cache "gha"',
+    };
+  }
+  return { cache: asked };
+}
+
+/** The driver `docker buildx inspect` reports (`Driver: docker-container`), if any. */
+export function inspectDriver(output: string): string | undefined {
+  return /^Driver:\s+(\S+)/m.exec(output)?.[1];
+}

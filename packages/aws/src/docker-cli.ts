@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CancelledError, type Logger } from '@planner-deploy/action-kit';
+import { inspectDriver } from './docker-build.js';
 
 /** What a finished command printed and how it ended. */
 export interface CommandResult {
@@ -166,6 +167,13 @@ export class DockerCli {
   async buildxVersion(): Promise<string | undefined> {
     const result = await this.run(['buildx', 'version']);
     return result.code === 0 ? result.stdout.trim() || 'buildx' : undefined;
+  }
+
+  /** The current buildx builder's driver (docker, docker-container, kubernetes, remote), if buildx says. */
+  async buildxDriver(): Promise<string | undefined> {
+    const result = await this.run(['buildx', 'inspect']);
+    if (result.code !== 0) return undefined;
+    return inspectDriver(result.stdout);
   }
 
   async login(host: string, username: string, password: string): Promise<CommandResult> {

@@ -13,6 +13,8 @@ import {
 import {
   buildxArgs,
   cacheArgs,
+  chooseCache,
+  inspectDriver,
   legacyBuildArgs,
   legacyBuilderProblem,
   metadataDigest,
@@ -221,5 +223,42 @@ describe('build argument arrays', () => {
     expect(metadataDigest(JSON.stringify({ 'containerimage.digest': digest }))).toBe(digest);
     expect(metadataDigest('{}')).toBeUndefined();
     expect(metadataDigest('not json')).toBeUndefined();
+  });
+});
+
+describe('chooseCache', () => {
+  const gha = { ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_CACHE_URL: 'https://cache/' };
+  const cases: [Parameters<typeof chooseCache>, string, boolean][] = [
+    [['none', 'buildx', 'docker-container', gha], 'none', false],
+    [['gha', 'buildx', 'docker-container', gha], 'gha', false],
+    [
+      [
+        'gha',
+        'buildx',
+        'docker-container',
+        { ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_RESULTS_URL: 'https://r/' },
+      ],
+      'gha',
+      false,
+    ],
+    [['gha', 'buildx', 'docker-container', {}], 'none', true],
+    [['gha', 'buildx', 'docker', gha], 'none', true],
+    [['registry', 'buildx', 'docker', gha], 'none', true],
+    [['registry', 'buildx', 'docker-container', {}], 'registry', false],
+    [['registry', 'buildx', undefined, {}], 'registry', false],
+    [['gha', 'legacy', undefined, gha], 'none', true],
+  ];
+  it.each(cases)('%j → %s', (args, cache, noted) => {
+    const choice = chooseCache(...args);
+    expect(choice.cache).toBe(cache);
+    expect(choice.note !== undefined).toBe(noted);
+  });
+
+  it('reads the driver from docker buildx inspect', () => {
+    expect(inspectDriver('Name:          builder\nDriver:        docker-container\nLast Activity: x\n')).toBe(
+      'docker-container',
+    );
+    expect(inspectDriver('Name: default\nDriver: docker\n')).toBe('docker');
+    expect(inspectDriver('nothing')).toBeUndefined();
   });
 });

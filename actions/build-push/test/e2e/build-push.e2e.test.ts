@@ -27,9 +27,10 @@ const test = reason === undefined || REQUIRE_DOCKER ? it : it.skip;
 
 function dockerInspect(reference: string, format: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('docker', ['image', 'inspect', '--format', format, reference], (err, stdout) =>
-      err ? reject(err) : resolve(stdout.trim()),
-    );
+    execFile('docker', ['image', 'inspect', '--format', format, reference], (err, stdout) => {
+      if (err) reject(new Error(`docker image inspect ${reference} failed: ${err.message}`));
+      else resolve(stdout.trim());
+    });
   });
 }
 
