@@ -10,11 +10,12 @@ import { createDeployment, newNamespace, sandboxConnection } from './helpers.js'
 
 let sandbox: Sandbox;
 let conn: KubeConnection;
+let connectionLogger: MemoryLogger;
 
 beforeAll(async () => {
   // 20× faster than real time: a pod is ready 100 ms after it starts, back-offs are short.
   sandbox = await startSandbox({ timeScale: 0.05 });
-  ({ conn } = await sandboxConnection(sandbox));
+  ({ conn, logger: connectionLogger } = await sandboxConnection(sandbox));
 });
 afterAll(async () => {
   conn?.close();
@@ -63,6 +64,8 @@ describe('rollouts against the sandbox', () => {
       revision: 2,
     });
     expect(logger.text()).toMatch(/Waiting for deployment "web" rollout to finish/);
+    // Nothing logged, at any level, carries the bearer token.
+    expect(`${logger.text()}\n${connectionLogger.text()}`).not.toContain(sandbox.token);
 
     // A re-run of the same step changes nothing and finds the rollout done.
     const again = await setImages({ conn, namespace: ns, name: 'web', image: 'registry.local/web:2' });
