@@ -211,7 +211,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       state = failure === undefined ? 'ok' : failure.message;
     } catch (error) {
       if (signal.aborted) {
-        if (signal.reason instanceof DeadlineReached && result.lastError === null) {
+        if (signal.reason instanceof DeadlineReached && result.lastError === null && streak === 0) {
           const waited = formatDuration(performance.now() - attemptStart);
           result.lastError = `no response before ${signal.reason.message}: attempt ${result.attempts} was still waiting after ${waited}`;
           result.failure = 'deadline';

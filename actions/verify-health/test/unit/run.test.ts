@@ -53,17 +53,17 @@ function errors(logger: MemoryLogger) {
 
 describe('verifyHealth', () => {
   it('passes healthy endpoints, all checked in parallel', async () => {
-    const slowA = await startServer((_req, res) => setTimeout(() => json(res, 200, { status: 'ok' }), 300));
-    const slowB = await startServer((_req, res) => setTimeout(() => json(res, 204, {}), 300));
+    const slowA = await startServer((_req, res) => setTimeout(() => json(res, 200, { status: 'ok' }), 500));
+    const slowB = await startServer((_req, res) => setTimeout(() => json(res, 204, {}), 500));
     const { report, logger, elapsedMs } = await run({ urls: `${slowA.url}/health\n${slowB.url}/ready` });
     expect(report.healthy).toBe(true);
     expect(report.checks.map((c) => [c.name, c.healthy, c.status, c.attempts, c.lastError])).toEqual([
       [`${slowA.url}/health`, true, 200, 1, null],
       [`${slowB.url}/ready`, true, 204, 1, null],
     ]);
-    expect(report.checks.every((c) => typeof c.latencyMs === 'number' && c.latencyMs >= 250)).toBe(true);
-    // In parallel: both 300 ms answers fit well inside 600 ms.
-    expect(elapsedMs).toBeLessThan(550);
+    expect(report.checks.every((c) => typeof c.latencyMs === 'number' && c.latencyMs >= 450)).toBe(true);
+    // In parallel: one after the other, two 500 ms answers would take 1 s.
+    expect(elapsedMs).toBeLessThan(950);
     expect(errors(logger)).toEqual([]);
     expect(logger.entries.filter((e) => e.level === 'group').map((e) => e.message)).toEqual([
       expect.stringMatching(/^✓ .*\/health: healthy \(status 200, 1 attempt\)$/),
@@ -126,14 +126,16 @@ describe('verifyHealth', () => {
     const app = await startServer((_req, res) => json(res, 200, {}));
     const { report } = await run({
       urls: app.url,
-      'consecutive-successes': '3',
-      interval: '400ms',
-      timeout: '600ms',
+      'consecutive-successes': '100',
+      interval: '100ms',
+      timeout: '700ms',
     });
     expect(report.healthy).toBe(false);
+    // Even when the deadline aborts an attempt in flight, the streak so far is what the user needs to know.
     expect(only(report).lastError).toMatch(
-      /^passed 2 of the 3 consecutive-successes needed before the deadline \(timeout 600ms\) was reached$/,
+      /^passed \d of the 100 consecutive-successes needed before the deadline \(timeout 700ms\) was reached$/,
     );
+    expect(only(report).failure).toBe('streak');
   });
 
   it('gives up on a hanging request after request-timeout and tries again', async () => {
@@ -159,7 +161,7 @@ describe('verifyHealth', () => {
     const app = await startServer((_req, res) => json(res, 503, {}));
     const { report, elapsedMs } = await run({ urls: app.url, 'initial-delay': '400ms', timeout: '600ms' });
     expect(report.healthy).toBe(false);
-    expect(elapsedMs).toBeLessThan(1000);
+    expect(elapsedMs).toBeLessThan(1500);
     expect(app.requests.length).toBeGreaterThan(0);
   });
 
@@ -224,7 +226,8 @@ describe('verifyHealth', () => {
     });
     expect(report.healthy).toBe(false);
     expect(elapsedMs).toBeGreaterThanOrEqual(790);
-    expect(elapsedMs).toBeLessThan(800 + 400);
+    // On time: far sooner than the 30 s request-timeout (the margin absorbs a loaded machine).
+    expect(elapsedMs).toBeLessThan(800 + 700);
     const check = only(report);
     expect(check.attempts).toBe(1);
     expect(check.lastError).toMatch(
@@ -329,7 +332,7 @@ describe('verifyHealth', () => {
       { urls: `${down.url}\n${hanging.url}`, timeout: '5m', 'request-timeout': '1m' },
       { signal: controller.signal },
     );
-    expect(elapsedMs).toBeLessThan(700);
+    expect(elapsedMs).toBeLessThan(1500);
     expect(report.cancelled).toBe(true);
     expect(report.healthy).toBe(false);
     expect(errors(logger)).toEqual([]);
@@ -346,7 +349,7 @@ describe('verifyHealth', () => {
       { urls: app.url, 'initial-delay': '60s', timeout: '5m' },
       { signal: controller.signal },
     );
-    expect(elapsedMs).toBeLessThan(500);
+    expect(elapsedMs).toBeLessThan(2000);
     expect(report.cancelled).toBe(true);
     expect(app.requests).toHaveLength(0);
   });
