@@ -1,4 +1,4 @@
-import { SummaryBuilder, type Cell } from '@planner-deploy/action-kit';
+import { errorMessage, SummaryBuilder, type Cell } from '@planner-deploy/action-kit';
 import { hasDeploymentDetails, runUrl } from './body.js';
 import type { Inputs } from './inputs.js';
 import type { NotesBase, Outcome } from './run.js';
@@ -60,4 +60,13 @@ export function buildSummary(inputs: Inputs, outcome: Outcome): SummaryBuilder {
     );
   }
   return summary;
+}
+
+/** The summary of a run that failed after its inputs were read: what was attempted and why it failed. */
+export function buildFailureSummary(inputs: Inputs, error: unknown): SummaryBuilder {
+  const title = error instanceof Error && 'title' in error ? String(error.title) : 'Failed';
+  return new SummaryBuilder()
+    .heading(`Release ${inputs.tag ?? ''} failed: ${title}`)
+    .paragraph(errorMessage(error))
+    .paragraph('Re-running the job is safe: the release of the tag is updated, never duplicated.');
 }

@@ -175,6 +175,7 @@ describe('create-release (built dist through the runner harness, sandbox GitHub 
     expect(message).toContain('contents: write');
     expect(result.masks).toContain(wrong);
     expect(result.log).not.toContain(wrong);
+    expect(result.summary).toContain('Release v1.2.0 failed: GitHub token rejected');
     expect(result.summary).not.toContain(wrong);
     expect(api.releases()).toEqual([]);
     expect(api.requests().map((r) => r.status)).toEqual([401]);
