@@ -1,0 +1,252 @@
+// Kubernetes rows of `pnpm bench`, measured side by side against the real kubectl on the same sandbox.
+// Prints one JSON object per row on stdout (scripts/bench.mjs renders the table).
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createDeployment,
+  deploymentHealth,
+  startSandbox,
+  waitForDeploymentReady,
+  waitUntil,
+  type Sandbox,
+} from '@planner-deploy/sandbox';
+import { kubectlPath } from '../packages/sandbox/src/kubectl.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const ROLLOUT = join(root, 'actions/rollout/dist/index.js');
+const RUNS = Number(process.env.BENCH_ROLLOUTS ?? 20);
+
+interface Row {
+  what: string;
+  ours: number;
+  theirs?: number;
+  theirsLabel?: string;
+  budget?: number;
+  budgetText?: string;
+  ok?: boolean;
+  unit: string;
+  note?: string;
+}
+const emit = (row: Row): void => console.log(JSON.stringify(row));
+
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): { done: Promise<number>; exitedAt: () => number } {
+  let at = 0;
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: 'ignore',
+  });
+  const done = new Promise<number>((resolve) =>
+    child.on('close', (code) => {
+      at = performance.now();
+      resolve(code ?? -1);
+    }),
+  );
+  return { done, exitedAt: () => at };
+}
+
+function ourRollout(sandbox: Sandbox, inputs: Record<string, string>) {
+  const env: Record<string, string> = {
+    KUBECONFIG: sandbox.kubeconfigPath,
+    GITHUB_RUN_ID: '1',
+    GITHUB_WORKSPACE: root,
+  };
+  for (const [k, v] of Object.entries({ timeout: '10m', 'ready-grace': '10m', ...inputs }))
+    env[`INPUT_${k.toUpperCase()}`] = v;
+  return run(process.execPath, [ROLLOUT], env);
+}
+
+async function kubectl(sandbox: Sandbox, args: string[]) {
+  const cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
+  return run(
+    await kubectlPath(),
+    [...args, '--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', cache],
+    {},
+  );
+}
+
+const pct = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+/** When the API server's stored deployment first satisfies kubectl's "successfully rolled out". */
+function completionMoment(sandbox: Sandbox, name: string): Promise<number> {
+  return new Promise((resolve) => {
+    const off = sandbox.store.on((change) => {
+      if (change.resource !== 'deployments' || change.object.metadata.name !== name) return;
+      if (deploymentHealth(change.object).healthy) {
+        off();
+        resolve(performance.now());
+      }
+    });
+  });
+}
+
+async function completionLatency(): Promise<void> {
+  const sandbox = await startSandbox({ timeScale: 1 });
+  sandbox.images.set('bench/app:v2', { kind: 'ready', after: 2500 });
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const name = `latency-${i}`;
+      createDeployment(sandbox, { name, image: 'bench/app:v1', replicas: 1 });
+      await waitForDeploymentReady(sandbox, name, 'default', 60_000);
+      const completed = completionMoment(sandbox, name);
+      sandbox.store.mutate('deployments', 'default', name, (d) => {
+        d.spec.template.spec.containers[0].image = 'bench/app:v2';
+      });
+      // Both start watching the same rollout at once; the image is already set, so ours only waits.
+      const a = ourRollout(sandbox, { deployments: name, image: 'bench/app:v2' });
+      const b = await kubectl(sandbox, ['rollout', 'status', `deployment/${name}`]);
+      const doneAt = await completed;
+      await Promise.all([a.done, b.done]);
+      ours.push(a.exitedAt() - doneAt);
+      theirs.push(b.exitedAt() - doneAt);
+    }
+  } finally {
+    await sandbox.stop();
+  }
+  for (const p of [50, 95]) {
+    emit({
+      what: `rollout completion noticed after the API reports it, p${p} of ${RUNS} (process exit)`,
+      ours: pct(ours, p),
+      theirs: pct(theirs, p),
+      theirsLabel: 'kubectl rollout status',
+      budget: p === 50 ? 50 : undefined,
+      budgetText: p === 50 ? '≤ 50 ms and ≤ kubectl' : '≤ kubectl',
+      ok: p === 50 ? pct(ours, 50) <= 50 && pct(ours, 50) <= pct(theirs, 50) : pct(ours, p) <= pct(theirs, p),
+      unit: 'ms',
+    });
+  }
+}
+
+async function brokenRollout(): Promise<void> {
+  const scale = 0.05;
+  const sandbox = await startSandbox({ timeScale: scale });
+  sandbox.images.set('bench/app:missing', { kind: 'missing' });
+  try {
+    const results: Array<[string, number]> = [];
+    for (const who of ['ours', 'kubectl'] as const) {
+      const name = `broken-${who}`;
+      createDeployment(sandbox, { name, image: 'bench/app:v1', replicas: 1 });
+      await waitForDeploymentReady(sandbox, name, 'default', 60_000);
+      let shownAt = 0;
+      const off = sandbox.store.on((c) => {
+        if (shownAt || c.resource !== 'pods' || !c.object.metadata.name.startsWith(`${name}-`)) return;
+        const waiting = c.object.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+        if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff') shownAt = performance.now();
+      });
+      let proc;
+      if (who === 'ours') {
+        proc = ourRollout(sandbox, { deployments: name, image: 'bench/app:missing' });
+      } else {
+        sandbox.store.mutate('deployments', 'default', name, (d) => {
+          d.spec.template.spec.containers[0].image = 'bench/app:missing';
+        });
+        proc = await kubectl(sandbox, ['rollout', 'status', `deployment/${name}`]);
+      }
+      await proc.done;
+      off();
+      await waitUntil('the pull error to show', () => shownAt > 0, 5000).catch(() => undefined);
+      results.push([who, (proc.exitedAt() - shownAt) / 1000]);
+    }
+    const ours = results[0]?.[1] ?? NaN;
+    const theirs = results[1]?.[1] ?? NaN;
+    emit({
+      what: `broken rollout (ImagePullBackOff) reported after the pod shows it`,
+      ours,
+      theirs,
+      theirsLabel: 'kubectl rollout status',
+      budgetText: '≤ 30 s',
+      ok: ours <= 30,
+      unit: 's',
+      note: `kubectl waits progressDeadlineSeconds (600 s); the sandbox ran at time scale ${scale}, so its wait shows as ${(600 * scale).toFixed(0)} s here and is 600 s on a real cluster`,
+    });
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+async function manyDeployments(): Promise<void> {
+  const sandbox = await startSandbox({ timeScale: 0.05 });
+  const rows: Array<{ n: number; ms: number; requests: number }> = [];
+  try {
+    for (const n of [1, 5, 20, 50]) {
+      const names = Array.from({ length: n }, (_, i) => `fleet-${n}-${i}`);
+      for (const name of names) createDeployment(sandbox, { name, image: 'bench/app:v1', replicas: 2 });
+      await Promise.all(names.map((name) => waitForDeploymentReady(sandbox, name, 'default', 120_000)));
+      const before = sandbox.faults.stats.requests;
+      const started = performance.now();
+      const proc = ourRollout(sandbox, { deployments: names.join('\n'), image: 'bench/app:v2' });
+      const code = await proc.done;
+      if (code !== 0) throw new Error(`rollout of ${n} deployments exited ${code}`);
+      rows.push({ n, ms: proc.exitedAt() - started, requests: sandbox.faults.stats.requests - before });
+    }
+  } finally {
+    await sandbox.stop();
+  }
+  const one = rows[0] as { ms: number };
+  for (const row of rows) {
+    emit({
+      what: `${row.n} deployment${row.n > 1 ? 's' : ''} in one rollout step: wall time (${row.requests} API requests)`,
+      ours: row.ms,
+      theirs: row.n > 1 ? one.ms : undefined,
+      theirsLabel: 'one deployment',
+      budgetText: row.n === 20 ? '≤ 1.2× one' : undefined,
+      ok: row.n === 20 ? row.ms <= 1.2 * one.ms : undefined,
+      unit: 'ms',
+    });
+  }
+}
+
+async function requestsPerRollout(): Promise<void> {
+  const sandbox = await startSandbox({ timeScale: 0.05 });
+  try {
+    const counts: number[] = [];
+    for (const who of ['ours', 'kubectl'] as const) {
+      const name = `requests-${who}`;
+      createDeployment(sandbox, { name, image: 'bench/app:v1', replicas: 2 });
+      await waitForDeploymentReady(sandbox, name, 'default', 60_000);
+      const before = sandbox.faults.stats.requests;
+      if (who === 'ours') {
+        await ourRollout(sandbox, { deployments: name, image: 'bench/app:v2' }).done;
+      } else {
+        await (
+          await kubectl(sandbox, ['set', 'image', `deployment/${name}`, 'app=bench/app:v2'])
+        ).done;
+        await (
+          await kubectl(sandbox, ['rollout', 'status', `deployment/${name}`])
+        ).done;
+      }
+      counts.push(sandbox.faults.stats.requests - before);
+    }
+    emit({
+      what: 'API requests for one rollout (set image + wait, fail-fast on)',
+      ours: counts[0] ?? NaN,
+      theirs: counts[1] ?? NaN,
+      theirsLabel: 'kubectl set image + rollout status (cold discovery cache)',
+      budgetText: '≤ kubectl',
+      ok: (counts[0] ?? Infinity) <= (counts[1] ?? 0),
+      unit: 'requests',
+    });
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+const only = process.argv.slice(2);
+for (const [name, fn] of Object.entries({
+  completionLatency,
+  brokenRollout,
+  manyDeployments,
+  requestsPerRollout,
+})) {
+  if (only.length === 0 || only.includes(name)) await fn();
+}
