@@ -40,6 +40,7 @@ shift
 echo "$*" >> "$BUILDX_STANDIN_LOG"
 case "$1" in
   version) echo "github.com/docker/buildx ${VERSION} stand-in"; exit 0 ;;
+  inspect) printf 'Name:   default\\nDriver: docker\\n'; exit 0 ;;
   build) shift ;;
   *) echo "stand-in: unsupported buildx $1" >&2; exit 1 ;;
 esac
@@ -136,12 +137,20 @@ describe('buildx-version installs buildx into the tool cache when docker has non
       cloud,
       workspace,
       sha: newSha(),
-      inputs: { repository: 'planner/app', 'buildx-version': '0.99.0', cache: 'none' },
+      inputs: { repository: 'planner/app', 'buildx-version': '0.99.0' },
       env,
     });
     expect(again.exitCode).toBe(0);
     expect(server.requests).toHaveLength(2);
     expect(again.log).toContain('found in the tool cache');
+    // The default cache (gha) is dropped with a reason: the stand-in builder uses buildx's docker driver.
+    expect(again.log).toMatch(/docker" driver cannot export a cache/);
+    const secondBuild = (await readFile(standInLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('build '))
+      .at(-1);
+    expect(secondBuild).not.toContain('--cache-to');
     await rm(workspace, { recursive: true, force: true });
   });
 
