@@ -88,10 +88,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tls = useHttps ? await tlsMaterial() : undefined;
 
   // Logs of a deleted pod go with it.
-  store.on((c) => {
-    if (c.resource === 'pods' && c.type === 'DELETED') logs.removePod(c.object.metadata.namespace ?? 'default', c.object.metadata.name);
-  });
-  const controllers = options.controllers === false ? undefined : startControllers({ store, logs, clock, images });
+  store.on(
+    (c) => {
+      if (c.resource === 'pods' && c.type === 'DELETED')
+        logs.removePod(c.object.metadata.namespace ?? 'default', c.object.metadata.name);
+    },
+    { readOnly: true },
+  );
+  const controllers =
+    options.controllers === false ? undefined : startControllers({ store, logs, clock, images });
 
   const api = new KubeApiServer({
     store,
@@ -110,7 +115,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const ownDir = options.kubeconfigDir === undefined;
   const dir = options.kubeconfigDir ?? (await mkdtemp(join(tmpdir(), 'planner-sandbox-')));
-  const yaml = kubeconfigYaml({ server: url, token, ...(tls ? { caPem: tls.caPem } : {}), ...(options.namespace ? { namespace: options.namespace } : {}) });
+  const yaml = kubeconfigYaml({
+    server: url,
+    token,
+    ...(tls ? { caPem: tls.caPem } : {}),
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+  });
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeFile(kubeconfigPath, yaml, { mode: 0o600 });
 

@@ -160,14 +160,17 @@ export function servePodLog(
     else if (ev.type === 'end') finish();
   });
   // The stream also ends when the pod goes away.
-  const unwatchPod = ctx.store.on((c) => {
-    if (
-      c.resource === 'pods' &&
-      c.type === 'DELETED' &&
-      c.object.metadata.namespace === namespace &&
-      c.object.metadata.name === podName
-    )
-      finish();
-  });
+  const unwatchPod = ctx.store.on(
+    (c) => {
+      if (
+        c.resource === 'pods' &&
+        c.type === 'DELETED' &&
+        c.object.metadata.namespace === namespace &&
+        c.object.metadata.name === podName
+      )
+        finish();
+    },
+    { readOnly: true },
+  );
   cleanups.push(unfollow, unwatchPod);
 }

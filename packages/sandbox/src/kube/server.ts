@@ -37,7 +37,7 @@ import { parseApiPath, type ResourcePath } from './routes.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import type { ObjectStore } from './store.js';
 import type { TlsMaterial } from './tls.js';
-import { serveWatch } from './watch.js';
+import { ChangeHub, serveWatch } from './watch.js';
 
 /** Accepts a bearer token the static one did not match (e.g. an EKS `k8s-aws-v1.` token). */
 export type Authenticator = (token: string) => Promise<boolean | { user: string }>;
@@ -98,8 +98,10 @@ export class KubeApiServer {
   private readonly streams = new Set<ServerResponse>();
   private readonly sockets = new Set<Socket>();
   private baseUrl = '';
+  private readonly hub: ChangeHub;
 
   constructor(private readonly options: KubeApiServerOptions) {
+    this.hub = new ChangeHub(options.store);
     this.faults = options.faults ?? new Faults();
     this.now = options.now ?? (() => new Date());
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -142,6 +144,7 @@ export class KubeApiServer {
   async stop(): Promise<void> {
     for (const r of this.streams) if (!r.writableEnded) r.end();
     this.streams.clear();
+    this.hub.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const s of this.sockets) s.destroy();
@@ -292,6 +295,7 @@ export class KubeApiServer {
           return serveWatch(
             {
               store: this.options.store,
+              hub: this.hub,
               faults: this.faults,
               now: this.now,
               bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 1000,

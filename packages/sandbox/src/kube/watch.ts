@@ -22,8 +22,47 @@ export interface WatchRequest {
   table: boolean;
 }
 
+/**
+ * One store subscription shared by all watch streams of a server: each change is copied once and each
+ * event line serialized once, however many watches receive it. Watches only read the objects.
+ */
+export class ChangeHub {
+  private readonly listeners = new Set<(change: Change, line: (type: string) => string) => void>();
+  private readonly off: () => void;
+
+  constructor(store: ObjectStore) {
+    this.off = store.on(
+      (change) => {
+        if (this.listeners.size === 0) return;
+        const lines = new Map<string, string>();
+        const line = (type: string): string => {
+          let l = lines.get(type);
+          if (l === undefined) {
+            l = `${JSON.stringify({ type, object: change.object })}\n`;
+            lines.set(type, l);
+          }
+          return l;
+        };
+        for (const l of [...this.listeners]) l(change, line);
+      },
+      { readOnly: true },
+    );
+  }
+
+  on(listener: (change: Change, line: (type: string) => string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.off();
+    this.listeners.clear();
+  }
+}
+
 export interface WatchContext {
   store: ObjectStore;
+  hub: ChangeHub;
   faults: Faults;
   now: () => Date;
   bookmarkIntervalMs: number;
@@ -62,9 +101,14 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerRespon
     res.write(`${JSON.stringify({ type, object })}\n`);
   };
 
-  const sendObject = (type: 'ADDED' | 'MODIFIED' | 'DELETED', o: KubeObject): void => {
+  const sendObject = (
+    type: 'ADDED' | 'MODIFIED' | 'DELETED',
+    o: KubeObject,
+    line?: (type: string) => string,
+  ): void => {
     lastSentRv = Math.max(lastSentRv, Number(o.metadata.resourceVersion) || 0);
     if (w.table) write(type, toTable(w.resource, [o], { now: ctx.now(), includeObject: 'Object' }));
+    else if (line && !closed) res.write(line(type));
     else write(type, o);
   };
 
@@ -88,21 +132,21 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerRespon
     matchesLabels(w.labels, o.metadata.labels) &&
     matchesFields(w.fields, o);
 
-  const deliver = (c: Change): void => {
+  const deliver = (c: Change, line?: (type: string) => string): void => {
     if (c.resource !== w.resource) return;
     const o = c.object;
     const uid = o.metadata.uid;
     const ok = matches(o);
     if (c.type === 'DELETED') {
-      if (ok || inView.has(uid)) sendObject('DELETED', o);
+      if (ok || inView.has(uid)) sendObject('DELETED', o, line);
       inView.delete(uid);
       return;
     }
     if (ok) {
-      sendObject(c.type === 'ADDED' || !inView.has(uid) ? 'ADDED' : 'MODIFIED', o);
+      sendObject(c.type === 'ADDED' || !inView.has(uid) ? 'ADDED' : 'MODIFIED', o, line);
       inView.add(uid);
     } else if (inView.has(uid)) {
-      sendObject('DELETED', o);
+      sendObject('DELETED', o, line);
       inView.delete(uid);
     }
   };
@@ -147,7 +191,7 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, res: ServerRespon
     lastSentRv = since;
     for (const c of replay) deliver(c);
   }
-  cleanups.push(store.on(deliver));
+  cleanups.push(ctx.hub.on(deliver));
 
   if (w.allowWatchBookmarks && !w.table) {
     const kind = RESOURCES[w.resource].kind;
