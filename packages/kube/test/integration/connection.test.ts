@@ -121,7 +121,7 @@ describe('connect (against the sandbox over HTTPS)', () => {
     expect(conn.defaultNamespace).toBe('team-b');
     conn.close();
     await expect(connect({ kubeconfig: yaml, context: 'nope', logger: new MemoryLogger() })).rejects.toThrow(
-      /no context "nope"; it has ".*", "other"/,
+      /Input "context" names "nope", which the kubeconfig does not have; it has ".*", "other"/,
     );
   });
 
