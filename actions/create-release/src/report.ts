@@ -43,7 +43,7 @@ export function buildSummary(inputs: Inputs, outcome: Outcome): SummaryBuilder {
     ['Release notes', notesText(outcome.notes, outcome.tag)],
     ['Prerelease', prerelease],
     ['Draft', outcome.draft],
-    ['Make latest', outcome.makeLatest],
+    ['Make latest', `${outcome.makeLatest} (${outcome.latestWhy})`],
   ];
   summary.table(['Item', 'Value'], rows);
   if (hasDeploymentDetails(inputs)) {

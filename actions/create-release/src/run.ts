@@ -23,6 +23,8 @@ export type Outcome =
       draft: boolean;
       prerelease: boolean;
       makeLatest: MakeLatest;
+      /** Why make-latest has its value, when not given. */
+      latestWhy: string;
       notes: NotesBase;
     };
 
@@ -84,7 +86,7 @@ export async function createRelease(
   const prerelease = inputs.prerelease;
   if (inputs.context.prereleaseInferred && prerelease)
     logger.info(`${tag} has a prerelease part: marking it a prerelease.`);
-  const makeLatest = decideLatest(inputs, tag, tags, logger);
+  const { value: makeLatest, why: latestWhy } = decideLatest(inputs, tag, tags, logger);
 
   const { release, created } = await upsertRelease(
     api,
@@ -111,6 +113,7 @@ export async function createRelease(
     draft: release.draft,
     prerelease: release.prerelease,
     makeLatest,
+    latestWhy,
     notes,
   };
 }
@@ -157,16 +160,22 @@ function pickNotesBase(inputs: Inputs, tag: string, tags: string[], logger: Logg
  * Without input "make-latest": prereleases and drafts never become latest, and neither does a release of an
  * older line (a hotfix v1.4.1 after v2.0.0), so the latest stays the highest version.
  */
-function decideLatest(inputs: Inputs, tag: string, tags: string[], logger: Logger): MakeLatest {
+function decideLatest(
+  inputs: Inputs,
+  tag: string,
+  tags: string[],
+  logger: Logger,
+): { value: MakeLatest; why: string } {
   const given = inputs['make-latest'];
-  if (given !== undefined) return given;
-  if (inputs.prerelease || inputs.draft) return 'false';
+  if (given !== undefined) return { value: given, why: 'input "make-latest"' };
+  if (inputs.prerelease) return { value: 'false', why: 'a prerelease' };
+  if (inputs.draft) return { value: 'false', why: 'a draft' };
   const higher = higherStableTag(tag, tags);
   if (higher !== undefined) {
     logger.info(
       `Not marking ${tag} as the latest release: ${higher} is a higher version (set "make-latest" to override).`,
     );
-    return 'false';
+    return { value: 'false', why: `${higher} is a higher version` };
   }
-  return 'true';
+  return { value: 'true', why: 'the highest version of its family' };
 }

@@ -92,6 +92,7 @@ describe('create-release (built dist through the runner harness, sandbox GitHub 
     expect(result.summary).toContain('Release v1.2.0 created');
     expect(result.summary).toContain('v1.1.0...v1.2.0');
     expect(result.summary).toContain('planner-prod-pre-v1-2-0');
+    expect(result.summary).toContain('false (v2.0.0 is a higher version)');
     // Created as a draft, then published (the order immutable releases need).
     const writes = api.requests().filter((r) => r.method === 'POST' || r.method === 'PATCH');
     expect(writes.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([

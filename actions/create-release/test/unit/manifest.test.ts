@@ -61,6 +61,7 @@ describe('action.yml', () => {
       draft: false,
       prerelease: false,
       makeLatest: 'true',
+      latestWhy: 'the highest version of its family',
       notes: { kind: 'tag', tag: 'v0.9.0', chosen: 'family' },
     });
     expect(Object.keys(outputs).sort()).toEqual(Object.keys(manifest.outputs).sort());
