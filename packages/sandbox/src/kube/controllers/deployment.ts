@@ -494,7 +494,10 @@ export class DeploymentController {
     if (oldCount === 0) return false;
     const allCount = oldCount + rsReplicas(newRS);
     const minAvailable = desiredReplicas(d) - maxUnavailable(d);
-    const newUnavailable = rsReplicas(newRS) - statusNum(newRS, 'availableReplicas');
+    // A ReplicaSet whose size was just lowered may still report the pods it is about to delete as
+    // available: count at most its size, so a quick resync never scales below minAvailable.
+    const availOf = (rs: KubeObject): number => Math.min(statusNum(rs, 'availableReplicas'), rsReplicas(rs));
+    const newUnavailable = rsReplicas(newRS) - availOf(newRS);
     const maxScaledDown = allCount - minAvailable - newUnavailable;
     if (maxScaledDown <= 0) return false;
     // Unhealthy old replicas first, so they do not block the rollout.
@@ -504,14 +507,14 @@ export class DeploymentController {
       if (cleaned >= maxScaledDown) break;
       const rs = olds[i]!;
       const spec = rsReplicas(rs);
-      const avail = statusNum(rs, 'availableReplicas');
-      if (spec === 0 || spec === avail) continue;
+      const avail = availOf(rs);
+      if (spec === 0 || avail >= spec) continue;
       const down = Math.min(maxScaledDown - cleaned, spec - avail);
       olds[i] = this.scaleReplicaSet(rs, spec - down, d);
       cleaned += down;
     }
     // Then healthy ones, as far as maxUnavailable allows.
-    const availableNow = sumStatus([...olds, newRS], 'availableReplicas');
+    const availableNow = [...olds, newRS].reduce((n, rs) => n + availOf(rs), 0);
     let scaled = 0;
     if (availableNow > minAvailable) {
       const budget = availableNow - minAvailable;

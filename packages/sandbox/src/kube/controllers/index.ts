@@ -87,34 +87,42 @@ export function startControllers(ctx: ControllerContext): Controllers {
     return `${change.object.metadata.namespace ?? ''}/${ref.name}`;
   };
 
-  const off = store.on((change) => {
-    cache.apply(change);
-    switch (change.resource) {
-      case 'deployments':
-        deployments.add(keyOf(change.object));
-        break;
-      case 'replicasets': {
-        replicaSets.add(keyOf(change.object));
-        const owner = ownerKey(change, 'Deployment');
-        if (owner) deployments.add(owner);
-        break;
+  // The controllers never modify what they are handed: they subscribe read-only where the store supports
+  // it (the shared snapshot instead of a copy per listener; older stores ignore the option).
+  const on: (listener: (change: Change) => void, opts?: { readOnly?: boolean }) => () => void =
+    store.on.bind(store);
+  const subscribe = on;
+  const off = subscribe(
+    (change) => {
+      cache.apply(change);
+      switch (change.resource) {
+        case 'deployments':
+          deployments.add(keyOf(change.object));
+          break;
+        case 'replicasets': {
+          replicaSets.add(keyOf(change.object));
+          const owner = ownerKey(change, 'Deployment');
+          if (owner) deployments.add(owner);
+          break;
+        }
+        case 'pods': {
+          kubelet.onChange(change);
+          const rs = ownerKey(change, 'ReplicaSet');
+          if (rs) replicaSets.add(rs);
+          const job = ownerKey(change, 'Job');
+          if (job) jobs.add(job);
+          break;
+        }
+        case 'jobs':
+          jobs.add(keyOf(change.object));
+          break;
+        case 'events':
+        case 'namespaces':
+          break;
       }
-      case 'pods': {
-        kubelet.onChange(change);
-        const rs = ownerKey(change, 'ReplicaSet');
-        if (rs) replicaSets.add(rs);
-        const job = ownerKey(change, 'Job');
-        if (job) jobs.add(job);
-        break;
-      }
-      case 'jobs':
-        jobs.add(keyOf(change.object));
-        break;
-      case 'events':
-      case 'namespaces':
-        break;
-    }
-  });
+    },
+    { readOnly: true },
+  );
 
   for (const d of cache.list('deployments')) deployments.add(keyOf(d));
   for (const rs of cache.list('replicasets')) replicaSets.add(keyOf(rs));

@@ -135,7 +135,7 @@ export class ReplicaSetController {
     if (available.length) status.availableReplicas = available.length;
     status.observedGeneration = current.metadata.generation ?? 1;
     const failure = (current.status?.conditions ?? []) as Condition[];
-    if (failure.length) status.conditions = failure;
+    if (failure.length) status.conditions = structuredClone(failure);
     if (canonicalJson(status) === canonicalJson(current.status ?? {})) return;
     this.d.store.mutate(
       'replicasets',
