@@ -350,6 +350,61 @@ describe('writes', () => {
   });
 });
 
+describe('pod logs', () => {
+  const LOG = '/api/v1/namespaces/default/pods/app-1/log';
+  beforeAll(() => {
+    sandbox.store.create('pods', {
+      metadata: { name: 'app-1', namespace: 'default' },
+      spec: { nodeName: 'sandbox-node', containers: [{ name: 'app', image: 'app:1' }] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'app',
+            ready: true,
+            restartCount: 1,
+            state: { running: { startedAt: '2026-01-01T00:00:01Z' } },
+            lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+          },
+        ],
+      },
+    });
+    sandbox.logs.startContainer('default', 'app-1', 'app');
+    sandbox.logs.append('default', 'app-1', 'app', 'first run');
+    sandbox.logs.endContainer('default', 'app-1', 'app');
+    sandbox.logs.startContainer('default', 'app-1', 'app');
+    sandbox.logs.append('default', 'app-1', 'app', 'early');
+  });
+
+  it('serves previous, timestamps, tailLines, limitBytes and sinceSeconds', async () => {
+    const previous = await req(`${LOG}?container=app&previous=true`);
+    expect(previous.status).toBe(200);
+    expect(previous.headers['content-type']).toBe('text/plain');
+    expect(previous.text).toBe('first run\n');
+    await new Promise((r) => setTimeout(r, 1200));
+    sandbox.logs.append('default', 'app-1', 'app', 'late');
+    expect((await req(LOG)).text).toBe('early\nlate\n');
+    expect((await req(`${LOG}?sinceSeconds=1`)).text).toBe('late\n');
+    expect((await req(`${LOG}?tailLines=1`)).text).toBe('late\n');
+    expect((await req(`${LOG}?limitBytes=3`)).text).toBe('ear');
+    const stamped = (await req(`${LOG}?timestamps=true`)).text.split('\n');
+    expect(stamped[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z early$/);
+    const missing = await req('/api/v1/namespaces/default/pods/nope/log');
+    expect(missing.status).toBe(404);
+    expect(missing.json.message).toBe('pods "nope" not found');
+  });
+
+  it('streams with follow until the container ends', async () => {
+    const s = await watch(`${LOG}?follow=true&tailLines=0`);
+    sandbox.logs.append('default', 'app-1', 'app', 'live 1');
+    await s.waitForLines(1);
+    sandbox.logs.append('default', 'app-1', 'app', 'live 2');
+    sandbox.logs.endContainer('default', 'app-1', 'app');
+    await s.ended;
+    expect(s.lines).toEqual(['live 1', 'live 2']);
+  });
+});
+
 describe('authentication hook', () => {
   it('accepts tokens the hook accepts (e.g. EKS k8s-aws-v1.) besides the static one', async () => {
     const seen: string[] = [];
