@@ -21,6 +21,13 @@ export interface ListWatchOptions<T extends KubeObject> {
   /** For the log: `deployments in prod`. */
   what: string;
   random?: () => number;
+  /**
+   * Skip the LIST: WATCH from resourceVersion "0", whose synthetic ADDED events are the current state
+   * (one request instead of two). `onList([])` is called first, and again whenever the state restarts
+   * (after a 410), so the caller clears what it had. Use it only where "none yet" is not a verdict (pods);
+   * a server that refuses such a watch with 410 gets a LIST instead.
+   */
+  watchFromZero?: boolean;
 }
 
 /**
@@ -34,6 +41,7 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
   const random = options.random ?? Math.random;
   let resourceVersion: string | undefined;
   let failures = 0;
+  let watchFromZero = options.watchFromZero === true;
 
   const pause = async (error: unknown): Promise<void> => {
     const retryAfter = error instanceof KubeApiError ? error.retryAfterMs : undefined;
@@ -47,6 +55,10 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
   };
 
   while (!signal.aborted) {
+    if (resourceVersion === undefined && watchFromZero) {
+      options.onList([]);
+      resourceVersion = '0';
+    }
     if (resourceVersion === undefined) {
       try {
         const list: KubeList<T> = await conn.request('GET', options.path, {
@@ -90,6 +102,7 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
     } catch (error) {
       if (signal.aborted) return;
       if (isGone(error)) {
+        if (resourceVersion === '0') watchFromZero = false;
         options.logger.debug(`Watching ${options.what}: ${errorMessage(error)}; listing again.`);
         resourceVersion = undefined;
         // A server that answers 410 to every watch must not turn this into a busy loop.

@@ -238,6 +238,7 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
           path: `/api/v1/namespaces/${namespace}/pods`,
           query: labelSelector ? { labelSelector } : {},
           what: `pods in ${namespace}`,
+          watchFromZero: true,
           signal: stop.signal,
           deadline: options.deadline,
           logger,
