@@ -8,16 +8,24 @@ import { parse } from 'yaml';
 const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
 
-const cell = (text) => String(text ?? '').replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
+const cell = (text) =>
+  String(text ?? '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
 
 function tables(manifest) {
   const inputs = Object.entries(manifest.inputs ?? {}).map(
     ([name, spec]) =>
       `| \`${name}\` | ${spec.required ? 'yes' : 'no'} | ${spec.default !== undefined && spec.default !== '' ? `\`${cell(spec.default)}\`` : '—'} | ${cell(spec.description)} |`,
   );
-  const outputs = Object.entries(manifest.outputs ?? {}).map(([name, spec]) => `| \`${name}\` | ${cell(spec.description)} |`);
+  const outputs = Object.entries(manifest.outputs ?? {}).map(
+    ([name, spec]) => `| \`${name}\` | ${cell(spec.description)} |`,
+  );
   return {
-    inputs: ['| input | required | default | description |', '| --- | --- | --- | --- |', ...inputs].join('\n'),
+    inputs: ['| input | required | default | description |', '| --- | --- | --- | --- |', ...inputs].join(
+      '\n',
+    ),
     outputs: ['| output | description |', '| --- | --- |', ...outputs].join('\n'),
   };
 }
