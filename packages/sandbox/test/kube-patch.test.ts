@@ -1,6 +1,7 @@
 /** The three PATCH flavours (kubernetes-api.md §6): strategic merge directives, merge patch, JSON patch. */
 import { describe, expect, it } from '@jest/globals';
-import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from '../src/kube/patch.js';
+import type { PatchError } from '../src/kube/patch.js';
+import { jsonPatch, mergePatch, strategicMergePatch } from '../src/kube/patch.js';
 
 const podSpec = () => ({
   containers: [
