@@ -118,6 +118,9 @@ describe('image catalog', () => {
     expect(() => c.configure({ images: { x: { kind: 'ready', after: -1 } } })).toThrow(
       'after must be a non-negative number',
     );
+    expect(() => new ImageCatalog({ 'app:1': { kind: 'crash', exitCode: 'x' } as never })).toThrow(
+      'images["app:1"]: exitCode must be a non-negative number',
+    );
   });
 
   it('parses and normalises image references', () => {

@@ -195,7 +195,8 @@ export class ImageCatalog {
   private readonly listeners = new Set<() => void>();
 
   constructor(init?: Record<string, ImageBehaviour>) {
-    for (const [k, v] of Object.entries(init ?? {})) this.entries.set(k, v);
+    // Validated: a typo in a CLI flag fails at start with the entry named.
+    for (const [k, v] of Object.entries(init ?? {})) this.entries.set(k, parseBehaviour(v, `images["${k}"]`));
   }
 
   /** Sets what `image` (exact ref, repository, or glob with `*`) does from now on. */
@@ -357,7 +358,7 @@ export class ImageCatalog {
     };
   }
 
-  /** Called after every change (the kubelet uses it to retry waiting containers early). */
+  /** Called after every change. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
