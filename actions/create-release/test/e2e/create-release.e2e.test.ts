@@ -236,11 +236,13 @@ describe('create-release (built dist through the runner harness, sandbox GitHub 
   });
 
   it('fails with the rate limit named when waiting would pass the timeout', async () => {
-    const api = await sandbox({ faults: { rateLimitNext: 20 } });
-    const result = await run(api, { inputs: { timeout: '2s' } });
+    const api = await sandbox({ faults: { rateLimitNext: 1, retryAfterSeconds: 30 } });
+    const result = await run(api, { inputs: { timeout: '10s' } });
     expect(result.exitCode).toBe(1);
     expect(errors(result).join('\n')).toMatch(/rate limit/i);
     expect(result.log).toContain('past the step');
+    expect(result.durationMs).toBeLessThan(10_000);
+    expect(api.requests()).toHaveLength(1);
     expect(api.releases()).toEqual([]);
   });
 
