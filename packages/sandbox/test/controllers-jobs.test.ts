@@ -269,6 +269,12 @@ describe('job controller', () => {
     });
     const second = await waitUntil(store, () => podsOf(store, j0)[0], 'a new job pod');
     expect(second.metadata.name).not.toBe(first.metadata.name);
+    const resumed = await waitForObject(store, 'jobs', NS, 'migrate', (j) => j.status?.active === 1);
+    expect(conds(resumed).find((c) => c.type === 'Suspended')).toMatchObject({
+      status: 'False',
+      reason: 'JobResumed',
+      message: 'Job resumed',
+    });
   });
 
   it('runs completions pods with parallelism', async () => {

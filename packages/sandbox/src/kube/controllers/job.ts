@@ -145,8 +145,14 @@ export class JobController {
     } else if (suspended) {
       for (const p of activePods) this.x.store.delete('pods', p.metadata.namespace, p.metadata.name);
       activePods = [];
-      if (!has('Suspended')) conditions.push(cond('Suspended', 'JobSuspended', 'Job suspended'));
+      if (!has('Suspended')) {
+        const i = conditions.findIndex((c) => c.type === 'Suspended');
+        if (i >= 0) conditions.splice(i, 1);
+        conditions.push(cond('Suspended', 'JobSuspended', 'Job suspended'));
+      }
     } else {
+      const i = conditions.findIndex((c) => c.type === 'Suspended' && c.status === 'True');
+      if (i >= 0) conditions[i] = { ...cond('Suspended', 'JobResumed', 'Job resumed'), status: 'False' };
       const wantActive = Math.max(0, Math.min(parallelism, completions - succeeded));
       if (activePods.length < wantActive) {
         const last = this.lastFailure.get(job.metadata.uid);
