@@ -154,6 +154,18 @@ describe('create-release (built dist through the runner harness, sandbox GitHub 
     expect(api.latest()?.tag_name).toBe('v2.1.0-beta');
   });
 
+  it('keeps Latest on v2.0.0 when a hotfix of the v1 line is released after it', async () => {
+    const api = await sandbox({ tags: [...TAGS, 'v1.1.1'] });
+    const major = await run(api, { ref: 'refs/tags/v2.0.0' });
+    expect(errors(major)).toEqual([]);
+    expect(api.latest()?.tag_name).toBe('v2.0.0');
+    const hotfix = await run(api, { ref: 'refs/tags/v1.1.1' });
+    expect(errors(hotfix)).toEqual([]);
+    expect(hotfix.outputs['previous-tag']).toBe('v1.1.0');
+    expect(api.latest()?.tag_name).toBe('v2.0.0');
+    expect(api.releases().find((r) => r.tag_name === 'v1.1.1')?.body).toContain('compare/v1.1.0...v1.1.1');
+  });
+
   it('does nothing on a branch, says so, and exits 0 without a request', async () => {
     const api = await sandbox();
     const result = await run(api, { ref: 'refs/heads/main' });
