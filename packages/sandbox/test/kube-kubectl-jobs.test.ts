@@ -111,7 +111,7 @@ describe('kubectl and Jobs against the sandbox', () => {
             containers: [{ name: 'migrate', image: 'migrate:bad', command: ['alembic', 'upgrade', 'head'] }],
           },
         },
-        ttlSecondsAfterFinished: 600,
+        ttlSecondsAfterFinished: 6000, // 60 s real at this time scale: the checks below finish well before the TTL deletes the Job
       },
     };
     const m = await manifestFile(manifest);
