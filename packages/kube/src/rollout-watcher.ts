@@ -50,6 +50,8 @@ interface Tracked {
   rsGeneration?: number;
   newReplicaSet?: string;
   lookingUp?: boolean;
+  /** When the last ReplicaSet lookup started (ms), so a missing one is not listed on every tick. */
+  lastLookup?: number;
 }
 
 const TICK_MS = 1000;
@@ -106,16 +108,19 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
     }
     if (status.done) return finish(t, 'succeeded', status.message);
     if (status.failed) return finish(t, 'failed', status.message);
-    if (options.failFast) void learnNewReplicaSet(t);
+    if (options.failFast) evaluatePods();
   };
 
-  // The new ReplicaSet is known once the controller has observed the current generation.
+  // Which ReplicaSet is the new one is only looked up when a pod looks broken (a healthy rollout costs no
+  // ReplicaSet LIST), once per generation, and once the controller has observed that generation.
   const learnNewReplicaSet = async (t: Tracked): Promise<void> => {
     const deployment = t.deployment;
     if (!deployment || t.lookingUp) return;
     const generation = deployment.metadata.generation ?? 0;
     if ((deployment.status?.observedGeneration ?? 0) < generation || t.rsGeneration === generation) return;
+    if (t.lastLookup !== undefined && Date.now() - t.lastLookup < 2000) return;
     t.lookingUp = true;
+    t.lastLookup = Date.now();
     try {
       const owned = await withRetry(() => listOwnedReplicaSets(conn, deployment, stop.signal), {
         what: `LIST replicasets of ${t.name}`,
@@ -138,10 +143,14 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
     }
   };
 
+  // A deployment's ReplicaSets are named <deployment>-<pod-template-hash>, and their pods carry that hash.
+  const replicaSetOf = (pod: Pod): string | undefined =>
+    pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'ReplicaSet')?.name;
   const ownerOf = (pod: Pod): Tracked | undefined => {
-    const rs = pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'ReplicaSet')?.name;
-    if (!rs) return undefined;
-    return pending().find((t) => t.newReplicaSet === rs);
+    const rs = replicaSetOf(pod);
+    const hash = pod.metadata.labels?.['pod-template-hash'];
+    if (!rs || !hash) return undefined;
+    return pending().find((t) => rs === `${t.name}-${hash}`);
   };
 
   const evaluatePods = (): void => {
@@ -156,10 +165,16 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
         readyGraceMs: options.readyGraceMs,
         observedSince: unreadySince.get(podName),
       });
-      if (failure && !diagnosing.has(owner.name)) {
-        diagnosing.add(owner.name);
-        void explain(owner, pod, failure);
+      if (!failure || diagnosing.has(owner.name)) continue;
+      const generation = owner.deployment?.metadata.generation ?? 0;
+      if (owner.rsGeneration !== generation) {
+        void learnNewReplicaSet(owner);
+        continue;
       }
+      // Broken pods of an older ReplicaSet (a previous failed rollout) are not this rollout's verdict.
+      if (replicaSetOf(pod) !== owner.newReplicaSet) continue;
+      diagnosing.add(owner.name);
+      void explain(owner, pod, failure);
     }
   };
 

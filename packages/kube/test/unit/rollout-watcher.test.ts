@@ -80,6 +80,47 @@ describe('waitForRollouts', () => {
     expect(logger.text()).toContain('deployment "a": Waiting for deployment spec update to be observed...');
   });
 
+  it('costs one deployment LIST, one deployment WATCH and one pod WATCH when the pods are healthy', async () => {
+    const conn = new FakeConn((method, path) => {
+      if (path.endsWith('/deployments')) return list([deployment('web', 5, 'progressing')]);
+      throw new Error(`unexpected ${method} ${path}`);
+    });
+    const run = waitForRollouts({
+      conn,
+      namespace: 'prod',
+      deployments: ['web'],
+      deadline: future(),
+      failFast: true,
+      readyGraceMs: 60_000,
+      logger: new MemoryLogger(),
+    });
+    const pods = await conn.nthWatch(0, '/pods');
+    pods.channel.push({
+      type: 'ADDED',
+      object: {
+        metadata: {
+          name: 'web-new-1',
+          labels: { app: 'web', 'pod-template-hash': 'new' },
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-new', uid: 'rs', controller: true },
+          ],
+        },
+        status: {
+          containerStatuses: [{ name: 'app', ready: true, restartCount: 0, state: { running: {} } }],
+        },
+      },
+    });
+    const watch = await conn.nthWatch(0, '/deployments');
+    watch.channel.push({ type: 'MODIFIED', object: deployment('web', 9, 'done') });
+    const [result] = await run;
+    expect(result?.outcome).toBe('succeeded');
+    expect(conn.calls.map((c) => `${c.method} ${c.path.split('/').at(-1)}`).sort()).toEqual([
+      'GET deployments',
+      'WATCH deployments',
+      'WATCH pods',
+    ]);
+  });
+
   it('re-watches from the last RV on a clean close and re-lists on 410', async () => {
     let lists = 0;
     const conn = new FakeConn((_m, path) => {
@@ -280,6 +321,7 @@ describe('waitForRollouts', () => {
       metadata: {
         name,
         uid: `uid-${name}`,
+        labels: { app: 'web', 'pod-template-hash': rs.slice('web-'.length) },
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: rs, controller: true }],
       },
       status: {
@@ -340,6 +382,9 @@ describe('waitForRollouts', () => {
     });
     const podWatch = await conn.nthWatch(0, '/pods');
     expect(podWatch.options.query?.labelSelector).toBe('app=web');
+    expect(podWatch.options.query?.resourceVersion).toBe('0');
+    // A crash-looping pod of the old ReplicaSet (a previous failed rollout) is not this rollout's failure.
+    podWatch.channel.push({ type: 'ADDED', object: pod('web-old-1', 'web-old', 'CrashLoopBackOff') });
     podWatch.channel.push({ type: 'ADDED', object: pod('web-new-1', 'web-new') });
     podWatch.channel.push({ type: 'MODIFIED', object: pod('web-new-1', 'web-new', 'CrashLoopBackOff') });
     const [result] = await run;
