@@ -96,6 +96,8 @@ export async function runMigration(
         logTailLines: inputs['log-tail-lines'],
       }),
     );
+    // The Job's activeDeadlineSeconds is our timeout: Kubernetes failing it for DeadlineExceeded is a timeout.
+    if (result.status === 'failed' && result.reason === 'DeadlineExceeded') result.status = 'timed-out';
     let cancelNote: string | undefined;
     if (result.status === 'cancelled') {
       if (inputs['delete-on-cancel']) {
