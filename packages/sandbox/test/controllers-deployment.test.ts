@@ -71,8 +71,11 @@ function setImage(store: ObjectStore, name: string, image: string, changeCause?:
 
 let cluster: TestCluster | undefined;
 afterEach(() => {
+  const errors = cluster?.errors ?? [];
   cluster?.stop();
   cluster = undefined;
+  // No controller sync failed along the way.
+  expect(errors.map(String)).toEqual([]);
 });
 
 describe('deployment helpers', () => {

@@ -35,8 +35,11 @@ const podsOf = (store: ObjectStore, j: KubeObject) =>
 
 let cluster: TestCluster | undefined;
 afterEach(() => {
+  const errors = cluster?.errors ?? [];
   cluster?.stop();
   cluster = undefined;
+  // No controller sync failed along the way.
+  expect(errors.map(String)).toEqual([]);
 });
 
 function conditionHistory(store: ObjectStore, name: string): { seen: string[][]; stop: () => void } {

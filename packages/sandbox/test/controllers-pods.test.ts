@@ -30,8 +30,11 @@ const waiting = (reason: string) => (p: KubeObject) => cstatus(p)?.state?.waitin
 
 let cluster: TestCluster | undefined;
 afterEach(() => {
+  const errors = cluster?.errors ?? [];
   cluster?.stop();
   cluster = undefined;
+  // No controller sync failed along the way.
+  expect(errors.map(String)).toEqual([]);
 });
 
 function seen(
