@@ -148,3 +148,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 export * from './fixtures.js';
+export * from './aws/index.js';
+export * from './registry.js';
+export * from './github/server.js';
