@@ -95,6 +95,9 @@ export function startControllers(ctx: ControllerContext): Controllers {
   const off = subscribe(
     (change) => {
       cache.apply(change);
+      if (change.type === 'DELETED' && change.resource !== 'events' && change.resource !== 'pods') {
+        events.forget(change.object.metadata.uid);
+      }
       switch (change.resource) {
         case 'deployments':
           deployments.add(keyOf(change.object));

@@ -262,7 +262,8 @@ const SPAM_REFILL_MS = 300_000;
  */
 export class EventRecorder {
   private readonly seen = new Map<string, AggregatedEvent>();
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Spam-filter token buckets: object uid → source → bucket. */
+  private readonly buckets = new Map<string, Map<string, { tokens: number; at: number }>>();
   private readonly byUid = new Map<string, string[]>();
   private seq = 0;
 
@@ -280,7 +281,7 @@ export class EventRecorder {
     fieldPath?: string,
   ): void {
     const ns = obj.metadata.namespace ?? 'default';
-    if (!this.allow(`${source.component}/${source.host ?? ''}/${obj.metadata.uid}`)) return;
+    if (!this.allow(obj.metadata.uid, `${source.component}/${source.host ?? ''}`)) return;
     const aggKey = [obj.metadata.uid, fieldPath ?? '', type, reason, message, source.component].join(
       '\u0000',
     );
@@ -333,12 +334,14 @@ export class EventRecorder {
     }
   }
 
-  private allow(key: string): boolean {
+  private allow(uid: string, source: string): boolean {
     const now = this.clock.nowMs();
-    let b = this.buckets.get(key);
+    let perObject = this.buckets.get(uid);
+    if (!perObject) this.buckets.set(uid, (perObject = new Map()));
+    let b = perObject.get(source);
     if (!b) {
       b = { tokens: SPAM_BURST, at: now };
-      this.buckets.set(key, b);
+      perObject.set(source, b);
     }
     const refill = Math.floor((now - b.at) / SPAM_REFILL_MS);
     if (refill > 0) {
@@ -352,7 +355,7 @@ export class EventRecorder {
 
   /** Forgets aggregation state of a deleted object. */
   forget(uid: string): void {
-    for (const k of this.buckets.keys()) if (k.endsWith(`/${uid}`)) this.buckets.delete(k);
+    this.buckets.delete(uid);
     for (const k of this.byUid.get(uid) ?? []) this.seen.delete(k);
     this.byUid.delete(uid);
   }
