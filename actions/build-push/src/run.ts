@@ -108,7 +108,7 @@ export async function buildAndPush(
         `${name}:${inputs.source.sha} already exists (${plan.image.digest}): not building it again (skip-if-exists).`,
       );
       const added = await addTags(ecr, inputs.repository, plan.image, plan.add, logger, progress.added);
-      const details = await describeImage(ecr, inputs.repository, { digest: plan.image.digest });
+      const details = await imageSize(ecr, inputs.repository, plan.image.digest, logger);
       return {
         ...base,
         digest: plan.image.digest,
@@ -145,7 +145,7 @@ export async function buildAndPush(
     const rest = inputs.imageTags.filter((tag) => tag !== inputs.source.sha);
     progress.digest = image.digest;
     const added = await addTags(ecr, inputs.repository, image, rest, logger, progress.added);
-    const details = await describeImage(ecr, inputs.repository, { digest: image.digest });
+    const details = await imageSize(ecr, inputs.repository, image.digest, logger);
     return {
       ...base,
       digest: image.digest,
@@ -163,6 +163,24 @@ export async function buildAndPush(
     throw error;
   } finally {
     ecr.client.destroy();
+  }
+}
+
+/** The image's size for the summary; a failed lookup is a warning, not a failed step (the image is in ECR). */
+async function imageSize(
+  ecr: EcrContext,
+  repository: string,
+  digest: string,
+  logger: Logger,
+): Promise<{ sizeInBytes: number | undefined } | undefined> {
+  try {
+    return await describeImage(ecr, repository, { digest });
+  } catch (error) {
+    if (ecr.signal?.aborted) throw error;
+    logger.warning(
+      `Could not read the image size from ECR (${ecrErrorCode(error)}: ${errorMessage(error)}).`,
+    );
+    return undefined;
   }
 }
 
