@@ -136,4 +136,27 @@ describe('build-push rejects a bad value of every input before doing anything', 
     expect(result.annotations[0]!.title).toBe('No commit SHA');
     expect(sandbox.requests).toEqual([]);
   });
+
+  it('AWS credentials that ECR refuses fail with the request named and what to check, before any docker call', async () => {
+    const result = await runStep({
+      action: ACTION,
+      workspace,
+      inputs: { repository: 'planner/app', context: 'app' },
+      env: {
+        ...sandbox.env(),
+        AWS_SECRET_ACCESS_KEY: 'not-the-sandbox-secret-key-0000000000000',
+        PATH: `${bin}:${process.env['PATH'] ?? ''}`,
+        GITHUB_SHA: newSha(),
+      },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.annotations).toHaveLength(1);
+    expect(result.annotations[0]!.title).toBe('ECR request failed');
+    expect(result.annotations[0]!.message).toContain('get an ECR authorization token');
+    expect(result.annotations[0]!.message).toContain('InvalidSignatureException');
+    expect(result.annotations[0]!.message).toContain('configure-aws-credentials');
+    expect(sandbox.requests.map((r) => r.action)).toEqual(['GetAuthorizationToken']);
+    await expect(readFile(calls, 'utf8')).rejects.toThrow();
+    sandbox.requests.length = 0;
+  });
 });
