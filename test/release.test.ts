@@ -203,7 +203,7 @@ describe('pnpm release on a throw-away repository with a local remote', () => {
     expect(tags.v1).toBe(tags['v1.2.3']);
     expect(await git(origin, 'rev-parse', `${tags.v1}^`)).toBe(main);
     expect(await git(origin, 'rev-parse', 'refs/heads/main')).toBe(main);
-    expect(await git(origin, 'ls-tree', '-r', '--name-only', tags.v1)).toContain(
+    expect(await git(origin, 'ls-tree', '-r', '--name-only', tags.v1 ?? 'v1')).toContain(
       'actions/hello/dist/index.js',
     );
     expect(existsSync(join(work, 'actions/hello/dist'))).toBe(false);

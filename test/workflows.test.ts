@@ -97,8 +97,9 @@ function contractProblems(workflow: Json): string[] {
     }
     for (const { path, text } of strings(job)) {
       for (const expr of text.matchAll(/\$\{\{([\s\S]*?)\}\}/g)) {
-        for (const ref of expr[1].matchAll(/\bsteps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
-          const [, stepId, output] = ref;
+        for (const ref of (expr[1] ?? '').matchAll(/\bsteps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+          const stepId = ref[1] ?? '';
+          const output = ref[2] ?? '';
           const step = byId.get(stepId);
           if (!step) {
             problems.push(`${jobId} ${path}: steps.${stepId} is no step of the job`);
@@ -112,11 +113,11 @@ function contractProblems(workflow: Json): string[] {
       }
       // An `if:` is an expression without the braces.
       if (path.endsWith('.if') || path === 'if') {
-        for (const ref of text.matchAll(/\bsteps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
-          const name = ourAction(byId.get(ref[1])?.uses);
-          if (!byId.has(ref[1])) problems.push(`${jobId} ${path}: steps.${ref[1]} is no step of the job`);
-          else if (name && !(ref[2] in (actionSpecs.get(name)?.outputs ?? {}))) {
-            problems.push(`${jobId} ${path}: ${name} has no output "${ref[2]}"`);
+        for (const [, stepId = '', output = ''] of text.matchAll(/\bsteps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+          const name = ourAction(byId.get(stepId)?.uses);
+          if (!byId.has(stepId)) problems.push(`${jobId} ${path}: steps.${stepId} is no step of the job`);
+          else if (name && !(output in (actionSpecs.get(name)?.outputs ?? {}))) {
+            problems.push(`${jobId} ${path}: ${name} has no output "${output}"`);
           }
         }
       }
@@ -208,7 +209,7 @@ describe('workflow files', () => {
       for (const [index, line] of read(file).split('\n').entries()) {
         const match = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
         if (!match) continue;
-        const [, uses, rest] = match;
+        const [, uses = '', rest = ''] = match;
         if (ourAction(uses) || uses.startsWith('org/planner-deploy/.github/workflows/')) continue;
         if (!/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(uses) || !/#\s*v\d/.test(rest)) {
           problems.push(`${file}:${index + 1}: ${uses}${rest}`);
@@ -223,17 +224,18 @@ describe('workflow files', () => {
     const caller = load('examples/workflows/deploy-with-reusable.yml');
     const jobs = Object.values<Json>(caller.jobs);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0].uses).toBe('org/planner-deploy/.github/workflows/deploy.yml@v1');
-    for (const input of Object.keys(jobs[0].with)) expect(Object.keys(reusable.inputs)).toContain(input);
+    const job = jobs[0] ?? {};
+    expect(job.uses).toBe('org/planner-deploy/.github/workflows/deploy.yml@v1');
+    for (const input of Object.keys(job.with)) expect(Object.keys(reusable.inputs)).toContain(input);
     for (const [input, decl] of Object.entries<Json>(reusable.inputs)) {
-      if (decl.required) expect(Object.keys(jobs[0].with)).toContain(input);
+      if (decl.required) expect(Object.keys(job.with)).toContain(input);
     }
     expect(caller.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
   });
 });
 
 describe("the Planner app's pipelines follow the pipeline guide", () => {
-  const deployJob = (file: string) => Object.values<Json>(load(file).jobs)[0];
+  const deployJob = (file: string): Json => Object.values<Json>(load(file).jobs)[0] ?? {};
 
   it('ci: push and pull requests to main and develop; backend, frontend, docker, security, integration', () => {
     const ci = load('examples/workflows/ci.yml');
@@ -377,7 +379,7 @@ describe('example manifests, RBAC and IAM', () => {
   const docs = (file: string) =>
     parseAllDocuments(read(file))
       .map((d) => d.toJSON() as Json)
-      .filter(Boolean);
+      .filter(Boolean) as [Json, Json];
 
   it('the Deployment probes /health and takes DATABASE_URL from the Secret the migration Job copies', () => {
     const [deployment] = docs('examples/k8s/deployment.yaml');
