@@ -316,7 +316,11 @@ describe("the Planner app's pipelines follow the pipeline guide", () => {
     expect(health['smoke-tests']).toBeTruthy();
     expect(stepOf(job, 'create-release').if).toBe("startsWith(github.ref, 'refs/tags/v')");
     const rollback = stepOf(job, 'auto-rollback');
-    expect(rollback.if).toMatch(/^failure\(\)/);
+    // A release that fails after production was verified must not roll production back.
+    expect(stepOf(job, 'create-release').id).toBe('release');
+    expect(rollback.if).toBe(
+      "failure() && steps.rollout.outputs.previous-revision != '' && steps.release.outcome != 'failure'",
+    );
     expect(rollback.with['snapshot-identifier']).toBe('${{ steps.backup.outputs.snapshot-identifier }}');
     expect(rollback.with['to-revision']).toBe('${{ steps.rollout.outputs.previous-revision }}');
     expect(wf.concurrency).toEqual({ group: 'deploy-production', 'cancel-in-progress': false });
@@ -367,8 +371,8 @@ describe("the Planner app's pipelines follow the pipeline guide", () => {
       '.github/workflows/deploy.yml',
     ]) {
       const job = deployJob(file);
-      expect(stepOf(job, 'auto-rollback').if).toBe(
-        "failure() && steps.rollout.outputs.previous-revision != ''",
+      expect(stepOf(job, 'auto-rollback').if).toMatch(
+        /^failure\(\) && steps\.rollout\.outputs\.previous-revision != ''/,
       );
       expect(stepOf(job, 'rollout').id).toBe('rollout');
     }
