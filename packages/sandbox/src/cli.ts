@@ -8,6 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startAwsSandbox } from './aws/index.js';
 import { startSandbox, type FaultOptions, type ImageBehaviour, type SandboxOptions } from './index.js';
 
 const USAGE = `usage: pnpm sandbox [options]
@@ -83,10 +84,20 @@ async function main(): Promise<void> {
     ...(images ? { images } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
   };
+  // The AWS side (RDS, ECR with the local registry when docker-registry is installed, EKS, STS) comes first:
+  // the Kubernetes API accepts its EKS tokens besides the static one.
+  let aws;
   let sandbox;
   try {
-    sandbox = await startSandbox(options);
+    aws = await startAwsSandbox({ registry: 'auto', ...(timeScale !== undefined ? { timeScale } : {}) });
+    sandbox = await startSandbox({ ...options, authenticate: aws.authenticator() });
+    aws.setKube({
+      endpoint: sandbox.url,
+      caData: Buffer.from(sandbox.caPem).toString('base64'),
+      clusterName: 'planner-production-cluster',
+    });
   } catch (e) {
+    await aws?.stop();
     fail(`could not start: ${(e as Error).message}`);
   }
   const lines = [
@@ -100,6 +111,11 @@ async function main(): Promise<void> {
     await writeFile(caPath, sandbox.caPem);
     lines.push(`export SANDBOX_CA_FILE=${shellQuote(caPath)}`);
   }
+  lines.push(aws.envExports(), `export EKS_CLUSTER_NAME='planner-production-cluster'`);
+  if (aws.registryUrl)
+    lines.push(`# ECR's registry (docker login through GetAuthorizationToken): ${aws.registryUrl}`);
+  else if (aws.registryUnavailable)
+    lines.push(`# no local registry (${aws.registryUnavailable}): ECR keeps images in memory`);
   process.stdout.write(
     [
       '# planner-deploy sandbox is ready. In another shell:',
@@ -118,8 +134,7 @@ async function main(): Promise<void> {
     process.stderr.write(`sandbox: ${signal}, stopping\n`);
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
-    sandbox
-      .stop()
+    Promise.all([sandbox.stop(), aws.stop()])
       .then(() => process.exit(0))
       .catch((e: unknown) => {
         process.stderr.write(`sandbox: stop failed: ${(e as Error).message}\n`);

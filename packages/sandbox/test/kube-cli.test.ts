@@ -43,11 +43,24 @@ describe('pnpm sandbox', () => {
         [...stdout.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]),
       );
       expect(Object.keys(exports).sort()).toEqual([
+        'AWS_ACCESS_KEY_ID',
+        'AWS_DEFAULT_REGION',
+        'AWS_EC2_METADATA_DISABLED',
+        'AWS_ENDPOINT_URL_ECR',
+        'AWS_ENDPOINT_URL_EKS',
+        'AWS_ENDPOINT_URL_RDS',
+        'AWS_ENDPOINT_URL_STS',
+        'AWS_REGION',
+        'AWS_SECRET_ACCESS_KEY',
+        'EKS_CLUSTER_NAME',
         'KUBECONFIG',
         'SANDBOX_APPS_URL',
         'SANDBOX_KUBE_TOKEN',
         'SANDBOX_KUBE_URL',
       ]);
+      // EKS DescribeCluster (unsigned here, so refused with the service's own error) proves the AWS side serves.
+      const eks = await fetch(`${exports.AWS_ENDPOINT_URL_EKS}/clusters/${exports.EKS_CLUSTER_NAME}`);
+      expect(eks.status).toBe(403);
       expect(existsSync(exports.KUBECONFIG!)).toBe(true);
       const ns = await rawRequest(exports.SANDBOX_KUBE_URL!, '/api/v1/namespaces', {
         token: exports.SANDBOX_KUBE_TOKEN!,
