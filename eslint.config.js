@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // The sandbox and tests handle loosely typed Kubernetes/AWS JSON on purpose.
-    files: ['packages/sandbox/**/*.ts', '**/test/**/*.ts'],
+    files: ['packages/sandbox/**/*.ts', '**/test/**/*.ts', 'scripts/bench-*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

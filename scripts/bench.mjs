@@ -127,25 +127,29 @@ if (!process.env.BENCH_SKIP_KUBE) {
 }
 
 const fmt = (v, unit) => (v === undefined ? '—' : `${v.toFixed(1)} ${unit}`);
+const verdict = (r) => {
+  const ok = r.ok ?? (r.budget !== undefined ? r.ours <= r.budget : undefined);
+  return ok === undefined ? '—' : ok ? 'yes' : '**no**';
+};
 const lines = [
-  '| measurement | ours | bare node | ratio | budget | within budget |',
-  '| --- | --- | --- | --- | --- | --- |',
-  ...rows.map((r) =>
-    [
-      r.what,
-      fmt(r.ours, r.unit),
-      fmt(r.theirs, r.unit),
-      r.theirs ? `${(r.ours / r.theirs).toFixed(2)}×` : '—',
-      r.budget ? `≤ ${r.budget} ${r.unit}` : '—',
-      r.budget ? (r.ours <= r.budget ? 'yes' : '**no**') : '—',
-    ]
-      .join(' | ')
-      .replace(/^/, '| ')
-      .replace(/$/, ' |'),
+  '| measurement | ours | compared with | theirs | ratio | budget | within budget |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.map(
+    (r) =>
+      `| ${[
+        r.what,
+        fmt(r.ours, r.unit),
+        r.theirsLabel ?? (r.theirs !== undefined ? 'bare node' : '—'),
+        fmt(r.theirs, r.unit),
+        r.theirs ? `${(r.ours / r.theirs).toFixed(2)}×` : '—',
+        r.budgetText ?? (r.budget ? `≤ ${r.budget} ${r.unit}` : '—'),
+        verdict(r),
+      ].join(' | ')} |`,
   ),
 ];
+const notes = rows.filter((r) => r.note).map((r) => `- ${r.what}: ${r.note}.`);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; medians of ${RUNS} runs`;
-const table = lines.join('\n');
+const table = [lines.join('\n'), ...(notes.length ? ['', ...notes] : [])].join('\n');
 console.log(table);
 console.log(`\n${machine}`);
 mkdirSync(join(root, 'bench'), { recursive: true });
