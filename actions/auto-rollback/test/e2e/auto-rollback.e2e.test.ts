@@ -163,3 +163,36 @@ describe('auto-rollback bad inputs: exit 1 before any request, the message names
     expect(sandbox.faults.stats.requests).toBe(before);
   });
 });
+
+describe('auto-rollback under API faults (10% 5xx, 5% 429, watches cut every 2 s, a 410)', () => {
+  it('still restores the recorded revision, with one new revision only', async () => {
+    const name = `app-${++seq}`;
+    await ready(name, 'registry.local/planner-app:v1');
+    expect((await rollout(name, 'registry.local/planner-app:broken')).exitCode).toBe(1);
+    sandbox.faults.set({
+      errorRate: 0.1,
+      errorRetryAfterSeconds: 1,
+      throttleRate: 0.05,
+      retryAfterSeconds: 1,
+      watchCutSeconds: 2,
+      expireNextWatches: 1,
+      seed: 99,
+    });
+    try {
+      const r = await rollback({ deployments: name, 'to-revision': '1' });
+      expect(r.exitCode).toBe(0);
+      expect(r.outputs.revision).toBe('3');
+    } finally {
+      sandbox.faults.set({});
+    }
+    expect(sandbox.store.get('deployments', 'default', name)?.spec.template.spec.containers[0].image).toBe(
+      'registry.local/planner-app:v1',
+    );
+    const revisions = sandbox.store
+      .list('replicasets', 'default')
+      .filter((rs) => rs.metadata.name.startsWith(`${name}-`))
+      .map((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision'])
+      .sort();
+    expect(revisions).toEqual(['2', '3']);
+  });
+});

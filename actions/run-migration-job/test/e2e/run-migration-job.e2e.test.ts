@@ -164,3 +164,38 @@ describe('run-migration-job bad inputs: exit 1 before any request, the message n
     expect(sandbox.faults.stats.requests).toBe(before);
   });
 });
+
+describe('run-migration-job under API faults (10% 5xx, 5% 429, watches and log streams cut every 2 s, a 410)', () => {
+  it.each([
+    ['exits 0', 0, 'succeeded'],
+    ['exits 3', 3, 'failed'],
+  ])('a migration that %s ends the same, with exactly one Job', async (_what, exitCode, status) => {
+    const image = `registry.local/planner-app:faulty-${exitCode}`;
+    sandbox.images.set(image, {
+      kind: 'exit',
+      exitCode,
+      lines: ['INFO  Running upgrade', 'line two', 'line three'],
+      after: 3000,
+    });
+    sandbox.faults.set({
+      errorRate: 0.1,
+      errorRetryAfterSeconds: 1,
+      throttleRate: 0.05,
+      retryAfterSeconds: 1,
+      watchCutSeconds: 2,
+      expireNextWatches: 1,
+      seed: 77 + exitCode,
+    });
+    try {
+      const r = await migrate({ image });
+      expect(r.outputs.status).toBe(status);
+      expect(r.outputs['exit-code']).toBe(String(exitCode));
+      expect(r.exitCode).toBe(exitCode === 0 ? 0 : 1);
+      const name = r.outputs['job-name'] ?? '';
+      expect(jobs().filter((j) => j.metadata.name === name)).toHaveLength(1);
+      expect(r.log).toContain('INFO  Running upgrade');
+    } finally {
+      sandbox.faults.set({});
+    }
+  });
+});
