@@ -335,3 +335,65 @@ async function sandboxUnderLoad(): Promise<void> {
 for (const [name, fn] of Object.entries({ watchLatency, sandboxUnderLoad })) {
   if (only.length === 0 || only.includes(name)) await fn();
 }
+
+// --- RDS: snapshot availability noticed, ours (fixed cadence) vs the SDK waiter's defaults ---
+
+async function snapshotNoticed(): Promise<void> {
+  const { startAwsSandbox } = await import('../packages/sandbox/src/aws/index.js');
+  const { RDSClient, CreateDBSnapshotCommand, waitUntilDBSnapshotAvailable } =
+    await import('@aws-sdk/client-rds');
+  const seconds = 22; // not a multiple of the poll interval, so neither side is lucky
+  const aws = await startAwsSandbox({ snapshotSeconds: seconds });
+  try {
+    aws.rds.addInstance({ id: 'planner-db' });
+    const availableAt = (id: string): number => {
+      const snap = aws.rds.getSnapshot(id);
+      return snap.createdAt.getTime() + snap.durationMs;
+    };
+    // Ours: the built rds-backup with its default poll interval.
+    const env: Record<string, string> = {
+      ...aws.env(),
+      GITHUB_WORKSPACE: root,
+      GITHUB_REPOSITORY: 'org/planner',
+      GITHUB_RUN_ID: '1',
+    };
+    for (const [k, v] of Object.entries({
+      'db-instance-identifier': 'planner-db',
+      'snapshot-identifier': 'bench-ours',
+    })) {
+      env[`INPUT_${k.toUpperCase()}`] = v;
+    }
+    const proc = run(process.execPath, [join(root, 'actions/rds-backup/dist/index.js')], env);
+    const code = await proc.done;
+    if (code !== 0) throw new Error(`rds-backup exited ${code}`);
+    const oursMs = Date.now() - (performance.now() - proc.exitedAt()) - availableAt('bench-ours');
+
+    // The SDK waiter with its defaults, on the same endpoint.
+    const client = new RDSClient({
+      region: aws.region,
+      endpoint: aws.endpoints.rds,
+      credentials: aws.credentials,
+    });
+    await client.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'planner-db', DBSnapshotIdentifier: 'bench-sdk' }),
+    );
+    await waitUntilDBSnapshotAvailable({ client, maxWaitTime: 600 }, { DBSnapshotIdentifier: 'bench-sdk' });
+    const sdkMs = Date.now() - availableAt('bench-sdk');
+    emit({
+      what: `RDS snapshot availability noticed after it happens (snapshot takes ${seconds} s)`,
+      ours: oursMs / 1000,
+      theirs: sdkMs / 1000,
+      theirsLabel: 'waitUntilDBSnapshotAvailable, default delays',
+      budgetText: '≤ 15 s',
+      ok: oursMs <= 15_000,
+      unit: 's',
+      note: 'the SDK waiter starts at 30 s between polls and backs off towards 30 min, so on a long snapshot it notices minutes late',
+    });
+  } finally {
+    await aws.stop();
+  }
+}
+
+for (const [name, fn] of Object.entries({ snapshotNoticed })) {
+  if (only.length === 0 || only.includes(name)) await fn();
+}
