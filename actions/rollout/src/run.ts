@@ -80,15 +80,7 @@ export async function rollout(
 ): Promise<RolloutReport> {
   const started = Date.now();
   const deadline = started + inputs.timeout;
-  const conn: KubeConnection = await connectTo({
-    kubeconfig: inputs.connection.kubeconfig,
-    clusterName: inputs.connection.clusterName,
-    region: inputs.connection.region,
-    context: inputs.connection.context,
-    mask: maskSecret,
-    logger,
-    signal,
-  });
+  const conn: KubeConnection = await connectTo({ ...inputs.connection, mask: maskSecret, logger, signal });
   try {
     const namespace = inputs.namespace ?? conn.defaultNamespace;
     logger.info(`Connected to ${conn.description}; namespace ${namespace}.`);

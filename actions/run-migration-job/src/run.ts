@@ -40,15 +40,7 @@ export async function runMigration(
   connectTo: typeof connect = connect,
 ): Promise<MigrationReport> {
   const deadline = Date.now() + inputs.timeout;
-  const conn: KubeConnection = await connectTo({
-    kubeconfig: inputs.connection.kubeconfig,
-    clusterName: inputs.connection.clusterName,
-    region: inputs.connection.region,
-    context: inputs.connection.context,
-    mask: maskSecret,
-    logger,
-    signal,
-  });
+  const conn: KubeConnection = await connectTo({ ...inputs.connection, mask: maskSecret, logger, signal });
   try {
     const namespace = inputs.namespace ?? conn.defaultNamespace;
     const deployment = await getDeployment({
