@@ -151,3 +151,4 @@ export * from './fixtures.js';
 export * from './aws/index.js';
 export * from './registry.js';
 export * from './github/server.js';
+export * from './cloud.js';

@@ -1,0 +1,133 @@
+/**
+ * The whole local cloud in one call: the Kubernetes API (accepting EKS tokens), ECR/RDS/EKS/STS, the
+ * GitHub releases API, and `seedPlanner()`, which puts the Planner app where the pipeline guide expects it
+ * (ECR repository `planner-app`, Deployment `planner-app` in `planner-<env>`, one RDS instance per
+ * environment). Used by the demo, the CLI's tests and `pnpm sandbox`.
+ */
+import { startAwsSandbox, type AwsSandbox, type AwsSandboxOptions } from './aws/index.js';
+import { startGitHubApi, type GitHubApi, type GitHubApiOptions } from './github/server.js';
+import { createDeployment, type DeploymentFixture } from './fixtures.js';
+import type { RegistryInfo } from './registry.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from './index.js';
+
+export const PLANNER_CLUSTER = 'planner-production-cluster';
+export const PLANNER_REPOSITORY = 'planner-app';
+export const PLANNER_DEPLOYMENT = 'planner-app';
+
+export interface CloudOptions {
+  /** Real ms per simulated ms for both the controllers and RDS (default 1). */
+  timeScale?: number;
+  /** `auto` starts docker-registry when installed (default); `none` keeps ECR's images in memory. */
+  registry?: RegistryInfo | 'auto' | 'none';
+  /** The GitHub releases API; false leaves it out (default: started). */
+  github?: GitHubApiOptions | false;
+  kube?: Omit<SandboxOptions, 'authenticate' | 'timeScale'>;
+  aws?: Omit<AwsSandboxOptions, 'kube' | 'timeScale' | 'registry'>;
+  /** The EKS cluster that DescribeCluster answers for (default planner-production-cluster). */
+  clusterName?: string;
+}
+
+export interface Cloud {
+  kube: Sandbox;
+  aws: AwsSandbox;
+  github?: GitHubApi;
+  clusterName: string;
+  /**
+   * What a client process needs: KUBECONFIG, the AWS endpoints and credentials, EKS_CLUSTER_NAME,
+   * GITHUB_API_URL, and SANDBOX_APPS_URL.
+   */
+  env(): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
+  const clusterName = options.clusterName ?? PLANNER_CLUSTER;
+  const ts = options.timeScale !== undefined ? { timeScale: options.timeScale } : {};
+  const registry = options.registry ?? 'auto';
+  const aws = await startAwsSandbox({
+    ...options.aws,
+    ...ts,
+    ...(registry === 'none' ? {} : { registry }),
+  });
+  let kube: Sandbox | undefined;
+  let github: GitHubApi | undefined;
+  try {
+    kube = await startSandbox({ ...options.kube, ...ts, authenticate: aws.authenticator() });
+    aws.setKube({ endpoint: kube.url, caData: Buffer.from(kube.caPem).toString('base64'), clusterName });
+    if (options.github !== false) github = await startGitHubApi(options.github ?? {});
+  } catch (e) {
+    await Promise.allSettled([aws.stop(), kube?.stop()]);
+    throw e;
+  }
+  const k = kube;
+  return {
+    kube: k,
+    aws,
+    ...(github ? { github } : {}),
+    clusterName,
+    env: () => ({
+      ...aws.env(),
+      KUBECONFIG: k.kubeconfigPath,
+      EKS_CLUSTER_NAME: clusterName,
+      SANDBOX_APPS_URL: k.appsUrl,
+      ...(github ? { GITHUB_API_URL: github.url } : {}),
+    }),
+    async stop() {
+      await Promise.allSettled([k.stop(), aws.stop(), github?.stop()]);
+    },
+  };
+}
+
+export interface PlannerSeed {
+  /** `<registry host>/planner-app`. */
+  repositoryUri: string;
+  /** `<repositoryUri>:<tag>`. */
+  image(tag: string): string;
+  /** Namespace of an environment: planner-<env>. */
+  namespace(env: string): string;
+  /** RDS instance of an environment: planner-<env>-db. */
+  dbInstance(env: string): string;
+  /** Health URL of an environment's app (the sandbox's apps endpoint, version = the image's tag). */
+  appUrl(env: string, path?: string): string;
+}
+
+export interface SeedOptions {
+  environments?: string[];
+  /** Tag of the image running now and present in ECR (default v1.0.0). */
+  tag?: string;
+  /** More tags put into ECR (not deployed). */
+  moreTags?: string[];
+  replicas?: number;
+  /** Extra Deployment fields (env, progressDeadlineSeconds …). */
+  deployment?: Partial<DeploymentFixture>;
+}
+
+/** Puts the Planner app into a started cloud: ECR images, Deployments, RDS instances. */
+export async function seedPlanner(cloud: Cloud, options: SeedOptions = {}): Promise<PlannerSeed> {
+  const environments = options.environments ?? ['staging', 'production'];
+  const tag = options.tag ?? 'v1.0.0';
+  const ecr = cloud.aws.ecr;
+  for (const t of [tag, ...(options.moreTags ?? [])]) await ecr.addImage(PLANNER_REPOSITORY, t);
+  const repositoryUri = `${ecr.registryHost}/${PLANNER_REPOSITORY}`;
+  const seed: PlannerSeed = {
+    repositoryUri,
+    image: (t) => `${repositoryUri}:${t}`,
+    namespace: (env) => `planner-${env}`,
+    dbInstance: (env) => `planner-${env}-db`,
+    appUrl: (env, path = '/health') => cloud.kube.appUrl(`planner-${env}`, PLANNER_DEPLOYMENT, path),
+  };
+  for (const env of environments) {
+    createDeployment(cloud.kube, {
+      name: PLANNER_DEPLOYMENT,
+      namespace: seed.namespace(env),
+      image: seed.image(tag),
+      replicas: options.replicas ?? 2,
+      container: 'planner-app',
+      env: [{ name: 'ENVIRONMENT', value: env }],
+      envFrom: [{ secretRef: { name: 'planner-secrets' } }],
+      ...options.deployment,
+    });
+    cloud.aws.rds.addInstance({ id: seed.dbInstance(env), engine: 'postgres', engineVersion: '16.4' });
+  }
+  return seed;
+}
