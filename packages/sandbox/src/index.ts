@@ -12,7 +12,7 @@ import { ImageCatalog, startControllers, type ImageBehaviour } from './kube/cont
 import { Faults, type FaultOptions } from './kube/faults.js';
 import { kubeconfigYaml } from './kube/kubeconfig.js';
 import { PodLogs } from './kube/logs.js';
-import { KubeApiServer, type Authenticator } from './kube/server.js';
+import { KubeApiServer, type Authenticator, type KubeRequestRecord } from './kube/server.js';
 import { ObjectStore } from './kube/store.js';
 import { tlsMaterial } from './kube/tls.js';
 
@@ -24,7 +24,8 @@ export type { FaultOptions, FaultStats } from './kube/faults.js';
 export { Clock } from './kube/clock.js';
 export { ImageCatalog } from './kube/controllers/index.js';
 export type { ImageBehaviour } from './kube/controllers/index.js';
-export { KubeApiServer } from './kube/server.js';
+export { KubeApiServer, MUTATING_VERBS } from './kube/server.js';
+export type { KubeRequestRecord } from './kube/server.js';
 export type { Authenticator } from './kube/server.js';
 export { deploymentHealth, imageVersion } from './kube/apps.js';
 export { kubeconfigYaml } from './kube/kubeconfig.js';
@@ -70,6 +71,8 @@ export interface Sandbox {
   logs: PodLogs;
   images: ImageCatalog;
   faults: Faults;
+  /** Every Kubernetes resource request received, in arrival order (see KubeRequestRecord). */
+  requests: KubeRequestRecord[];
   clock: Clock;
   /** `${appsUrl}/_sandbox/apps/<namespace>/<deployment><path>`. */
   appUrl(namespace: string, deployment: string, path?: string): string;
@@ -136,6 +139,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     logs,
     images,
     faults,
+    requests: api.requests,
     clock,
     appUrl: (namespace, deployment, path) => apps.appUrl(namespace, deployment, path),
     async stop() {

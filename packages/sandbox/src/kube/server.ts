@@ -91,8 +91,38 @@ const FIELD_LABELS: Record<string, string[]> = {
   deployments: [],
 };
 
+/** One resource request as the sandbox saw it (GET/POST/PUT/PATCH/DELETE on an API resource path). */
+export interface KubeRequestRecord {
+  /** Arrival, ms since the epoch (real time). */
+  at: number;
+  method: string;
+  /** get, list, watch, create, update, patch, delete, deletecollection. */
+  verb: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** The request had `dryRun` set: nothing was changed. */
+  dryRun: boolean;
+  /** The fault served instead of an answer, if any (reset, throttle, error). */
+  fault?: string;
+  /** The answer's status; 0 until answered (watches and log streams answer 200 at once). */
+  status: number;
+}
+
+/** Verbs that change something when not a dry run. */
+export const MUTATING_VERBS: ReadonlySet<string> = new Set([
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+]);
+
 export class KubeApiServer {
   readonly faults: Faults;
+  /** Every resource request received, in arrival order (admin, discovery and /version are not recorded). */
+  readonly requests: KubeRequestRecord[] = [];
   private readonly server: http.Server;
   private readonly now: () => Date;
   private readonly streams = new Set<ServerResponse>();
@@ -226,10 +256,34 @@ export class KubeApiServer {
       return sendStatus(res, 404, 'the server could not find the requested resource', 'NotFound');
     }
 
+    const record: KubeRequestRecord = {
+      at: Date.now(),
+      method,
+      verb,
+      resource: p.resource,
+      ...(p.subresource !== undefined ? { subresource: p.subresource } : {}),
+      ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+      ...(p.name !== undefined ? { name: p.name } : {}),
+      dryRun: q.has('dryRun'),
+      status: 0,
+    };
+    this.requests.push(record);
+    const recordStatus = (): void => {
+      record.status = res.statusCode;
+    };
+    res.once('finish', recordStatus);
+    res.once('close', recordStatus);
+    const origWriteHead = res.writeHead.bind(res);
+    res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+      record.status = args[0];
+      return origWriteHead(...args);
+    }) as typeof res.writeHead;
+
     // Faults are decided before anything is read or written: a faulted write is never applied.
     const latency = this.faults.latency();
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const decision = this.faults.decide(verb, p.resource);
+    if (decision.kind !== 'none') record.fault = decision.kind;
     if (decision.kind === 'reset') {
       req.socket.destroy();
       return;
