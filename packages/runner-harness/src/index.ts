@@ -2,3 +2,4 @@ export * from './file-commands.js';
 export * from './workflow-commands.js';
 export * from './run-step.js';
 export * from './test-servers.js';
+export * from './secret-scan.js';

@@ -1,11 +1,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseFileCommands } from './file-commands.js';
 import { parseWorkflowCommand, type Annotation, type WorkflowCommand } from './workflow-commands.js';
+import { collectSecrets, findLeaks, type KnownSecret } from './secret-scan.js';
+
+/** When set, every run's visible output (and the secrets it knew) is appended to files in this folder. */
+export const CAPTURE_DIR_ENV = 'PLANNER_DEPLOY_CAPTURE_DIR';
+/** The sidecar file (in the capture folder) holding the secret values runs knew, one JSON per line. */
+export const CAPTURED_SECRETS_FILE = 'secrets.jsonl';
 
 /** The runner's cancel sequence: SIGINT, SIGTERM 7.5 s later, then the tree is killed 2.5 s after that. */
 export const SIGTERM_AFTER_MS = 7500;
@@ -36,6 +42,13 @@ export interface RunStepOptions {
   limitMs?: number;
   /** Node options before the entry file (tests run TypeScript fixtures through the repo's TS hooks). */
   nodeArgs?: string[];
+  /** More secret values the run knows, by name (e.g. `{ 'ECR password': cloud.aws.ecr.password }`). */
+  secrets?: Record<string, string>;
+  /**
+   * Return leaks in `leaks` instead of throwing. Only for a test that proves the secret scan works: any
+   * other run that shows a secret fails.
+   */
+  allowLeaks?: boolean;
 }
 
 export interface StepResult {
@@ -60,6 +73,11 @@ export interface StepResult {
 
 export interface RunResult extends StepResult {
   post?: StepResult;
+  /**
+   * Secrets that showed in the log, summary, outputs or annotations of either phase, as
+   * `<source> in the <place>` — names, never the values. Empty when none leaked.
+   */
+  leaks: string[];
 }
 
 /** Node options that run a TypeScript entry of this repository directly (for fixtures in tests). */
@@ -155,6 +173,10 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
   for (const [key, value] of Object.entries(options.env ?? {}))
     if (value !== undefined) extraEnv[key] = value;
 
+  const resolvedInputs: Record<string, string> = {};
+  for (const name of Object.keys(declared)) resolvedInputs[name] = inputEnv[inputVariable(name)] ?? '';
+  const secrets = collectSecrets(extraEnv, resolvedInputs, options.secrets);
+
   const main = await runPhase({
     entry: join(actionDir, manifest.runs.main),
     env: { ...baseEnv, ...extraEnv, ...inputEnv },
@@ -164,7 +186,7 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
     limitMs: options.limitMs ?? 120_000,
     nodeArgs: options.nodeArgs ?? [],
   });
-  const result: RunResult = main;
+  const result: RunResult = { ...main, leaks: [] };
   const runPost = options.post ?? manifest.runs.post !== undefined;
   if (runPost && manifest.runs.post) {
     const stateEnv: Record<string, string> = {};
@@ -179,7 +201,48 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
       nodeArgs: options.nodeArgs ?? [],
     });
   }
+  result.leaks = [
+    ...findLeaks(secrets, result),
+    ...(result.post ? findLeaks(secrets, result.post, 'post step ') : []),
+  ];
+  await capture(options.action, result, secrets);
+  if (result.leaks.length > 0 && !options.allowLeaks) {
+    throw new Error(
+      `Secret leak in ${options.action}: ${result.leaks.join('; ')}. A secret must be masked before anything prints it, and never go into the job summary or an output.`,
+    );
+  }
   return result;
+}
+
+let captured = 0;
+
+/** Appends what the run showed to $PLANNER_DEPLOY_CAPTURE_DIR (one log and one summary file per run). */
+async function capture(action: string, result: RunResult, secrets: readonly KnownSecret[]): Promise<void> {
+  const dir = process.env[CAPTURE_DIR_ENV];
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  captured++;
+  const base = join(dir, `run-${process.pid}-${captured}-${action.replace(/[^A-Za-z0-9-]+/g, '_')}`);
+  const visible = (phase: string, step: StepResult): string =>
+    [
+      `## ${action} (${phase}), exit ${step.exitCode ?? step.signal}`,
+      step.log,
+      ...step.annotations.map((a) => `[${a.level}] ${a.title ?? ''}: ${a.message}`),
+      ...Object.entries(step.outputs).map(([k, v]) => `output ${k}=${v}`),
+    ].join('\n');
+  await writeFile(
+    `${base}.log`,
+    [visible('main', result), ...(result.post ? [visible('post', result.post)] : [])].join('\n') + '\n',
+  );
+  const summary = [result.summary, result.post?.summary ?? ''].join('');
+  if (summary.trim() !== '') await writeFile(`${base}.summary.md`, summary);
+  if (secrets.length > 0) {
+    await appendFile(
+      join(dir, CAPTURED_SECRETS_FILE),
+      secrets.map((s) => JSON.stringify(s)).join('\n') + '\n',
+      { mode: 0o600 },
+    );
+  }
 }
 
 interface PhaseOptions {
