@@ -39,6 +39,8 @@ export interface WaitForRolloutsOptions {
   logTailLines?: number;
   /** Called on every status change (summaries, progress). */
   onStatus?: (name: string, message: string) => void;
+  /** Called with every version of a deployment the watch delivers (live progress: updated/available counts). */
+  onUpdate?: (name: string, deployment: Deployment) => void;
 }
 
 interface Tracked {
@@ -98,6 +100,7 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
 
   const observe = (t: Tracked, deployment: Deployment): void => {
     t.deployment = deployment;
+    options.onUpdate?.(t.name, deployment);
     const status = rolloutStatus(deployment);
     if (status.message !== t.lastMessage) {
       t.lastMessage = status.message;

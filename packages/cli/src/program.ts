@@ -1,0 +1,147 @@
+/**
+ * One invocation of planner-deploy. Parses the command line (node:util parseArgs), resolves the settings
+ * (flag > environment variable > config file > default), runs one command and maps the outcome to the
+ * documented exit codes: 0 ok, 1 failed, 2 usage or bad input, 3 deploy failed and was rolled back,
+ * 130 interrupted.
+ */
+import { readFileSync } from 'node:fs';
+import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/action-kit';
+import { KubeApiError } from '@planner-deploy/kube';
+import { commandHelp, parseCommandLine, programHelp, UsageError, type Command } from './args.js';
+import type { CommandContext, CommandResult, LeftBehind } from './context.js';
+import { deploy } from './commands/deploy.js';
+import { history } from './commands/history.js';
+import { logs, logsRequest } from './commands/logs.js';
+import { migrate } from './commands/migrate.js';
+import { rollback } from './commands/rollback.js';
+import { replicasArgument, scale } from './commands/scale.js';
+import { status } from './commands/status.js';
+import { loadConfig, resolveSettings } from './settings.js';
+import { Ui, type UiStream } from './ui.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, rolledBack: 3, interrupted: 130 } as const;
+
+const RUN: Record<Command, (ctx: CommandContext) => Promise<CommandResult>> = {
+  deploy,
+  rollback,
+  status,
+  history,
+  logs,
+  migrate,
+  scale,
+};
+
+/** Positional arguments each command takes after <env> (checked before anything connects). */
+function checkPositionals(command: Command, ctx: CommandContext): void {
+  if (command === 'scale') replicasArgument(ctx.positionals);
+  else if (command === 'logs') logsRequest(ctx);
+  else if (ctx.positionals.length > 1) {
+    throw new UsageError(`unexpected argument "${ctx.positionals[1]}": ${command} takes only <env>.`, command);
+  }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export interface MainOptions {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdout: UiStream;
+  stderr: UiStream;
+  signal: AbortSignal;
+  left: LeftBehind;
+  /** Called once the Ui exists, so the interrupt handler can use it. */
+  onUi?: (ui: Ui) => void;
+}
+
+/** Runs one invocation; returns the exit code. */
+export async function main(options: MainOptions): Promise<number> {
+  const { argv, env, stdout, stderr } = options;
+  const jsonWanted = argv.includes('--json');
+  const early = new Ui({ stdout, stderr, env, json: jsonWanted, verbose: false });
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    return usageFailure(early, error as UsageError, jsonWanted);
+  }
+  if (parsed.version) {
+    stdout.write(`planner-deploy ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (parsed.help || !parsed.command) {
+    stdout.write(parsed.command ? commandHelp(parsed.command) : programHelp());
+    return EXIT.ok;
+  }
+  const command = parsed.command;
+  const ui = new Ui({ stdout, stderr, env, json: parsed.values.json === true, verbose: parsed.values.verbose === true });
+  options.onUi?.(ui);
+  let ctx: CommandContext | undefined;
+  try {
+    const environment = parsed.positionals[0];
+    if (environment === undefined) {
+      throw new UsageError(`${command} needs an environment: planner-deploy ${command} <env> (e.g. staging).`, command);
+    }
+    const config = loadConfig(parsed.values.config as string | undefined, options.cwd);
+    const settings = resolveSettings({
+      command,
+      env: environment,
+      flags: parsed.values,
+      processEnv: env,
+      config,
+      cwd: options.cwd,
+    });
+    ctx = {
+      ui,
+      settings,
+      flags: parsed.values,
+      positionals: parsed.positionals,
+      signal: options.signal,
+      left: options.left,
+      processEnv: env,
+    };
+    checkPositionals(command, ctx);
+    if (settings.configPath) ui.debug(`Config: ${settings.configPath}`);
+    ui.debug(
+      `Settings: ${Object.entries(settings.sources)
+        .map(([k, s]) => `${k} from ${s}`)
+        .join(', ')}`,
+    );
+    const result = await RUN[command](ctx);
+    if (options.signal.aborted) return interrupted(ui, command, options.left);
+    if (ui.json) ui.document({ ...result.document, exitCode: result.exitCode });
+    return result.exitCode;
+  } catch (error) {
+    if (options.signal.aborted) return interrupted(ui, command, options.left);
+    if (error instanceof UsageError) return usageFailure(ui, error, ui.json, command);
+    const exitCode = error instanceof ConfigurationError ? EXIT.usage : EXIT.failed;
+    const message = describe(error);
+    ui.error(message);
+    if (ui.verbose && error instanceof Error && !(error instanceof ConfigurationError)) ui.debug(error.stack ?? '');
+    if (ui.json) ui.document({ command, error: message, exitCode });
+    return exitCode;
+  }
+}
+
+function interrupted(ui: Ui, command: Command, left: LeftBehind): number {
+  if (ui.json) ui.document({ command, interrupted: true, left: left.describe(), exitCode: EXIT.interrupted });
+  return EXIT.interrupted;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ActionFailure) return `${error.title}: ${error.message}`;
+  if (error instanceof KubeApiError) return error.describe();
+  return errorMessage(error);
+}
+
+function usageFailure(ui: Ui, error: UsageError, json: boolean, command?: Command): number {
+  if (!(error instanceof UsageError)) throw error;
+  const which = error.command ?? command;
+  ui.error(error.message);
+  ui.err.write(`Run "planner-deploy ${which ? `${which} ` : ''}--help" for the usage.\n`);
+  if (json) ui.document({ ...(which ? { command: which } : {}), error: error.message, exitCode: EXIT.usage });
+  return EXIT.usage;
+}
