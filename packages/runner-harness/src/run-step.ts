@@ -45,8 +45,8 @@ export interface RunStepOptions {
   /** More secret values the run knows, by name (e.g. `{ 'ECR password': cloud.aws.ecr.password }`). */
   secrets?: Record<string, string>;
   /**
-   * Return leaks in `leaks` instead of throwing. Only for a test that proves the secret scan works: any
-   * other run that shows a secret fails.
+   * Return leaks in `leaks` instead of throwing (and keep the run out of $PLANNER_DEPLOY_CAPTURE_DIR).
+   * Only for a test that proves the secret scan works: any other run that shows a secret fails.
    */
   allowLeaks?: boolean;
 }
@@ -205,7 +205,8 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
     ...findLeaks(secrets, result),
     ...(result.post ? findLeaks(secrets, result.post, 'post step ') : []),
   ];
-  await capture(options.action, result, secrets);
+  // A run allowed to leak (the scan's own tests) is not captured: it would fail the suite's final scan.
+  if (!options.allowLeaks) await capture(options.action, result, secrets);
   if (result.leaks.length > 0 && !options.allowLeaks) {
     throw new Error(
       `Secret leak in ${options.action}: ${result.leaks.join('; ')}. A secret must be masked before anything prints it, and never go into the job summary or an output.`,
