@@ -77,9 +77,9 @@ describe('the bad-input table', () => {
 
   it('says why for every free-text input, and those are few', () => {
     const free = Object.entries(BAD_INPUTS).flatMap(([action, table]) =>
-      Object.entries(table.inputs)
-        .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-        .map(([input, why]) => ({ action, input, why })),
+      Object.entries(table.inputs).flatMap(([input, why]) =>
+        typeof why === 'string' ? [{ action, input, why }] : [],
+      ),
     );
     expect(free.length).toBeLessThanOrEqual(MAX_FREE_TEXT_ROWS);
     for (const { why } of free) expect(why).toMatch(/^free text: \S.{30,}$/);
@@ -92,7 +92,7 @@ describe('the bad-input table', () => {
 describe('an invalid value of any input', () => {
   let cloud: Cloud;
   let workspace: string;
-  const results = new Map<string, { result?: RunResult; error?: unknown; mutating: string[] }>();
+  const results = new Map<string, { result?: RunResult; error?: Error; mutating: string[] }>();
 
   beforeAll(async () => {
     cloud = await startCloud({ registry: 'none', timeScale: 0.05 });
@@ -128,7 +128,7 @@ describe('an invalid value of any input', () => {
     const queue = [...rows];
     const worker = async (): Promise<void> => {
       for (let row = queue.shift(); row; row = queue.shift()) {
-        const entry: { result?: RunResult; error?: unknown; mutating: string[] } = { mutating: [] };
+        const entry: { result?: RunResult; error?: Error; mutating: string[] } = { mutating: [] };
         results.set(row.label, entry);
         inFlight.add(row.label);
         try {
@@ -143,7 +143,7 @@ describe('an invalid value of any input', () => {
             limitMs: 30_000,
           });
         } catch (error) {
-          entry.error = error;
+          entry.error = error instanceof Error ? error : new Error(String(error));
         }
         const mutating = sweep();
         // Requests are seen after the fact: blame every row that was running.
