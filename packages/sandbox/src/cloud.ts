@@ -117,6 +117,10 @@ export async function seedPlanner(cloud: Cloud, options: SeedOptions = {}): Prom
     appUrl: (env, path = '/health') => cloud.kube.appUrl(`planner-${env}`, PLANNER_DEPLOYMENT, path),
   };
   for (const env of environments) {
+    if (!cloud.kube.store.get('namespaces', undefined, seed.namespace(env)))
+      cloud.kube.store.create('namespaces', {
+        metadata: { name: seed.namespace(env), labels: { 'app.kubernetes.io/part-of': 'planner' } },
+      });
     createDeployment(cloud.kube, {
       name: PLANNER_DEPLOYMENT,
       namespace: seed.namespace(env),
