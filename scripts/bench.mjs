@@ -1,7 +1,7 @@
 // `pnpm bench`: measurements side by side in one run, printed as a Markdown table and written to
 // bench/results.md with the machine they were taken on. Budgets come from DESIGN.md.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -103,30 +103,51 @@ for (const name of actions) {
   });
 }
 
-// The Kubernetes rows: our built rollout against the real kubectl on the same sandbox.
-if (!process.env.BENCH_SKIP_KUBE) {
-  const kube = spawn(
+/** Runs a scripts/bench-*.ts file; its stdout lines that are JSON objects are rows. */
+async function tsRows(script, label) {
+  const child = spawn(
     process.execPath,
     [
       '--import',
       join(root, 'scripts/ts-register.mjs'),
       '--experimental-transform-types',
       '--no-warnings',
-      join(root, 'scripts/bench-kube.ts'),
+      join(root, 'scripts', script),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
-  kube.stdout.on('data', (chunk) => (out += chunk));
-  const code = await new Promise((resolve) => kube.on('close', resolve));
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => child.on('close', resolve));
   if (code !== 0) {
-    console.error('the Kubernetes benchmarks failed');
+    console.error(`the ${label} benchmarks failed`);
     process.exitCode = 1;
   }
   for (const line of out.split('\n').filter((l) => l.startsWith('{'))) rows.push(JSON.parse(line));
 }
 
+// The Kubernetes rows: our built rollout against the real kubectl on the same sandbox.
+if (!process.env.BENCH_SKIP_KUBE) await tsRows('bench-kube.ts', 'Kubernetes');
+// build-push: a re-run with an existing tag beside a full build (needs a Docker engine).
+if (!process.env.BENCH_SKIP_BUILD) await tsRows('bench-build.ts', 'build-push');
+
+// What the runner downloads and loads: the bytes of every action's dist/.
+const bytesOf = (path) =>
+  statSync(path).isDirectory()
+    ? readdirSync(path).reduce((sum, name) => sum + bytesOf(join(path, name)), 0)
+    : statSync(path).size;
+let distTotal = 0;
+for (const name of actions) {
+  const dist = join(root, 'actions', name, 'dist');
+  if (!existsSync(dist)) continue;
+  const bytes = bytesOf(dist);
+  distTotal += bytes;
+  rows.push({ what: `dist size: ${name}`, ours: bytes / 1024, unit: 'KiB' });
+}
+rows.push({ what: `dist size: all ${actions.length} actions`, ours: distTotal / 1024, unit: 'KiB' });
+
 const fmt = (v, unit) => (v === undefined ? '—' : `${v.toFixed(1)} ${unit}`);
+const oursText = (r) => (r.notMeasured ? `not measured: ${r.notMeasured}` : fmt(r.ours, r.unit));
 const verdict = (r) => {
   const ok = r.ok ?? (r.budget !== undefined ? r.ours <= r.budget : undefined);
   return ok === undefined ? '—' : ok ? 'yes' : '**no**';
@@ -138,10 +159,10 @@ const lines = [
     (r) =>
       `| ${[
         r.what,
-        fmt(r.ours, r.unit),
+        oursText(r),
         r.theirsLabel ?? (r.theirs !== undefined ? 'bare node' : '—'),
         fmt(r.theirs, r.unit),
-        r.theirs ? `${(r.ours / r.theirs).toFixed(2)}×` : '—',
+        r.theirs && r.ours !== undefined ? `${(r.ours / r.theirs).toFixed(2)}×` : '—',
         r.budgetText ?? (r.budget ? `≤ ${r.budget} ${r.unit}` : '—'),
         verdict(r),
       ].join(' | ')} |`,
@@ -153,5 +174,64 @@ const table = [lines.join('\n'), ...(notes.length ? ['', ...notes] : [])].join('
 console.log(table);
 console.log(`\n${machine}`);
 mkdirSync(join(root, 'bench'), { recursive: true });
-writeFileSync(join(root, 'bench/results.md'), `# Benchmark results\n\nMeasured on ${machine}.\n\n${table}\n`);
+writeFileSync(
+  join(root, 'bench/results.md'),
+  `# Benchmark results\n\nMeasured on ${machine}.\n\n![pnpm bench](chart.svg)\n\n${table}\n`,
+);
+writeFileSync(join(root, 'bench/chart.svg'), chart(rows, machine));
 if (rows.some((r) => verdict(r) === '**no**')) process.exitCode = 1;
+
+/**
+ * The side-by-side rows (ours vs kubectl, the SDK defaults, a full build) as horizontal bars, one pair per
+ * row, each row on its own scale (log when one bar is over 20× the other). A white background keeps it
+ * readable in GitHub's dark theme too.
+ */
+function chart(all, machine) {
+  const compared = all.filter(
+    (r) => r.theirsLabel && r.theirsLabel !== 'one deployment' && r.ours !== undefined && r.theirs,
+  );
+  const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const value = (v, unit) => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ${unit}`;
+  const W = 860;
+  const X = 250; // where bars start
+  const BAR = 470; // longest bar
+  const ROW = 78;
+  const TOP = 64;
+  const H = TOP + compared.length * ROW + 16;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="13">`,
+    `<rect x="0.5" y="0.5" width="${W - 1}" height="${H - 1}" rx="6" fill="#ffffff" stroke="#d0d7de"/>`,
+    `<text x="16" y="26" font-size="16" font-weight="600" fill="#1f2328">pnpm bench: ours (blue) beside kubectl, the SDK defaults and a full build (grey); shorter is better</text>`,
+    `<text x="16" y="46" font-size="12" fill="#59636e">${esc(machine)}. Each pair has its own scale.</text>`,
+  ];
+  compared.forEach((r, i) => {
+    const y = TOP + i * ROW;
+    const lo = Math.min(r.ours, r.theirs);
+    const hi = Math.max(r.ours, r.theirs);
+    const log = hi / Math.max(lo, 1e-9) > 20;
+    const floor = Math.max(lo, 1e-3) / 3;
+    const len = (v) =>
+      Math.max(
+        2,
+        log ? (BAR * Math.log10(Math.max(v, floor) / floor)) / Math.log10(hi / floor) : (BAR * v) / hi,
+      );
+    out.push(
+      `<text x="16" y="${y + 14}" font-weight="600" fill="#1f2328">${esc(r.what)}${log ? ' (log scale)' : ''}</text>`,
+    );
+    const bars = [
+      ['ours', r.ours, '#0969da'],
+      [r.theirsLabel, r.theirs, '#8c959f'],
+    ];
+    bars.forEach(([label, v, color], j) => {
+      const by = y + 22 + j * 24;
+      const shown = label.length > 36 ? `${label.slice(0, 35)}…` : label;
+      out.push(
+        `<text x="${X - 8}" y="${by + 14}" text-anchor="end" fill="#1f2328">${esc(shown)}</text>`,
+        `<rect x="${X}" y="${by + 2}" width="${len(v).toFixed(1)}" height="16" rx="2" fill="${color}"/>`,
+        `<text x="${(X + len(v) + 6).toFixed(1)}" y="${by + 14}" fill="#1f2328">${esc(value(v, r.unit))}</text>`,
+      );
+    });
+  });
+  out.push('</svg>', '');
+  return out.join('\n');
+}
