@@ -270,9 +270,8 @@ function explainParseError(error: unknown): string {
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) return `unknown option ${flag}.`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) {
     const name = flag.split(/[ ,]/)[0] ?? flag;
-    return message.includes('argument missing')
-      ? `option ${name} needs a value.`
-      : `option ${name} takes no value.`;
+    if (message.includes('ambiguous')) return `option ${name} needs a value (write ${name}=VALUE for a value that starts with "-").`;
+    return message.includes('does not take') ? `option ${name} takes no value.` : `option ${name} needs a value.`;
   }
   return message.split('\n')[0] ?? message;
 }

@@ -1,4 +1,4 @@
-import { connect, type KubeConnection } from '@planner-deploy/kube';
+import type { KubeConnection } from '@planner-deploy/kube';
 import type { Settings } from './settings.js';
 import type { Ui } from './ui.js';
 
@@ -45,6 +45,7 @@ export interface CommandResult {
 export async function connectCluster(ctx: CommandContext): Promise<KubeConnection> {
   const { settings, ui, signal } = ctx;
   const logger = ui.logger({ quietInfo: true });
+  const { connect } = await import('@planner-deploy/kube');
   const conn = settings.kubeconfig
     ? await connect({
         env: { ...ctx.processEnv, KUBECONFIG: settings.kubeconfig },

@@ -2,9 +2,14 @@
  * planner-deploy: the operator CLI's entry point (see program.ts for the commands and README.md for the
  * usage). Runs one invocation with the process's argv, env and streams, and handles Ctrl-C.
  */
-import { LeftBehind } from './context.js';
-import { EXIT, main } from './program.js';
+import { enableCompileCache } from 'node:module';
 import type { Ui } from './ui.js';
+
+// V8's compile cache (also of the TypeScript Node strips on the fly): a second run starts in about half
+// the time. Enabled before the rest of the CLI is imported, so it covers every module after this one.
+enableCompileCache();
+const { LeftBehind } = await import('./context.js');
+const { EXIT, main } = await import('./program.js');
 
 /**
  * The process: Ctrl-C stops every wait at once, prints what it left (the rollout continues on the cluster,

@@ -211,7 +211,7 @@ export function rolloutProgress(name: string, deployment: Deployment): string {
   const observed = (status.observedGeneration ?? 0) >= generation;
   if (!observed) return `${name}: waiting for the controller to see the change`;
   const old = Math.max(0, (status.replicas ?? 0) - (status.updatedReplicas ?? 0));
-  return `${name} ${status.updatedReplicas ?? 0}/${want} updated, ${status.availableReplicas ?? 0} available${old > 0 ? `, ${old} old pending termination` : ''}`;
+  return `${name} ${status.updatedReplicas ?? 0}/${want} updated, ${status.availableReplicas ?? 0} available${old > 0 ? `, ${old} old` : ''}`;
 }
 
 /** Waits for the Deployment's rollout with `kubectl rollout status` semantics, failing fast on broken pods. */

@@ -6,35 +6,29 @@
  */
 import { readFileSync } from 'node:fs';
 import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/action-kit';
-import { KubeApiError } from '@planner-deploy/kube';
 import { commandHelp, parseCommandLine, programHelp, UsageError, type Command } from './args.js';
 import type { CommandContext, CommandResult, LeftBehind } from './context.js';
-import { deploy } from './commands/deploy.js';
-import { history } from './commands/history.js';
-import { logs, logsRequest } from './commands/logs.js';
-import { migrate } from './commands/migrate.js';
-import { rollback } from './commands/rollback.js';
-import { replicasArgument, scale } from './commands/scale.js';
-import { status } from './commands/status.js';
-import { loadConfig, resolveSettings } from './settings.js';
 import { Ui, type UiStream } from './ui.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, rolledBack: 3, interrupted: 130 } as const;
 
-const RUN: Record<Command, (ctx: CommandContext) => Promise<CommandResult>> = {
-  deploy,
-  rollback,
-  status,
-  history,
-  logs,
-  migrate,
-  scale,
+type Run = (ctx: CommandContext) => Promise<CommandResult>;
+
+/** Each command's module, loaded on use so that --help and bad input answer fast. */
+const RUN: Record<Command, () => Promise<Run>> = {
+  deploy: async () => (await import('./commands/deploy.js')).deploy,
+  rollback: async () => (await import('./commands/rollback.js')).rollback,
+  status: async () => (await import('./commands/status.js')).status,
+  history: async () => (await import('./commands/history.js')).history,
+  logs: async () => (await import('./commands/logs.js')).logs,
+  migrate: async () => (await import('./commands/migrate.js')).migrate,
+  scale: async () => (await import('./commands/scale.js')).scale,
 };
 
 /** Positional arguments each command takes after <env> (checked before anything connects). */
-function checkPositionals(command: Command, ctx: CommandContext): void {
-  if (command === 'scale') replicasArgument(ctx.positionals);
-  else if (command === 'logs') logsRequest(ctx);
+async function checkPositionals(command: Command, ctx: CommandContext): Promise<void> {
+  if (command === 'scale') (await import('./commands/scale.js')).replicasArgument(ctx.positionals);
+  else if (command === 'logs') (await import('./commands/logs.js')).logsRequest(ctx);
   else if (ctx.positionals.length > 1) {
     throw new UsageError(`unexpected argument "${ctx.positionals[1]}": ${command} takes only <env>.`, command);
   }
@@ -85,6 +79,8 @@ export async function main(options: MainOptions): Promise<number> {
     if (environment === undefined) {
       throw new UsageError(`${command} needs an environment: planner-deploy ${command} <env> (e.g. staging).`, command);
     }
+    // Loaded here, not at the top: --help and --version should not pay for the packages' validators.
+    const { loadConfig, resolveSettings } = await import('./settings.js');
     const config = loadConfig(parsed.values.config as string | undefined, options.cwd);
     const settings = resolveSettings({
       command,
@@ -103,14 +99,14 @@ export async function main(options: MainOptions): Promise<number> {
       left: options.left,
       processEnv: env,
     };
-    checkPositionals(command, ctx);
+    await checkPositionals(command, ctx);
     if (settings.configPath) ui.debug(`Config: ${settings.configPath}`);
     ui.debug(
       `Settings: ${Object.entries(settings.sources)
         .map(([k, s]) => `${k} from ${s}`)
         .join(', ')}`,
     );
-    const result = await RUN[command](ctx);
+    const result = await (await RUN[command]())(ctx);
     if (options.signal.aborted) return interrupted(ui, command, options.left);
     if (ui.json) ui.document({ ...result.document, exitCode: result.exitCode });
     return result.exitCode;
@@ -133,7 +129,9 @@ function interrupted(ui: Ui, command: Command, left: LeftBehind): number {
 
 function describe(error: unknown): string {
   if (error instanceof ActionFailure) return `${error.title}: ${error.message}`;
-  if (error instanceof KubeApiError) return error.describe();
+  // A Kubernetes API error (KubeApiError) describes itself with the status, reason and request.
+  const describeSelf = (error as { describe?: unknown } | null)?.describe;
+  if (error instanceof Error && typeof describeSelf === 'function') return String(describeSelf.call(error));
   return errorMessage(error);
 }
 

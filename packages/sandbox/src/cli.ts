@@ -4,12 +4,17 @@
  *
  *   pnpm sandbox [--http] [--port N] [--apps-port N] [--token T] [--time-scale X]
  *                [--faults '{"errorRate":0.1}'] [--images '{"app:bad":{"kind":"missing"}}'] [--namespace NS]
+ *                [--planner]
+ *
+ * `--planner` seeds the Planner app (seedPlanner): ECR repository planner-app with v1.0.0 and the
+ * <env>-latest tags, Deployment planner-app in planner-staging and planner-production, RDS instances
+ * planner-<env>-db — what `pnpm planner-deploy status production` expects.
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startAwsSandbox } from './aws/index.js';
-import { startSandbox, type FaultOptions, type ImageBehaviour, type SandboxOptions } from './index.js';
+import { seedPlanner, startCloud, type Cloud } from './cloud.js';
+import type { FaultOptions, ImageBehaviour, SandboxOptions } from './index.js';
 
 const USAGE = `usage: pnpm sandbox [options]
   --http                 plain HTTP instead of HTTPS with a generated CA
@@ -20,6 +25,7 @@ const USAGE = `usage: pnpm sandbox [options]
   --faults <json>        initial faults, e.g. '{"errorRate":0.1,"watchCutSeconds":2}'
   --images <json>        image behaviours, e.g. '{"app:broken":{"kind":"crash","exitCode":1}}'
   --namespace <ns>       namespace of the kubeconfig context (default "default")
+  --planner              seed the Planner app (ECR images, Deployments, RDS instances) for planner-deploy
   -h, --help             this text`;
 
 function fail(message: string): never {
@@ -58,6 +64,7 @@ async function main(): Promise<void> {
         faults: { type: 'string' },
         images: { type: 'string' },
         namespace: { type: 'string' },
+        planner: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -74,31 +81,34 @@ async function main(): Promise<void> {
   const appsPort = parseNumber('apps-port', values['apps-port'], 0);
   const faults = parseJson<FaultOptions>('faults', values.faults);
   const images = parseJson<Record<string, ImageBehaviour>>('images', values.images);
-  const options: SandboxOptions = {
+  const options: Omit<SandboxOptions, 'authenticate' | 'timeScale'> = {
     https: !values.http,
     ...(values.token ? { token: values.token } : {}),
-    ...(timeScale !== undefined ? { timeScale } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(appsPort !== undefined ? { appsPort } : {}),
     ...(faults ? { faults } : {}),
     ...(images ? { images } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
   };
-  // The AWS side (RDS, ECR with the local registry when docker-registry is installed, EKS, STS) comes first:
-  // the Kubernetes API accepts its EKS tokens besides the static one.
-  let aws;
-  let sandbox;
+  // startCloud: the AWS side (RDS, ECR with the local registry when docker-registry is installed, EKS, STS)
+  // comes first, and the Kubernetes API accepts its EKS tokens besides the static one.
+  let cloud: Cloud;
   try {
-    aws = await startAwsSandbox({ registry: 'auto', ...(timeScale !== undefined ? { timeScale } : {}) });
-    sandbox = await startSandbox({ ...options, authenticate: aws.authenticator() });
-    aws.setKube({
-      endpoint: sandbox.url,
-      caData: Buffer.from(sandbox.caPem).toString('base64'),
-      clusterName: 'planner-production-cluster',
+    cloud = await startCloud({
+      ...(timeScale !== undefined ? { timeScale } : {}),
+      registry: 'auto',
+      github: false,
+      kube: options,
     });
   } catch (e) {
-    await aws?.stop();
     fail(`could not start: ${(e as Error).message}`);
+  }
+  const { kube: sandbox, aws } = cloud;
+  let planted = '';
+  if (values.planner) {
+    const environments = ['staging', 'production'];
+    const seed = await seedPlanner(cloud, { moreTags: environments.map((env) => `${env}-latest`) });
+    planted = `# Planner app seeded: ${seed.image('v1.0.0')} in ${environments.map((e) => seed.namespace(e)).join(', ')}; try: pnpm planner-deploy status production`;
   }
   const lines = [
     `export KUBECONFIG=${shellQuote(sandbox.kubeconfigPath)}`,
@@ -122,6 +132,7 @@ async function main(): Promise<void> {
       ...lines,
       `# app health: $SANDBOX_APPS_URL/_sandbox/apps/<namespace>/<deployment>/health`,
       `# faults:     curl ${sandbox.caPem ? '--cacert "$SANDBOX_CA_FILE" ' : ''}-X POST ${sandbox.url}/_sandbox/faults -d '{"errorRate":0.1}'`,
+      ...(planted ? [planted] : []),
       '# Ctrl-C stops the sandbox.',
       '',
     ].join('\n'),
@@ -134,7 +145,8 @@ async function main(): Promise<void> {
     process.stderr.write(`sandbox: ${signal}, stopping\n`);
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
-    Promise.all([sandbox.stop(), aws.stop()])
+    cloud
+      .stop()
       .then(() => process.exit(0))
       .catch((e: unknown) => {
         process.stderr.write(`sandbox: stop failed: ${(e as Error).message}\n`);
