@@ -116,7 +116,10 @@ describe('status, history, logs, scale and rollback', () => {
   });
 
   it('logs: every pod of the deployment, lines prefixed with the pod name; one pod without prefix', async () => {
-    const pods = JSON.parse((await h.cli(['status', 'staging', '--json'])).stdout).pods as { name: string }[];
+    const pods = h.cloud.kube.store
+      .list('pods', 'planner-staging')
+      .map((p) => ({ name: p.metadata.name as string }))
+      .sort((a, b) => a.name.localeCompare(b.name));
     const [all, one] = await Promise.all([
       h.cli(['logs', 'staging', '--tail', '5']),
       h.cli(['logs', 'staging', pods[0]!.name, '--kubeconfig', h.cloud.kube.kubeconfigPath]),
