@@ -3,6 +3,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { Logger } from '@planner-deploy/action-kit';
 import type { CredentialsProvider } from './credentials.js';
 import type { TagMutability } from './ecr-names.js';
+import { logSdkRetries } from './sdk-retry-log.js';
 
 export type EcrModule = typeof EcrSdk;
 
@@ -40,12 +41,14 @@ export interface EcrContextOptions {
 
 export async function createEcrContext(options: EcrContextOptions): Promise<EcrContext> {
   const module = options.sdk ?? (await loadEcrSdk());
+  const maxAttempts = options.maxAttempts ?? 5;
   const client = new module.ECRClient({
     region: options.region,
-    maxAttempts: options.maxAttempts ?? 5,
+    maxAttempts,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
+  logSdkRetries(client, options.logger, 'ECR', maxAttempts);
   return {
     sdk: module,
     client,

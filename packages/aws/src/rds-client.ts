@@ -2,6 +2,7 @@ import type * as RdsSdk from '@aws-sdk/client-rds';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { backoffDelay, CancelledError, sleep, type Logger } from '@planner-deploy/action-kit';
 import type { CredentialsProvider } from './credentials.js';
+import { logSdkRetries } from './sdk-retry-log.js';
 
 export type RdsModule = typeof RdsSdk;
 
@@ -38,12 +39,14 @@ export interface RdsContextOptions {
 
 export async function createRdsContext(options: RdsContextOptions): Promise<RdsContext> {
   const module = await loadRdsSdk();
+  const maxAttempts = options.maxAttempts ?? 5;
   const client = new module.RDSClient({
     region: options.region,
-    maxAttempts: options.maxAttempts ?? 5,
+    maxAttempts,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
+  logSdkRetries(client, options.logger, 'RDS', maxAttempts);
   return { sdk: module, client, region: options.region, logger: options.logger, signal: options.signal };
 }
 

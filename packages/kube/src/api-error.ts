@@ -105,6 +105,26 @@ export function isTransient(error: unknown): boolean {
   return message === 'socket hang up' || message === 'aborted';
 }
 
+/**
+ * A transient failure in one phrase for a retry line, naming the fault: `HTTP 503 ServiceUnavailable (…)`,
+ * `HTTP 429 TooManyRequests, Retry-After 1s (…)`, `connection reset (ECONNRESET)`.
+ */
+export function describeTransient(error: unknown): string {
+  if (error instanceof KubeApiError) {
+    const after =
+      error.retryAfterMs !== undefined ? `, Retry-After ${Math.round(error.retryAfterMs / 100) / 10}s` : '';
+    return `HTTP ${error.statusCode}${error.reason ? ` ${error.reason}` : ''}${after} (${error.message})`;
+  }
+  if (typeof error !== 'object' || error === null) return typeof error === 'string' ? error : 'unknown error';
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || text === 'socket hang up' || text === 'aborted')
+    return `connection reset (${typeof code === 'string' ? code : text})`;
+  if (typeof code === 'string') return `${code}${text ? ` (${text})` : ''}`;
+  if (name === 'TimeoutError') return `timeout (${text})`;
+  return text || 'unknown error';
+}
+
 export function isNotFound(error: unknown): boolean {
   return error instanceof KubeApiError && error.statusCode === 404;
 }

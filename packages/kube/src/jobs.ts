@@ -292,12 +292,23 @@ export async function waitForJob(options: WaitForJobOptions): Promise<JobRunResu
   let last = latestPod([...pods.values()]);
   if (verdict.status !== 'cancelled') {
     try {
-      const list = await conn.request<KubeList<Pod>>('GET', `/api/v1/namespaces/${namespace}/pods`, {
-        query: { labelSelector: selector },
-      });
+      // Retried like every other read: a 5xx here must not cost the exit code.
+      const list = await withRetry(
+        () =>
+          conn.request<KubeList<Pod>>('GET', `/api/v1/namespaces/${namespace}/pods`, {
+            query: { labelSelector: selector },
+          }),
+        {
+          what: `LIST pods of job ${name}`,
+          logger,
+          deadline: Math.min(options.deadline, Date.now() + 15_000),
+        },
+      );
       last = latestPod(list.items) ?? last;
     } catch (error) {
-      logger.debug(`Could not list the pods of ${name}: ${errorMessage(error)}`);
+      logger.info(
+        `Could not list the pods of ${name} for the exit code (${errorMessage(error)}); using what the watch saw.`,
+      );
     }
   }
   const status = last?.status?.containerStatuses?.find((c) => c.name === container);

@@ -1,5 +1,5 @@
 import { backoffDelay, errorMessage, formatDuration, sleep, type Logger } from '@planner-deploy/action-kit';
-import { isGone, isTransient, KubeApiError } from './api-error.js';
+import { describeTransient, isGone, isTransient, KubeApiError } from './api-error.js';
 import type { KubeList, KubeObject, KubeStatus, WatchEventType } from './types.js';
 import type { QueryValue, Transport } from './transport.js';
 
@@ -48,8 +48,8 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
     const delay = retryAfter ?? backoffDelay(failures, 250, 5000, random);
     failures++;
     if (Date.now() + delay >= options.deadline) throw error;
-    options.logger.debug(
-      `Watching ${options.what}: ${errorMessage(error)}; retrying in ${formatDuration(delay)}.`,
+    options.logger.info(
+      `Watching ${options.what}: ${describeTransient(error)}; failure ${failures} in a row, retrying in ${formatDuration(delay)}.`,
     );
     await sleep(delay, signal).catch(() => undefined);
   };
@@ -99,11 +99,18 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
         options.onEvent(event.type, object);
       }
       // A clean close (timeoutSeconds, a proxy, a restart): watch again from where we were.
+      if (!signal.aborted) {
+        options.logger.info(
+          `Watching ${options.what}: the server closed the watch; reconnecting from resourceVersion ${resourceVersion}.`,
+        );
+      }
     } catch (error) {
       if (signal.aborted) return;
       if (isGone(error)) {
         if (resourceVersion === '0') watchFromZero = false;
-        options.logger.debug(`Watching ${options.what}: ${errorMessage(error)}; listing again.`);
+        options.logger.info(
+          `Watching ${options.what}: watch expired (HTTP 410 Gone: ${errorMessage(error)}); listing again.`,
+        );
         resourceVersion = undefined;
         // A server that answers 410 to every watch must not turn this into a busy loop.
         if (failures > 0) await pause(error);

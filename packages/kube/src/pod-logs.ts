@@ -1,5 +1,5 @@
-import { backoffDelay, errorMessage, sleep, type Logger } from '@planner-deploy/action-kit';
-import { isNotFound, isTransient, KubeApiError } from './api-error.js';
+import { backoffDelay, errorMessage, formatDuration, sleep, type Logger } from '@planner-deploy/action-kit';
+import { describeTransient, isNotFound, isTransient, KubeApiError } from './api-error.js';
 import type { Transport } from './transport.js';
 import type { Pod } from './types.js';
 
@@ -93,12 +93,16 @@ export async function followContainerLogs(options: FollowLogsOptions): Promise<v
         options.logger?.warning(`Cannot read the log of pod ${pod}: ${errorMessage(error)}`);
         return;
       }
-      await sleep(backoffDelay(failures++, 250, 5000), signal).catch(() => undefined);
+      const delay = backoffDelay(failures++, 250, 5000);
+      options.logger?.info(
+        `Log of pod ${pod}: ${describeTransient(error)}; following it again in ${formatDuration(delay)} (no line is repeated).`,
+      );
+      await sleep(delay, signal).catch(() => undefined);
       continue;
     }
     if (signal.aborted) return;
     // The stream ended: the container terminated, the stream was cut, or it is restarting.
-    const state = await containerState(conn, namespace, pod, container, signal);
+    const state = await containerState(conn, namespace, pod, container, signal, options.logger);
     if (state === 'gone' || state === 'terminated') return;
     await waitForChange();
   }
@@ -110,6 +114,7 @@ async function containerState(
   pod: string,
   container: string,
   signal: AbortSignal,
+  logger: Logger | undefined,
 ): Promise<'gone' | 'terminated' | 'running' | 'waiting' | 'unknown'> {
   try {
     const current = await conn.request<Pod>('GET', `/api/v1/namespaces/${namespace}/pods/${pod}`, { signal });
@@ -126,6 +131,9 @@ async function containerState(
     return status?.state?.waiting ? 'waiting' : 'unknown';
   } catch (error) {
     if (isNotFound(error)) return 'gone';
+    if (!signal.aborted && isTransient(error)) {
+      logger?.info(`Reading pod ${pod}: ${describeTransient(error)}; following its log again.`);
+    }
     return 'unknown';
   }
 }

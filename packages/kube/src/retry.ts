@@ -1,5 +1,5 @@
-import { backoffDelay, errorMessage, formatDuration, sleep, type Logger } from '@planner-deploy/action-kit';
-import { isTransient, KubeApiError } from './api-error.js';
+import { backoffDelay, formatDuration, sleep, type Logger } from '@planner-deploy/action-kit';
+import { describeTransient, isTransient, KubeApiError } from './api-error.js';
 
 export interface RetryOptions {
   /** What is being done, for the log: `GET deployments/web`. */
@@ -37,8 +37,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       const delay =
         retryAfter ?? backoffDelay(attempt, options.baseMs ?? 250, options.capMs ?? 5000, options.random);
       if (options.deadline !== undefined && now() + delay >= options.deadline) throw error;
-      options.logger?.debug(
-        `${options.what} failed (${errorMessage(error)}); retrying in ${formatDuration(delay)}.`,
+      // One line per retry, naming the fault survived (it is what a reader of a slow step looks for).
+      options.logger?.info(
+        `${options.what}: ${describeTransient(error)}; attempt ${attempt + 1} failed, retrying in ${formatDuration(delay)}.`,
       );
       await sleep(delay, options.signal);
     }
