@@ -143,7 +143,7 @@ const COMMAND_HELP: Record<Command, { usage: string; summary: string; extra?: st
   deploy: {
     usage: 'deploy <env> [--image-tag TAG] [--skip-migrations] [--skip-backup] [--force] [--no-rollback]',
     summary:
-      'Resolve <repository>:<tag> in ECR and pin it by digest, snapshot the env\'s RDS instance (when configured),\nrun the migration Job, set the image and wait for the rollout. A failed rollout is rolled back to the\nprevious revision automatically.',
+      "Resolve <repository>:<tag> in ECR and pin it by digest, snapshot the env's RDS instance (when configured),\nrun the migration Job, set the image and wait for the rollout. A failed rollout is rolled back to the\nprevious revision automatically.",
     extra:
       'The default tag is <env>-latest (e.g. staging-latest): build-push tags every image with <env>-latest, so\nthis is "the newest build for this environment". The old script\'s "latest" is never pushed by the pipeline.',
   },
@@ -153,7 +153,8 @@ const COMMAND_HELP: Record<Command, { usage: string; summary: string; extra?: st
   },
   status: {
     usage: 'status <env>',
-    summary: 'Deployment, ReplicaSets, pods (state, restarts, reason), recent events, current image and revision.',
+    summary:
+      'Deployment, ReplicaSets, pods (state, restarts, reason), recent events, current image and revision.',
   },
   history: { usage: 'history <env>', summary: 'The revisions of the Deployment with their images.' },
   logs: {
@@ -226,7 +227,9 @@ export interface ParsedArgs {
 
 /** Parses argv (without node and the script). Throws UsageError naming the flag. */
 export function parseCommandLine(argv: string[]): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { version: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    version: { type: 'boolean' },
+  };
   for (const o of OPTIONS) options[o.name] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
   const first = argv.find((a) => !a.startsWith('-'));
   const guessed = COMMANDS.find((c) => c === first);
@@ -246,9 +249,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   }
   const command = COMMANDS.find((c) => c === name);
   if (!command) {
-    throw new UsageError(
-      `unknown command "${name}": expected one of ${COMMANDS.join(', ')}.`,
-    );
+    throw new UsageError(`unknown command "${name}": expected one of ${COMMANDS.join(', ')}.`);
   }
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined || key === 'version') continue;
@@ -270,8 +271,11 @@ function explainParseError(error: unknown): string {
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) return `unknown option ${flag}.`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) {
     const name = flag.split(/[ ,]/)[0] ?? flag;
-    if (message.includes('ambiguous')) return `option ${name} needs a value (write ${name}=VALUE for a value that starts with "-").`;
-    return message.includes('does not take') ? `option ${name} takes no value.` : `option ${name} needs a value.`;
+    if (message.includes('ambiguous'))
+      return `option ${name} needs a value (write ${name}=VALUE for a value that starts with "-").`;
+    return message.includes('does not take')
+      ? `option ${name} takes no value.`
+      : `option ${name} needs a value.`;
   }
   return message.split('\n')[0] ?? message;
 }

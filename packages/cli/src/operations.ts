@@ -52,7 +52,11 @@ export interface ResolvedImage {
  */
 export async function resolveImage(ctx: CommandContext, tag: string): Promise<ResolvedImage> {
   const { settings, ui, signal } = ctx;
-  const ecr = await createEcrContext({ region: settings.region, logger: ui.logger({ quietInfo: true }), signal });
+  const ecr = await createEcrContext({
+    region: settings.region,
+    logger: ui.logger({ quietInfo: true }),
+    signal,
+  });
   try {
     const repository = await findRepository(ecr, settings.repository, false);
     if (!repository?.uri) {

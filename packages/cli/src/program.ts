@@ -30,12 +30,17 @@ async function checkPositionals(command: Command, ctx: CommandContext): Promise<
   if (command === 'scale') (await import('./commands/scale.js')).replicasArgument(ctx.positionals);
   else if (command === 'logs') (await import('./commands/logs.js')).logsRequest(ctx);
   else if (ctx.positionals.length > 1) {
-    throw new UsageError(`unexpected argument "${ctx.positionals[1]}": ${command} takes only <env>.`, command);
+    throw new UsageError(
+      `unexpected argument "${ctx.positionals[1]}": ${command} takes only <env>.`,
+      command,
+    );
   }
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -71,13 +76,22 @@ export async function main(options: MainOptions): Promise<number> {
     return EXIT.ok;
   }
   const command = parsed.command;
-  const ui = new Ui({ stdout, stderr, env, json: parsed.values.json === true, verbose: parsed.values.verbose === true });
+  const ui = new Ui({
+    stdout,
+    stderr,
+    env,
+    json: parsed.values.json === true,
+    verbose: parsed.values.verbose === true,
+  });
   options.onUi?.(ui);
   let ctx: CommandContext | undefined;
   try {
     const environment = parsed.positionals[0];
     if (environment === undefined) {
-      throw new UsageError(`${command} needs an environment: planner-deploy ${command} <env> (e.g. staging).`, command);
+      throw new UsageError(
+        `${command} needs an environment: planner-deploy ${command} <env> (e.g. staging).`,
+        command,
+      );
     }
     // Loaded here, not at the top: --help and --version should not pay for the packages' validators.
     const { loadConfig, resolveSettings } = await import('./settings.js');
@@ -116,7 +130,8 @@ export async function main(options: MainOptions): Promise<number> {
     const exitCode = error instanceof ConfigurationError ? EXIT.usage : EXIT.failed;
     const message = describe(error);
     ui.error(message);
-    if (ui.verbose && error instanceof Error && !(error instanceof ConfigurationError)) ui.debug(error.stack ?? '');
+    if (ui.verbose && error instanceof Error && !(error instanceof ConfigurationError))
+      ui.debug(error.stack ?? '');
     if (ui.json) ui.document({ command, error: message, exitCode });
     return exitCode;
   }
@@ -136,7 +151,6 @@ function describe(error: unknown): string {
 }
 
 function usageFailure(ui: Ui, error: UsageError, json: boolean, command?: Command): number {
-  if (!(error instanceof UsageError)) throw error;
   const which = error.command ?? command;
   ui.error(error.message);
   ui.err.write(`Run "planner-deploy ${which ? `${which} ` : ''}--help" for the usage.\n`);

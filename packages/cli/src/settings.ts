@@ -88,7 +88,8 @@ export function loadConfig(explicit: string | undefined, cwd: string): ConfigFil
     bad(`${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   if (data === null || data === undefined) return { path, defaults: {}, environments: {} };
-  if (typeof data !== 'object' || Array.isArray(data)) bad(`${path}: expected a mapping with "environments".`);
+  if (typeof data !== 'object' || Array.isArray(data))
+    bad(`${path}: expected a mapping with "environments".`);
   const top = data as Record<string, unknown>;
   for (const key of Object.keys(top)) {
     if (key !== 'defaults' && key !== 'environments') {
@@ -103,7 +104,9 @@ export function loadConfig(explicit: string | undefined, cwd: string): ConfigFil
   }
   for (const [name, value] of Object.entries(envs as Record<string, unknown>)) {
     if (!isEnvironmentName(name)) {
-      bad(`${path}: environment "${name}" is not a valid name (lower-case letters, digits and "-", at most 54).`);
+      bad(
+        `${path}: environment "${name}" is not a valid name (lower-case letters, digits and "-", at most 54).`,
+      );
     }
     environments[name] = readEnvironment(path, `environments.${name}`, value ?? {});
   }
@@ -121,7 +124,7 @@ function readEnvironment(path: string, where: string, value: unknown): Environme
     if (key === 'migrationCommand') {
       if (typeof raw === 'string') out.migrationCommand = raw.split(/\s+/).filter((s) => s !== '');
       else if (Array.isArray(raw) && raw.every((s) => typeof s === 'string') && raw.length > 0)
-        out.migrationCommand = raw as string[];
+        out.migrationCommand = raw;
       else bad(`${path}: ${where}.migrationCommand must be a string or a list of strings.`);
       continue;
     }
@@ -199,7 +202,10 @@ export function resolveSettings(input: ResolveInput): Settings {
 
   const region = pick('region', 'region', 'AWS_REGION', fromConfig.region, DEFAULTS.region);
   if (!AWS_REGION.test(region))
-    bad(`${where('region', 'region', 'region')} "${region}" is not an AWS region (e.g. us-east-1, eu-west-2).`, command);
+    bad(
+      `${where('region', 'region', 'region')} "${region}" is not an AWS region (e.g. us-east-1, eu-west-2).`,
+      command,
+    );
   const cluster = pick('cluster', 'cluster-name', 'EKS_CLUSTER_NAME', fromConfig.cluster, DEFAULTS.cluster);
   if (!CLUSTER_NAME.test(cluster)) {
     bad(
@@ -207,9 +213,16 @@ export function resolveSettings(input: ResolveInput): Settings {
       command,
     );
   }
-  const repository = pick('repository', 'repository', 'ECR_REPOSITORY', fromConfig.repository, DEFAULTS.repository);
+  const repository = pick(
+    'repository',
+    'repository',
+    'ECR_REPOSITORY',
+    fromConfig.repository,
+    DEFAULTS.repository,
+  );
   const repoProblem = repositoryProblem(repository);
-  if (repoProblem) bad(`${where('repository', 'repository', 'repository')} "${repository}": ${repoProblem}`, command);
+  if (repoProblem)
+    bad(`${where('repository', 'repository', 'repository')} "${repository}": ${repoProblem}`, command);
   const namespace = pick('namespace', 'namespace', undefined, fromConfig.namespace, `planner-${env}`);
   if (!isDnsLabel(namespace)) {
     bad(

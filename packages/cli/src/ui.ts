@@ -176,7 +176,11 @@ export class Ui {
     if (!this.live || this.spinnerText === undefined) return;
     const seconds = Math.floor((Date.now() - this.spinnerStarted) / 1000);
     const width = Math.max(20, (this.out.columns || 100) - 12);
-    const text = this.spinnerText.length > width ? `${this.spinnerText.slice(0, width - 1)}…` : this.spinnerText;
-    this.emit(this.out, `\r\u001b[2K${this.yellow(FRAMES[this.frame] ?? '')} ${text} ${this.dim(`${seconds}s`)}`);
+    const text =
+      this.spinnerText.length > width ? `${this.spinnerText.slice(0, width - 1)}…` : this.spinnerText;
+    this.emit(
+      this.out,
+      `\r\u001b[2K${this.yellow(FRAMES[this.frame] ?? '')} ${text} ${this.dim(`${seconds}s`)}`,
+    );
   }
 }

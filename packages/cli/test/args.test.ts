@@ -42,7 +42,10 @@ describe('command line', () => {
     [['deploy', 'staging', '--image-tag'], /option --image-tag needs a value/],
     [['deploy', 'staging', '--force=yes'], /option --force takes no value/],
     [['logs', 'staging', '--tail', '-3'], /option --tail needs a value \(write --tail=VALUE/],
-    [['status', 'staging', '--image-tag', 'v1'], /--image-tag is not an option of "status" \(it belongs to deploy, migrate\)/],
+    [
+      ['status', 'staging', '--image-tag', 'v1'],
+      /--image-tag is not an option of "status" \(it belongs to deploy, migrate\)/,
+    ],
     [['rollback', 'staging', '--force'], /--force is not an option of "rollback"/],
     [[], /missing command/],
   ];
@@ -67,14 +70,26 @@ describe('values', () => {
     [['deploy', 'Staging'], /environment "Staging" is not valid: expected a DNS label/],
     [['deploy', 'a'.repeat(55)], /is not valid: expected a DNS label/],
     [['deploy', 'staging', '--image-tag', '.hidden'], /--image-tag "\.hidden": a tag has letters/],
-    [['status', 'staging', '--timeout', '5'], /--timeout "5" is not a duration: use e\.g\. 90s, 10m or 1h30m/],
+    [
+      ['status', 'staging', '--timeout', '5'],
+      /--timeout "5" is not a duration: use e\.g\. 90s, 10m or 1h30m/,
+    ],
     [['status', 'staging', '--timeout', '0'], /--timeout "0" is not a duration/],
     [['status', 'staging', '--region', 'moon-1'], /--region "moon-1" is not an AWS region/],
     [['status', 'staging', '--cluster-name=-x'], /--cluster-name "-x" is not an EKS cluster name/],
-    [['status', 'staging', '--namespace', 'Not_A_Namespace'], /--namespace "Not_A_Namespace" is not a namespace name/],
+    [
+      ['status', 'staging', '--namespace', 'Not_A_Namespace'],
+      /--namespace "Not_A_Namespace" is not a namespace name/,
+    ],
     [['status', 'staging', '--deployment', 'UPPER'], /--deployment "UPPER" is not a Deployment name/],
-    [['deploy', 'staging', '--repository', 'Planner'], /--repository "Planner": ECR repository names are lower case/],
-    [['status', 'staging', '--kubeconfig', '/nonexistent/kubeconfig'], /--kubeconfig "\/nonexistent\/kubeconfig": no such file/],
+    [
+      ['deploy', 'staging', '--repository', 'Planner'],
+      /--repository "Planner": ECR repository names are lower case/,
+    ],
+    [
+      ['status', 'staging', '--kubeconfig', '/nonexistent/kubeconfig'],
+      /--kubeconfig "\/nonexistent\/kubeconfig": no such file/,
+    ],
   ];
   it.each(rows)('%j is refused: %s', (argv, says) => {
     expect(usageMessage(() => settingsOf(argv))).toMatch(says);
@@ -88,13 +103,28 @@ describe('values', () => {
 
   const positionals: [() => unknown, RegExp][] = [
     [() => replicasArgument(['staging']), /scale needs the number of replicas/],
-    [() => replicasArgument(['staging', '1001']), /replicas "1001" is not valid: expected a whole number from 0 to 1000/],
+    [
+      () => replicasArgument(['staging', '1001']),
+      /replicas "1001" is not valid: expected a whole number from 0 to 1000/,
+    ],
     [() => replicasArgument(['staging', '2.5']), /replicas "2\.5"/],
     [() => replicasArgument(['staging', '2', '3']), /unexpected argument "3"/],
-    [() => logsRequest({ positionals: ['staging', 'Pod_1'], flags: {}, ui: { json: false } as never }), /pod "Pod_1" is not a pod name/],
-    [() => logsRequest({ positionals: ['staging'], flags: { since: 'ten' }, ui: { json: false } as never }), /--since "ten" is not a duration/],
-    [() => logsRequest({ positionals: ['staging'], flags: { tail: 'x' }, ui: { json: false } as never }), /--tail "x" is not valid/],
-    [() => logsRequest({ positionals: ['staging'], flags: { follow: true }, ui: { json: true } as never }), /--json cannot be combined with --follow/],
+    [
+      () => logsRequest({ positionals: ['staging', 'Pod_1'], flags: {}, ui: { json: false } as never }),
+      /pod "Pod_1" is not a pod name/,
+    ],
+    [
+      () => logsRequest({ positionals: ['staging'], flags: { since: 'ten' }, ui: { json: false } as never }),
+      /--since "ten" is not a duration/,
+    ],
+    [
+      () => logsRequest({ positionals: ['staging'], flags: { tail: 'x' }, ui: { json: false } as never }),
+      /--tail "x" is not valid/,
+    ],
+    [
+      () => logsRequest({ positionals: ['staging'], flags: { follow: true }, ui: { json: true } as never }),
+      /--json cannot be combined with --follow/,
+    ],
   ];
   it.each(positionals)('positional arguments: %#', (fn, says) => {
     expect(usageMessage(fn)).toMatch(says);
@@ -144,11 +174,25 @@ describe('precedence', () => {
     });
     expect(
       settingsOf(
-        ['deploy', 'staging', '--region', 'ap-south-1', '--cluster-name', 'flag-cluster', '--namespace', 'ns-flag'],
+        [
+          'deploy',
+          'staging',
+          '--region',
+          'ap-south-1',
+          '--cluster-name',
+          'flag-cluster',
+          '--namespace',
+          'ns-flag',
+        ],
         env,
         config,
       ),
-    ).toMatchObject({ region: 'ap-south-1', cluster: 'flag-cluster', namespace: 'ns-flag', repository: 'env-repo' });
+    ).toMatchObject({
+      region: 'ap-south-1',
+      cluster: 'flag-cluster',
+      namespace: 'ns-flag',
+      repository: 'env-repo',
+    });
     expect(settingsOf(['status', 'production'], {}, undefined)).toMatchObject({
       region: 'us-east-1',
       cluster: 'planner-production-cluster',
@@ -167,9 +211,15 @@ describe('precedence', () => {
   it('refuses a config file with an unknown key or a bad value, naming it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'planner-deploy-args-'));
     const rows: [string, RegExp][] = [
-      ['environments:\n  staging:\n    namespce: x\n', /unknown key "environments\.staging\.namespce"; allowed: namespace/],
+      [
+        'environments:\n  staging:\n    namespce: x\n',
+        /unknown key "environments\.staging\.namespce"; allowed: namespace/,
+      ],
       ['enviroments: {}\n', /unknown key "enviroments"; allowed: defaults, environments/],
-      ['environments:\n  staging:\n    migrationCommand: [1]\n', /migrationCommand must be a string or a list of strings/],
+      [
+        'environments:\n  staging:\n    migrationCommand: [1]\n',
+        /migrationCommand must be a string or a list of strings/,
+      ],
       ['environments: [staging]\n', /"environments" must be a mapping/],
       ['environments:\n  Bad_Env: {}\n', /environment "Bad_Env" is not a valid name/],
       ['environments: {staging: {\n', /is not valid YAML/],

@@ -18,7 +18,9 @@ beforeAll(async () => {
     after: 2000,
     lines: ['planner listening on :8000', 'GET /health 200'],
   });
-  await Promise.all(['planner-staging', 'planner-production', 'planner-qa'].map((ns) => waitReady(h.cloud, ns)));
+  await Promise.all(
+    ['planner-staging', 'planner-production', 'planner-qa'].map((ns) => waitReady(h.cloud, ns)),
+  );
 });
 afterAll(async () => {
   await h.stop();
@@ -56,10 +58,24 @@ describe('bad input', () => {
     { args: ['deploy', 'Staging!'], says: /environment "Staging!" is not valid.*DNS label/ },
     { args: ['deploy', 'staging', '--bogus'], says: /unknown option --bogus/ },
     { args: ['deploy', 'staging', '--image-tag', 'bad tag'], says: /--image-tag "bad tag": a tag has/ },
-    { args: ['scale', 'staging', 'many'], says: /replicas "many" is not valid: expected a whole number from 0 to 1000/ },
-    { args: ['status', 'staging', '--kubeconfig', '/nonexistent/kubeconfig'], says: /--kubeconfig "\/nonexistent\/kubeconfig": no such file/ },
-    { args: ['deploy', 'staging', '--image-tag', 'v9.9.9'], says: /image tag "v9.9.9" is not in ECR repository .*planner-app: nothing was changed/, remote: true },
-    { args: ['status', 'staging', '--deployment', 'nope'], says: /deployment\/nope in namespace planner-staging was not found/, remote: true },
+    {
+      args: ['scale', 'staging', 'many'],
+      says: /replicas "many" is not valid: expected a whole number from 0 to 1000/,
+    },
+    {
+      args: ['status', 'staging', '--kubeconfig', '/nonexistent/kubeconfig'],
+      says: /--kubeconfig "\/nonexistent\/kubeconfig": no such file/,
+    },
+    {
+      args: ['deploy', 'staging', '--image-tag', 'v9.9.9'],
+      says: /image tag "v9.9.9" is not in ECR repository .*planner-app: nothing was changed/,
+      remote: true,
+    },
+    {
+      args: ['status', 'staging', '--deployment', 'nope'],
+      says: /deployment\/nope in namespace planner-staging was not found/,
+      remote: true,
+    },
   ];
 
   it('exits 2 naming the flag, the value and what is allowed, and changes nothing', async () => {
@@ -78,7 +94,11 @@ describe('bad input', () => {
   it('with --json, prints the error as the one JSON document on stdout', async () => {
     const r = await h.cli(['status', 'BAD', '--json']);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toMatchObject({ command: 'status', exitCode: 2, error: expect.stringContaining('"BAD"') });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      command: 'status',
+      exitCode: 2,
+      error: expect.stringContaining('"BAD"'),
+    });
   });
 });
 
@@ -106,7 +126,9 @@ describe('status, history, logs, scale and rollback', () => {
     for (const pod of doc.pods) expect(pod).toMatchObject({ ready: '1/1', state: 'Running', restarts: 0 });
     expect(doc.replicaSets).toEqual([expect.objectContaining({ current: true, replicas: 2, ready: 2 })]);
     expect(doc.events.length).toBeGreaterThan(0);
-    expect(h.cloud.aws.requests.slice(awsFrom).some((r) => r.service === 'eks' && r.status === 200)).toBe(true);
+    expect(h.cloud.aws.requests.slice(awsFrom).some((r) => r.service === 'eks' && r.status === 200)).toBe(
+      true,
+    );
 
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('ReplicaSets');
@@ -118,14 +140,15 @@ describe('status, history, logs, scale and rollback', () => {
   it('logs: every pod of the deployment, lines prefixed with the pod name; one pod without prefix', async () => {
     const pods = h.cloud.kube.store
       .list('pods', 'planner-staging')
-      .map((p) => ({ name: p.metadata.name as string }))
+      .map((p) => ({ name: p.metadata.name }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const [all, one] = await Promise.all([
       h.cli(['logs', 'staging', '--tail', '5']),
       h.cli(['logs', 'staging', pods[0]!.name, '--kubeconfig', h.cloud.kube.kubeconfigPath]),
     ]);
     expect(all.code).toBe(0);
-    for (const pod of pods) expect(all.stdout).toMatch(new RegExp(`^${pod.name} \\| planner listening on :8000$`, 'm'));
+    for (const pod of pods)
+      expect(all.stdout).toMatch(new RegExp(`^${pod.name} \\| planner listening on :8000$`, 'm'));
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/^planner listening on :8000$/m);
     expect(one.stdout).not.toContain(' | ');
@@ -134,7 +157,11 @@ describe('status, history, logs, scale and rollback', () => {
   it('scale, deploy, history and rollback: each waits for the rollout and reports it', async () => {
     const scaled = await h.cli(['scale', 'qa', '3', '--json']);
     expect(scaled.code).toBe(0);
-    expect(JSON.parse(scaled.stdout)).toMatchObject({ previousReplicas: 2, replicas: 3, outcome: 'succeeded' });
+    expect(JSON.parse(scaled.stdout)).toMatchObject({
+      previousReplicas: 2,
+      replicas: 3,
+      outcome: 'succeeded',
+    });
     const qa = h.cloud.kube.store.get('deployments', 'planner-qa', 'planner-app') as {
       status: { availableReplicas: number };
     };
@@ -142,11 +169,17 @@ describe('status, history, logs, scale and rollback', () => {
 
     const deployed = await h.cli(['deploy', 'qa', '--image-tag', 'v1.1.0', '--skip-migrations', '--json']);
     expect(deployed.code).toBe(0);
-    expect(currentImage(h.cloud, 'planner-qa')).toMatch(new RegExp(`^${h.seed.image('v1.1.0')}@sha256:[0-9a-f]{64}$`));
+    expect(currentImage(h.cloud, 'planner-qa')).toMatch(
+      new RegExp(`^${h.seed.image('v1.1.0')}@sha256:[0-9a-f]{64}$`),
+    );
 
     const history = await h.cli(['history', 'qa', '--json']);
     expect(history.code).toBe(0);
-    const revisions = JSON.parse(history.stdout).revisions as { revision: number; images: string[]; current: boolean }[];
+    const revisions = JSON.parse(history.stdout).revisions as {
+      revision: number;
+      images: string[];
+      current: boolean;
+    }[];
     expect(revisions.map((r) => [r.revision, r.current])).toEqual([
       [1, false],
       [2, true],
@@ -194,7 +227,10 @@ describe('settings precedence: flag > environment variable > config file > defau
     expect(configOnly.code).toBe(2);
     expect(configOnly.stderr).toContain('EKS cluster "cluster-from-config"');
     expect(envWins.code).toBe(0);
-    expect(JSON.parse(envWins.stdout)).toMatchObject({ environment: 'prod', namespace: 'planner-production' });
+    expect(JSON.parse(envWins.stdout)).toMatchObject({
+      environment: 'prod',
+      namespace: 'planner-production',
+    });
     expect(envWins.stderr).toMatch(/cluster from env.*namespace from config.*deployment from default/);
     expect(flagWins.code).toBe(2);
     expect(flagWins.stderr).toContain('EKS cluster "cluster-from-flag"');
@@ -205,7 +241,11 @@ describe('settings precedence: flag > environment variable > config file > defau
 
   it('rejects an unknown key in the config file, naming it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'planner-deploy-config-'));
-    const path = await writeConfig(dir, 'environments:\n  staging:\n    namespce: planner-staging\n', 'custom.yaml');
+    const path = await writeConfig(
+      dir,
+      'environments:\n  staging:\n    namespce: planner-staging\n',
+      'custom.yaml',
+    );
     const r = await h.cli(['status', 'staging', '--config', path]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown key "environments.staging.namespce"');

@@ -5,7 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { childEnv, currentImage, ROOT, run, startHarness, waitReady, writeConfig, type Harness } from './helpers.js';
+import {
+  childEnv,
+  currentImage,
+  ROOT,
+  run,
+  startHarness,
+  waitReady,
+  writeConfig,
+  type Harness,
+} from './helpers.js';
 
 let h: Harness;
 
@@ -41,7 +50,9 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  await Promise.all(['staging', 'production', 'broken', 'migfail'].map((env) => waitReady(h.cloud, `planner-${env}`)));
+  await Promise.all(
+    ['staging', 'production', 'broken', 'migfail'].map((env) => waitReady(h.cloud, `planner-${env}`)),
+  );
 });
 afterAll(async () => {
   await h.stop();
@@ -87,21 +98,38 @@ describe('deploy', () => {
     const again = await h.cli(['deploy', 'staging', '--skip-backup', '--skip-migrations']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('nothing to deploy');
-    const forced = await h.cli(['deploy', 'staging', '--skip-backup', '--skip-migrations', '--force', '--json']);
+    const forced = await h.cli([
+      'deploy',
+      'staging',
+      '--skip-backup',
+      '--skip-migrations',
+      '--force',
+      '--json',
+    ]);
     expect(forced.code).toBe(0);
-    expect(JSON.parse(forced.stdout)).toMatchObject({ outcome: 'deployed', previousRevision: 2, revision: 3 });
+    expect(JSON.parse(forced.stdout)).toMatchObject({
+      outcome: 'deployed',
+      previousRevision: 2,
+      revision: 3,
+    });
     expect(currentImage(h.cloud, 'planner-staging')).toBe(image);
   });
 
   it('a broken image fails fast with the reason, is rolled back automatically, and exits 3', async () => {
-    h.cloud.kube.images.set(h.seed.image('bad'), { kind: 'missing', message: 'manifest unknown: planner-app:bad' });
+    h.cloud.kube.images.set(h.seed.image('bad'), {
+      kind: 'missing',
+      message: 'manifest unknown: planner-app:bad',
+    });
     const r = await h.cli(['deploy', 'broken', '--image-tag', 'bad', '--skip-migrations', '--json']);
     expect(r.code).toBe(3);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({
       outcome: 'rolled-back',
       previousRevision: 1,
-      rollout: { outcome: 'failed', diagnosis: { reason: expect.stringMatching(/ErrImagePull|ImagePullBackOff/) } },
+      rollout: {
+        outcome: 'failed',
+        diagnosis: { reason: expect.stringMatching(/ErrImagePull|ImagePullBackOff/) },
+      },
       rollback: { outcome: 'succeeded', toRevision: 1 },
       exitCode: 3,
     });
@@ -111,7 +139,14 @@ describe('deploy', () => {
     expect(currentImage(h.cloud, 'planner-broken')).toBe(h.seed.image('v1.0.0'));
 
     // --no-rollback leaves it broken and exits 1.
-    const left = await h.cli(['deploy', 'broken', '--image-tag', 'bad', '--skip-migrations', '--no-rollback']);
+    const left = await h.cli([
+      'deploy',
+      'broken',
+      '--image-tag',
+      'bad',
+      '--skip-migrations',
+      '--no-rollback',
+    ]);
     expect(left.code).toBe(1);
     expect(left.stderr).toContain('--no-rollback');
     expect(currentImage(h.cloud, 'planner-broken')).toContain(':bad@sha256:');
@@ -151,10 +186,14 @@ describe('deploy', () => {
 describe('scripts/deploy-eks.sh', () => {
   it('deploy production --image-tag v1.2.3: sets the image, runs the migration, completes the rollout', async () => {
     const before = jobs('planner-production').length;
-    const r = await run(join(ROOT, 'scripts/deploy-eks.sh'), ['deploy', 'production', '--image-tag', 'v1.2.3'], {
-      env: childEnv(h.cloud.env()),
-      cwd: h.cwd,
-    });
+    const r = await run(
+      join(ROOT, 'scripts/deploy-eks.sh'),
+      ['deploy', 'production', '--image-tag', 'v1.2.3'],
+      {
+        env: childEnv(h.cloud.env()),
+        cwd: h.cwd,
+      },
+    );
     expect(r.code).toBe(0);
     expect(currentImage(h.cloud, 'planner-production')).toMatch(
       new RegExp(`^${h.seed.image('v1.2.3')}@sha256:[0-9a-f]{64}$`),

@@ -7,7 +7,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MUTATING_VERBS, seedPlanner, startCloud, type Cloud, type PlannerSeed } from '@planner-deploy/sandbox';
+import {
+  MUTATING_VERBS,
+  seedPlanner,
+  startCloud,
+  type Cloud,
+  type PlannerSeed,
+} from '@planner-deploy/sandbox';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -41,9 +47,17 @@ export function childEnv(base: Record<string, string>, extra: Record<string, str
   return env as NodeJS.ProcessEnv;
 }
 
-export function run(command: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }): Promise<CliRun> {
+export function run(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let output = '';
@@ -95,7 +109,10 @@ export async function startHarness(options: {
       cloud.kube.requests
         .slice(from)
         .filter((r) => MUTATING_VERBS.has(r.verb) && !r.dryRun)
-        .map((r) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.namespace ?? ''}/${r.name ?? ''}`),
+        .map(
+          (r) =>
+            `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.namespace ?? ''}/${r.name ?? ''}`,
+        ),
     stop: () => cloud.stop(),
   };
 }
@@ -103,8 +120,7 @@ export async function startHarness(options: {
 /** The image a container of the environment's Deployment runs now (from the sandbox's store). */
 export function currentImage(cloud: Cloud, namespace: string): string | undefined {
   const d = cloud.kube.store.get('deployments', namespace, 'planner-app') as
-    | { spec: { template: { spec: { containers: { image?: string }[] } } } }
-    | undefined;
+    { spec: { template: { spec: { containers: { image?: string }[] } } } } | undefined;
   return d?.spec.template.spec.containers[0]?.image;
 }
 
@@ -113,16 +129,28 @@ export async function waitReady(cloud: Cloud, namespace: string, timeoutMs = 20_
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = cloud.kube.store.get('deployments', namespace, 'planner-app') as
-      | { spec: { replicas?: number }; status?: { availableReplicas?: number; updatedReplicas?: number; replicas?: number } }
+      | {
+          spec: { replicas?: number };
+          status?: { availableReplicas?: number; updatedReplicas?: number; replicas?: number };
+        }
       | undefined;
     const want = d?.spec.replicas ?? 1;
-    if (d?.status?.availableReplicas === want && d.status.updatedReplicas === want && d.status.replicas === want) return;
+    if (
+      d?.status?.availableReplicas === want &&
+      d.status.updatedReplicas === want &&
+      d.status.replicas === want
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`${namespace}/planner-app never became ready`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-export async function writeConfig(dir: string, text: string, name = 'planner-deploy.config.yaml'): Promise<string> {
+export async function writeConfig(
+  dir: string,
+  text: string,
+  name = 'planner-deploy.config.yaml',
+): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, text);
   return path;

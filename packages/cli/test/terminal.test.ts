@@ -5,7 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { childEnv, currentImage, MAIN, NODE, NODE_ARGS, startHarness, waitReady, type Harness } from './helpers.js';
+import {
+  childEnv,
+  currentImage,
+  MAIN,
+  NODE,
+  NODE_ARGS,
+  startHarness,
+  waitReady,
+  type Harness,
+} from './helpers.js';
 
 let h: Harness;
 
@@ -61,17 +70,26 @@ describe('on a terminal', () => {
   it('draws the rollout progress in place, with a spinner and colours', async () => {
     const r = await underPty(['deploy', 'tty', '--image-tag', 'v1.1.0', '--skip-migrations']);
     expect(r.code).toBe(0);
-    expect(r.output).toMatch(/\r\u001b\[2K\u001b\[33m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\u001b\[39m planner-app \d\/2 updated, \d available/);
+    // The spinner line: carriage return, erase line, a yellow frame, the progress text.
+    expect(r.output).toMatch(
+      // eslint-disable-next-line no-control-regex -- the escape sequences are what is being checked
+      /\r\u001b\[2K\u001b\[33m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\u001b\[39m planner-app \d\/2 updated, \d available/,
+    );
     expect(r.output).toContain('\u001b[32m✔\u001b[39m');
     expect(currentImage(h.cloud, 'planner-tty')).toContain(':v1.1.0@sha256:');
   });
 
   it('Ctrl-C mid-rollout: stops at once, says the rollout continues on the cluster, exits 130', async () => {
     h.cloud.kube.images.set(h.seed.image('v1.2.0'), { kind: 'never-ready' });
-    const r = await underPty(['deploy', 'stuck', '--image-tag', 'v1.2.0', '--skip-migrations'], /planner-app \d\/2 updated/);
+    const r = await underPty(
+      ['deploy', 'stuck', '--image-tag', 'v1.2.0', '--skip-migrations'],
+      /planner-app \d\/2 updated/,
+    );
     expect({ code: r.code, output: r.output }).toMatchObject({ code: 130 });
     expect(r.output).toContain('Interrupted: stopped waiting.');
-    expect(r.output).toMatch(/the rollout of planner-app to \S+:v1\.2\.0@sha256:[0-9a-f]{64} continues on the cluster/);
+    expect(r.output).toMatch(
+      /the rollout of planner-app to \S+:v1\.2\.0@sha256:[0-9a-f]{64} continues on the cluster/,
+    );
     expect(r.output).toContain('planner-deploy rollback stuck');
     // Not a timing benchmark: a guard that it did not sit out the rollout's timeout (10 minutes).
     expect(r.afterInterruptMs).toBeLessThan(5000);

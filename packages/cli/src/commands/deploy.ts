@@ -73,7 +73,9 @@ export async function deploy(ctx: CommandContext): Promise<CommandResult> {
       return { exitCode: 1, document: { ...doc, outcome: 'paused' } };
     }
     if (unchanged && flags.force !== true) {
-      ui.ok(`${settings.deployment} already runs ${resolved.image}: nothing to deploy (--force restarts it).`);
+      ui.ok(
+        `${settings.deployment} already runs ${resolved.image}: nothing to deploy (--force restarts it).`,
+      );
       return { exitCode: 0, document: { ...doc, outcome: 'unchanged' } };
     }
 
@@ -154,7 +156,9 @@ async function rollBack(
   doc: Record<string, unknown>,
 ): Promise<CommandResult> {
   const { settings, ui, signal } = ctx;
-  ui.line(`Rolling ${settings.deployment} back to revision ${previousRevision || '(previous)'} automatically.`);
+  ui.line(
+    `Rolling ${settings.deployment} back to revision ${previousRevision || '(previous)'} automatically.`,
+  );
   try {
     const undo = await undoRollout({
       conn,

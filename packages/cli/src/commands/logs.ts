@@ -23,7 +23,8 @@ export interface LogsRequest {
 /** Validates the logs arguments before anything connects. */
 export function logsRequest(ctx: Pick<CommandContext, 'positionals' | 'flags' | 'ui'>): LogsRequest {
   const pod = ctx.positionals[1];
-  if (ctx.positionals.length > 2) throw new UsageError(`unexpected argument "${ctx.positionals[2]}" after the pod name.`, 'logs');
+  if (ctx.positionals.length > 2)
+    throw new UsageError(`unexpected argument "${ctx.positionals[2]}" after the pod name.`, 'logs');
   if (pod !== undefined && !isDnsSubdomain(pod)) {
     throw new UsageError(`pod "${pod}" is not a pod name: lower-case letters, digits, "-" and ".".`, 'logs');
   }
@@ -31,13 +32,15 @@ export function logsRequest(ctx: Pick<CommandContext, 'positionals' | 'flags' | 
   let sinceSeconds: number | undefined;
   if (since !== undefined) {
     const ms = parseDuration(since);
-    if (ms === undefined || ms <= 0) throw new UsageError(`--since "${since}" is not a duration: use e.g. 30s, 10m or 1h.`, 'logs');
+    if (ms === undefined || ms <= 0)
+      throw new UsageError(`--since "${since}" is not a duration: use e.g. 30s, 10m or 1h.`, 'logs');
     sinceSeconds = Math.max(1, Math.ceil(ms / 1000));
   }
   const tail = ctx.flags.tail as string | undefined;
   const tailLines = tail === undefined ? undefined : parseCount('--tail', tail, 0, 1_000_000, 'logs');
   const follow = ctx.flags.follow === true;
-  if (follow && ctx.ui.json) throw new UsageError('--json cannot be combined with --follow (a stream is not one document).', 'logs');
+  if (follow && ctx.ui.json)
+    throw new UsageError('--json cannot be combined with --follow (a stream is not one document).', 'logs');
   return { pod, follow, sinceSeconds, tailLines };
 }
 
@@ -50,9 +53,17 @@ export async function logs(ctx: CommandContext): Promise<CommandResult> {
     let pods: Pod[];
     if (request.pod) {
       try {
-        pods = [await conn.request<Pod>('GET', `/api/v1/namespaces/${settings.namespace}/pods/${request.pod}`, { signal })];
+        pods = [
+          await conn.request<Pod>('GET', `/api/v1/namespaces/${settings.namespace}/pods/${request.pod}`, {
+            signal,
+          }),
+        ];
       } catch (error) {
-        if (isNotFound(error)) throw new UsageError(`pod "${request.pod}" was not found in namespace ${settings.namespace}.`, 'logs');
+        if (isNotFound(error))
+          throw new UsageError(
+            `pod "${request.pod}" was not found in namespace ${settings.namespace}.`,
+            'logs',
+          );
         throw error;
       }
     } else {

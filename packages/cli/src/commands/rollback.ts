@@ -32,7 +32,9 @@ export async function rollback(ctx: CommandContext): Promise<CommandResult> {
       });
     } catch (error) {
       if (error instanceof UndoError && error.code === 'revision-not-found') {
-        throw new UsageError(`--to-revision ${toRevision}: ${error.message} (see planner-deploy history ${settings.env}).`);
+        throw new UsageError(
+          `--to-revision ${toRevision}: ${error.message} (see planner-deploy history ${settings.env}).`,
+        );
       }
       throw error;
     }
@@ -46,12 +48,22 @@ export async function rollback(ctx: CommandContext): Promise<CommandResult> {
       ui.ok(undo.message);
       return { exitCode: 0, document: { ...doc, outcome: 'skipped', message: undo.message } };
     }
-    ui.ok(`${target(settings)}: rolled back from revision ${undo.fromRevision} to the template of revision ${undo.toRevision} (${undo.imagesAfter.join(', ')})`);
-    ctx.left.set('rollout', `the rollback of ${settings.deployment} to revision ${undo.toRevision} continues on the cluster.`);
+    ui.ok(
+      `${target(settings)}: rolled back from revision ${undo.fromRevision} to the template of revision ${undo.toRevision} (${undo.imagesAfter.join(', ')})`,
+    );
+    ctx.left.set(
+      'rollout',
+      `the rollback of ${settings.deployment} to revision ${undo.toRevision} continues on the cluster.`,
+    );
     const result = await waitForRollout(ctx, conn, 'rolling back');
     if (signal.aborted) return { exitCode: 130, document: doc };
     ctx.left.clear('rollout');
-    doc.rollout = { outcome: result.outcome, message: result.message, revision: result.revision, ...(result.diagnosis ? { diagnosis: result.diagnosis } : {}) };
+    doc.rollout = {
+      outcome: result.outcome,
+      message: result.message,
+      revision: result.revision,
+      ...(result.diagnosis ? { diagnosis: result.diagnosis } : {}),
+    };
     doc.revision = result.revision;
     if (result.outcome === 'succeeded') {
       ui.ok(`${settings.deployment} rolled back (now revision ${result.revision})`);

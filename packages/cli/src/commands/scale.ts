@@ -10,8 +10,13 @@ export const MAX_REPLICAS = 1000;
 /** Validates `scale <env> <replicas>` before anything connects. */
 export function replicasArgument(positionals: string[]): number {
   const text = positionals[1];
-  if (text === undefined) throw new UsageError('scale needs the number of replicas: planner-deploy scale <env> <replicas>.', 'scale');
-  if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}" after the replicas.`, 'scale');
+  if (text === undefined)
+    throw new UsageError(
+      'scale needs the number of replicas: planner-deploy scale <env> <replicas>.',
+      'scale',
+    );
+  if (positionals.length > 2)
+    throw new UsageError(`unexpected argument "${positionals[2]}" after the replicas.`, 'scale');
   return parseCount('replicas', text, 0, MAX_REPLICAS, 'scale');
 }
 
@@ -33,7 +38,10 @@ export async function scale(ctx: CommandContext): Promise<CommandResult> {
       deadline: Date.now() + settings.timeoutMs,
     });
     ui.ok(`${settings.deployment} scaled from ${before} to ${scaled.replicas} replicas`);
-    ctx.left.set('rollout', `${settings.deployment} continues scaling to ${replicas} replicas on the cluster.`);
+    ctx.left.set(
+      'rollout',
+      `${settings.deployment} continues scaling to ${replicas} replicas on the cluster.`,
+    );
     const result = await waitForRollout(ctx, conn, `scaling to ${replicas}`);
     if (signal.aborted) return { exitCode: 130, document: {} };
     ctx.left.clear('rollout');

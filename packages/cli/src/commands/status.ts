@@ -78,8 +78,13 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     const rollout = rolloutStatus(deployment);
     const newRs = findNewReplicaSet(deployment, replicaSets);
     const pods = podList.items.map(summarizePod).sort((a, b) => a.name.localeCompare(b.name));
-    const names = new Set([settings.deployment, ...replicaSets.map((r) => r.metadata.name), ...pods.map((p) => p.name)]);
-    const when = (e: KubeEvent): string => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '';
+    const names = new Set([
+      settings.deployment,
+      ...replicaSets.map((r) => r.metadata.name),
+      ...pods.map((p) => p.name),
+    ]);
+    const when = (e: KubeEvent): string =>
+      e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '';
     const events = eventList.items
       .filter((e) => names.has(e.involvedObject?.name ?? ''))
       .sort((a, b) => when(a).localeCompare(when(b)))
@@ -101,22 +106,38 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     ui.line(ui.bold(`${target(settings)}`) + (settings.url ? `  ${settings.url}` : ''));
     ui.line(`  image:     ${images.map((i) => i.replace(/^[^=]*=/, '')).join(', ')}`);
     ui.line(`  revision:  ${revision}`);
-    ui.line(`  replicas:  ${want} desired, ${st.updatedReplicas ?? 0} updated, ${st.readyReplicas ?? 0} ready, ${st.availableReplicas ?? 0} available`);
-    ui.line(`  rollout:   ${healthy ? ui.green(rollout.message) : ui.yellow(rollout.message)}${deployment.spec.paused ? ui.yellow(' (paused)') : ''}`);
+    ui.line(
+      `  replicas:  ${want} desired, ${st.updatedReplicas ?? 0} updated, ${st.readyReplicas ?? 0} ready, ${st.availableReplicas ?? 0} available`,
+    );
+    ui.line(
+      `  rollout:   ${healthy ? ui.green(rollout.message) : ui.yellow(rollout.message)}${deployment.spec.paused ? ui.yellow(' (paused)') : ''}`,
+    );
     ui.line('');
     ui.line(ui.bold('ReplicaSets'));
     for (const rs of replicaSets) {
       const rsRevision = rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?';
       const current = rs === newRs ? ui.green(' (current)') : '';
-      ui.line(`  ${(rs.metadata.name ?? '').padEnd(34)} rev ${rsRevision.padEnd(4)} ${rs.status?.readyReplicas ?? 0}/${rs.spec.replicas ?? 0} ready  ${templateImages(rs.spec.template).map((i) => i.replace(/^[^=]*=/, '')).join(', ')}${current}`);
+      ui.line(
+        `  ${(rs.metadata.name ?? '').padEnd(34)} rev ${rsRevision.padEnd(4)} ${rs.status?.readyReplicas ?? 0}/${rs.spec.replicas ?? 0} ready  ${templateImages(
+          rs.spec.template,
+        )
+          .map((i) => i.replace(/^[^=]*=/, ''))
+          .join(', ')}${current}`,
+      );
     }
     ui.line('');
     ui.line(ui.bold('Pods'));
     if (pods.length === 0) ui.line('  (none)');
     for (const p of pods) {
-      const state = p.reason ? ui.red(p.state) : p.state === 'Running' ? ui.green(p.state) : ui.yellow(p.state);
+      const state = p.reason
+        ? ui.red(p.state)
+        : p.state === 'Running'
+          ? ui.green(p.state)
+          : ui.yellow(p.state);
       const pod = podList.items.find((x) => x.metadata.name === p.name);
-      ui.line(`  ${p.name.padEnd(40)} ${p.ready.padEnd(5)} ${state.padEnd(p.reason ? 30 : 20)} restarts ${String(p.restarts).padEnd(3)} ${age(pod?.metadata.creationTimestamp)}`);
+      ui.line(
+        `  ${p.name.padEnd(40)} ${p.ready.padEnd(5)} ${state.padEnd(p.reason ? 30 : 20)} restarts ${String(p.restarts).padEnd(3)} ${age(pod?.metadata.creationTimestamp)}`,
+      );
       if (p.message) ui.line(`    ${ui.red(p.message)}`);
     }
     ui.line('');
@@ -124,7 +145,9 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     if (events.length === 0) ui.line('  (none)');
     for (const e of events) {
       const type = e.type === 'Warning' ? ui.yellow(e.type) : e.type;
-      ui.line(`  ${age(e.time).padStart(4)}  ${type.padEnd(7)} ${e.object}  ${e.reason}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`);
+      ui.line(
+        `  ${age(e.time).padStart(4)}  ${type.padEnd(7)} ${e.object}  ${e.reason}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`,
+      );
     }
     return {
       exitCode: healthy ? 0 : 1,
@@ -137,7 +160,12 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
         images,
         revision,
         paused: deployment.spec.paused === true,
-        replicas: { desired: want, updated: st.updatedReplicas ?? 0, ready: st.readyReplicas ?? 0, available: st.availableReplicas ?? 0 },
+        replicas: {
+          desired: want,
+          updated: st.updatedReplicas ?? 0,
+          ready: st.readyReplicas ?? 0,
+          available: st.availableReplicas ?? 0,
+        },
         rollout: { done: rollout.done, failed: rollout.failed, message: rollout.message },
         replicaSets: replicaSets.map((rs) => ({
           name: rs.metadata.name,
