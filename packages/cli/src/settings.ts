@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseDuration } from '@planner-deploy/action-kit';
 import { imageTagProblem, repositoryProblem } from '@planner-deploy/aws';
 import { AWS_REGION, CLUSTER_NAME, isDnsLabel, isDnsSubdomain } from '@planner-deploy/kube';
@@ -253,8 +254,11 @@ export function resolveSettings(input: ResolveInput): Settings {
   } else if (fromConfig.kubeconfig !== undefined) {
     sources.kubeconfig = 'config';
     const base = config ? resolve(config.path, '..') : input.cwd;
+    const file = fromConfig.kubeconfig.startsWith('~/')
+      ? join(homedir(), fromConfig.kubeconfig.slice(2))
+      : resolve(base, fromConfig.kubeconfig);
     kubeconfig = checkFile(
-      resolve(base, fromConfig.kubeconfig),
+      file,
       `kubeconfig "${fromConfig.kubeconfig}" in ${config?.path ?? 'the config file'}`,
       command,
     );
