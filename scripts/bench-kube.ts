@@ -242,13 +242,33 @@ async function requestsPerRollout(): Promise<void> {
 }
 
 const only = process.argv.slice(2);
+
+/** Runs one section; a failure is reported as a row (and fails the bench) instead of dropping the rest. */
+async function section(name: string, fn: () => Promise<void>): Promise<void> {
+  if (only.length > 0 && !only.includes(name)) return;
+  try {
+    await fn();
+  } catch (error) {
+    process.exitCode = 1;
+    console.error(`${name} failed:`, error);
+    console.log(
+      JSON.stringify({
+        what: `${name}`,
+        notMeasured: `failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+        unit: '',
+        ok: false,
+      }),
+    );
+  }
+}
+
 for (const [name, fn] of Object.entries({
   completionLatency,
   brokenRollout,
   manyDeployments,
   requestsPerRollout,
 })) {
-  if (only.length === 0 || only.includes(name)) await fn();
+  await section(name, fn);
 }
 
 // --- The sandbox's own rows (issue: the sandbox must not be the bottleneck of what it measures) ---
@@ -333,7 +353,7 @@ async function sandboxUnderLoad(): Promise<void> {
 }
 
 for (const [name, fn] of Object.entries({ watchLatency, sandboxUnderLoad })) {
-  if (only.length === 0 || only.includes(name)) await fn();
+  await section(name, fn);
 }
 
 // --- RDS: snapshot availability noticed, ours (fixed cadence) vs the SDK waiter's defaults ---
@@ -395,5 +415,5 @@ async function snapshotNoticed(): Promise<void> {
 }
 
 for (const [name, fn] of Object.entries({ snapshotNoticed })) {
-  if (only.length === 0 || only.includes(name)) await fn();
+  await section(name, fn);
 }

@@ -139,7 +139,10 @@ const bytesOf = (path) =>
 let distTotal = 0;
 for (const name of actions) {
   const dist = join(root, 'actions', name, 'dist');
-  if (!existsSync(dist)) continue;
+  if (!existsSync(join(dist, 'index.js'))) {
+    rows.push({ what: `dist size: ${name}`, notMeasured: 'no dist (pnpm build)', unit: 'KiB', ok: false });
+    continue;
+  }
   const bytes = bytesOf(dist);
   distTotal += bytes;
   rows.push({ what: `dist size: ${name}`, ours: bytes / 1024, unit: 'KiB' });
