@@ -188,7 +188,6 @@ export async function runMigration(
       signal,
       onLog: (line) => ui.line(`  ${ui.dim('│')} ${line}`),
       logTailLines: 20,
-      drainMs: 2000,
     });
     if (result.status === 'failed' && result.reason === 'DeadlineExceeded') result.status = 'timed-out';
     return { jobName, image, command, result };

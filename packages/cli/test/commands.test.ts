@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('help and version', () => {
-  it('documents every command, the precedence and the exit codes; exits 0', async () => {
+  it.concurrent('documents every command, the precedence and the exit codes; exits 0', async () => {
     const [program, deploy, logs, version] = await Promise.all([
       h.cli(['--help']),
       h.cli(['deploy', '--help']),
@@ -78,7 +78,7 @@ describe('bad input', () => {
     },
   ];
 
-  it('exits 2 naming the flag, the value and what is allowed, and changes nothing', async () => {
+  it.concurrent('exits 2 naming the flag, the value and what is allowed, and changes nothing', async () => {
     const from = h.cloud.kube.requests.length;
     const runs = await Promise.all(cases.map((c) => h.cli(c.args)));
     runs.forEach((r, i) => {
@@ -88,10 +88,10 @@ describe('bad input', () => {
       expect(r.stderr).toContain('--help');
       if (!c.remote) expect(r.stdout).toBe('');
     });
-    expect(h.mutations(from)).toEqual([]);
+    expect(h.mutations(from, 'planner-staging')).toEqual([]);
   });
 
-  it('with --json, prints the error as the one JSON document on stdout', async () => {
+  it.concurrent('with --json, prints the error as the one JSON document on stdout', async () => {
     const r = await h.cli(['status', 'BAD', '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -103,143 +103,155 @@ describe('bad input', () => {
 });
 
 describe('status, history, logs, scale and rollback', () => {
-  it('status through EKS (cluster name → DescribeCluster + STS token): deployment, ReplicaSets, pods, events', async () => {
-    const awsFrom = h.cloud.aws.requests.length;
-    const [json, human] = await Promise.all([
-      h.cli(['status', 'production', '--json']),
-      h.cli(['status', 'production']),
-    ]);
-    expect(json.code).toBe(0);
-    const doc = JSON.parse(json.stdout);
-    expect(doc).toMatchObject({
-      command: 'status',
-      environment: 'production',
-      namespace: 'planner-production',
-      deployment: 'planner-app',
-      healthy: true,
-      revision: 1,
-      images: [`planner-app=${h.seed.image('v1.0.0')}`],
-      replicas: { desired: 2, updated: 2, ready: 2, available: 2 },
-      exitCode: 0,
-    });
-    expect(doc.pods).toHaveLength(2);
-    for (const pod of doc.pods) expect(pod).toMatchObject({ ready: '1/1', state: 'Running', restarts: 0 });
-    expect(doc.replicaSets).toEqual([expect.objectContaining({ current: true, replicas: 2, ready: 2 })]);
-    expect(doc.events.length).toBeGreaterThan(0);
-    expect(h.cloud.aws.requests.slice(awsFrom).some((r) => r.service === 'eks' && r.status === 200)).toBe(
-      true,
-    );
+  it.concurrent(
+    'status through EKS (cluster name → DescribeCluster + STS token): deployment, ReplicaSets, pods, events',
+    async () => {
+      const awsFrom = h.cloud.aws.requests.length;
+      const [json, human] = await Promise.all([
+        h.cli(['status', 'production', '--json']),
+        h.cli(['status', 'production']),
+      ]);
+      expect(json.code).toBe(0);
+      const doc = JSON.parse(json.stdout);
+      expect(doc).toMatchObject({
+        command: 'status',
+        environment: 'production',
+        namespace: 'planner-production',
+        deployment: 'planner-app',
+        healthy: true,
+        revision: 1,
+        images: [`planner-app=${h.seed.image('v1.0.0')}`],
+        replicas: { desired: 2, updated: 2, ready: 2, available: 2 },
+        exitCode: 0,
+      });
+      expect(doc.pods).toHaveLength(2);
+      for (const pod of doc.pods) expect(pod).toMatchObject({ ready: '1/1', state: 'Running', restarts: 0 });
+      expect(doc.replicaSets).toEqual([expect.objectContaining({ current: true, replicas: 2, ready: 2 })]);
+      expect(doc.events.length).toBeGreaterThan(0);
+      expect(h.cloud.aws.requests.slice(awsFrom).some((r) => r.service === 'eks' && r.status === 200)).toBe(
+        true,
+      );
 
-    expect(human.code).toBe(0);
-    expect(human.stdout).toContain('ReplicaSets');
-    expect(human.stdout).toContain('Recent events');
-    for (const pod of doc.pods) expect(human.stdout).toContain(pod.name);
-    expect(human.stdout).toContain(h.seed.image('v1.0.0'));
-  });
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain('ReplicaSets');
+      expect(human.stdout).toContain('Recent events');
+      for (const pod of doc.pods) expect(human.stdout).toContain(pod.name);
+      expect(human.stdout).toContain(h.seed.image('v1.0.0'));
+    },
+  );
 
-  it('logs: every pod of the deployment, lines prefixed with the pod name; one pod without prefix', async () => {
-    const pods = h.cloud.kube.store
-      .list('pods', 'planner-staging')
-      .map((p) => ({ name: p.metadata.name }))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    const [all, one] = await Promise.all([
-      h.cli(['logs', 'staging', '--tail', '5']),
-      h.cli(['logs', 'staging', pods[0]!.name, '--kubeconfig', h.cloud.kube.kubeconfigPath]),
-    ]);
-    expect(all.code).toBe(0);
-    for (const pod of pods)
-      expect(all.stdout).toMatch(new RegExp(`^${pod.name} \\| planner listening on :8000$`, 'm'));
-    expect(one.code).toBe(0);
-    expect(one.stdout).toMatch(/^planner listening on :8000$/m);
-    expect(one.stdout).not.toContain(' | ');
-  });
+  it.concurrent(
+    'logs: every pod of the deployment, lines prefixed with the pod name; one pod without prefix',
+    async () => {
+      const pods = h.cloud.kube.store
+        .list('pods', 'planner-staging')
+        .map((p) => ({ name: p.metadata.name }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      const [all, one] = await Promise.all([
+        h.cli(['logs', 'staging', '--tail', '5']),
+        h.cli(['logs', 'staging', pods[0]!.name, '--kubeconfig', h.cloud.kube.kubeconfigPath]),
+      ]);
+      expect(all.code).toBe(0);
+      for (const pod of pods)
+        expect(all.stdout).toMatch(new RegExp(`^${pod.name} \\| planner listening on :8000$`, 'm'));
+      expect(one.code).toBe(0);
+      expect(one.stdout).toMatch(/^planner listening on :8000$/m);
+      expect(one.stdout).not.toContain(' | ');
+    },
+  );
 
-  it('scale, deploy, history and rollback: each waits for the rollout and reports it', async () => {
-    const scaled = await h.cli(['scale', 'qa', '3', '--json']);
-    expect(scaled.code).toBe(0);
-    expect(JSON.parse(scaled.stdout)).toMatchObject({
-      previousReplicas: 2,
-      replicas: 3,
-      outcome: 'succeeded',
-    });
-    const qa = h.cloud.kube.store.get('deployments', 'planner-qa', 'planner-app') as {
-      status: { availableReplicas: number };
-    };
-    expect(qa.status.availableReplicas).toBe(3);
+  it.concurrent(
+    'scale, deploy, history and rollback: each waits for the rollout and reports it',
+    async () => {
+      const scaled = await h.cli(['scale', 'qa', '3', '--json']);
+      expect(scaled.code).toBe(0);
+      expect(JSON.parse(scaled.stdout)).toMatchObject({
+        previousReplicas: 2,
+        replicas: 3,
+        outcome: 'succeeded',
+      });
+      const qa = h.cloud.kube.store.get('deployments', 'planner-qa', 'planner-app') as {
+        status: { availableReplicas: number };
+      };
+      expect(qa.status.availableReplicas).toBe(3);
 
-    const deployed = await h.cli(['deploy', 'qa', '--image-tag', 'v1.1.0', '--skip-migrations', '--json']);
-    expect(deployed.code).toBe(0);
-    expect(currentImage(h.cloud, 'planner-qa')).toMatch(
-      new RegExp(`^${h.seed.image('v1.1.0')}@sha256:[0-9a-f]{64}$`),
-    );
+      const deployed = await h.cli(['deploy', 'qa', '--image-tag', 'v1.1.0', '--skip-migrations', '--json']);
+      expect(deployed.code).toBe(0);
+      expect(currentImage(h.cloud, 'planner-qa')).toMatch(
+        new RegExp(`^${h.seed.image('v1.1.0')}@sha256:[0-9a-f]{64}$`),
+      );
 
-    const history = await h.cli(['history', 'qa', '--json']);
-    expect(history.code).toBe(0);
-    const revisions = JSON.parse(history.stdout).revisions as {
-      revision: number;
-      images: string[];
-      current: boolean;
-    }[];
-    expect(revisions.map((r) => [r.revision, r.current])).toEqual([
-      [1, false],
-      [2, true],
-    ]);
-    expect(revisions[1]!.images[0]).toContain(':v1.1.0@sha256:');
+      const history = await h.cli(['history', 'qa', '--json']);
+      expect(history.code).toBe(0);
+      const revisions = JSON.parse(history.stdout).revisions as {
+        revision: number;
+        images: string[];
+        current: boolean;
+      }[];
+      expect(revisions.map((r) => [r.revision, r.current])).toEqual([
+        [1, false],
+        [2, true],
+      ]);
+      expect(revisions[1]!.images[0]).toContain(':v1.1.0@sha256:');
 
-    const back = await h.cli(['rollback', 'qa', '--json']);
-    expect(back.code).toBe(0);
-    expect(JSON.parse(back.stdout)).toMatchObject({ outcome: 'rolled-back', fromRevision: 2, toRevision: 1 });
-    expect(currentImage(h.cloud, 'planner-qa')).toBe(h.seed.image('v1.0.0'));
+      const back = await h.cli(['rollback', 'qa', '--json']);
+      expect(back.code).toBe(0);
+      expect(JSON.parse(back.stdout)).toMatchObject({
+        outcome: 'rolled-back',
+        fromRevision: 2,
+        toRevision: 1,
+      });
+      expect(currentImage(h.cloud, 'planner-qa')).toBe(h.seed.image('v1.0.0'));
 
-    const from = h.cloud.kube.requests.length;
-    const missing = await h.cli(['rollback', 'qa', '--to-revision', '99']);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('unable to find specified revision 99');
-    expect(h.mutations(from)).toEqual([]);
-  });
+      const from = h.cloud.kube.requests.length;
+      const missing = await h.cli(['rollback', 'qa', '--to-revision', '99']);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('unable to find specified revision 99');
+      expect(h.mutations(from, 'planner-qa')).toEqual([]);
+    },
+  );
 });
 
 describe('settings precedence: flag > environment variable > config file > default', () => {
-  it('takes the namespace from the config, the cluster from the env over the config, and the flag over both', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'planner-deploy-config-'));
-    await writeConfig(
-      dir,
-      [
-        'defaults:',
-        '  cluster: cluster-from-config',
-        'environments:',
-        '  prod:',
-        '    namespace: planner-production',
-        '    timeout: 2m',
-        '  staging: {}',
-        '',
-      ].join('\n'),
-    );
-    const [configOnly, envWins, flagWins, unknownEnv] = await Promise.all([
-      // No EKS_CLUSTER_NAME: the config's cluster is used (and the sandbox's EKS knows no such cluster).
-      h.cli(['status', 'prod'], { cwd: dir, env: { EKS_CLUSTER_NAME: undefined } }),
-      // EKS_CLUSTER_NAME beats the config file.
-      h.cli(['status', 'prod', '--json', '--verbose'], { cwd: dir }),
-      // --cluster-name beats EKS_CLUSTER_NAME.
-      h.cli(['status', 'prod', '--cluster-name', 'cluster-from-flag'], { cwd: dir }),
-      h.cli(['status', 'qa'], { cwd: dir }),
-    ]);
-    expect(configOnly.code).toBe(2);
-    expect(configOnly.stderr).toContain('EKS cluster "cluster-from-config"');
-    expect(envWins.code).toBe(0);
-    expect(JSON.parse(envWins.stdout)).toMatchObject({
-      environment: 'prod',
-      namespace: 'planner-production',
-    });
-    expect(envWins.stderr).toMatch(/cluster from env.*namespace from config.*deployment from default/);
-    expect(flagWins.code).toBe(2);
-    expect(flagWins.stderr).toContain('EKS cluster "cluster-from-flag"');
-    expect(unknownEnv.code).toBe(2);
-    expect(unknownEnv.stderr).toContain('environment "qa" is not in');
-    expect(unknownEnv.stderr).toContain('it has: prod, staging');
-  });
+  it.concurrent(
+    'takes the namespace from the config and the cluster from the env over the config (flags: args.test.ts)',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'planner-deploy-config-'));
+      await writeConfig(
+        dir,
+        [
+          'defaults:',
+          '  cluster: cluster-from-config',
+          'environments:',
+          '  prod:',
+          '    namespace: planner-production',
+          '    timeout: 2m',
+          '  staging: {}',
+          '',
+        ].join('\n'),
+      );
+      const [configOnly, envWins, unknownEnv] = await Promise.all([
+        // No EKS_CLUSTER_NAME: the config's cluster is used (and the sandbox's EKS knows no such cluster).
+        h.cli(['status', 'prod'], { cwd: dir, env: { EKS_CLUSTER_NAME: undefined } }),
+        // EKS_CLUSTER_NAME beats the config file.
+        h.cli(['status', 'prod', '--json', '--verbose'], { cwd: dir }),
+        h.cli(['status', 'qa'], { cwd: dir }),
+      ]);
+      expect(configOnly.code).toBe(2);
+      expect(configOnly.stderr).toContain('EKS cluster "cluster-from-config"');
+      expect(envWins.code).toBe(0);
+      expect(JSON.parse(envWins.stdout)).toMatchObject({
+        environment: 'prod',
+        namespace: 'planner-production',
+      });
+      expect(envWins.stderr).toMatch(/cluster from env.*namespace from config.*deployment from default/);
+      expect(unknownEnv.code).toBe(2);
+      expect(unknownEnv.stderr).toContain('environment "qa" is not in');
+      expect(unknownEnv.stderr).toContain('it has: prod, staging');
+    },
+  );
 
-  it('rejects an unknown key in the config file, naming it', async () => {
+  it.concurrent('rejects an unknown key in the config file, naming it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'planner-deploy-config-'));
     const path = await writeConfig(
       dir,

@@ -80,8 +80,11 @@ export interface Harness {
   seed: PlannerSeed;
   cwd: string;
   cli(args: string[], options?: RunOptions): Promise<CliRun>;
-  /** Kubernetes requests that changed something, since `from` (an index into cloud.kube.requests). */
-  mutations(from: number): string[];
+  /**
+   * Kubernetes requests that changed something in `namespace`, since `from` (an index into
+   * cloud.kube.requests). Per namespace, because the tests of a file run concurrently, one environment each.
+   */
+  mutations(from: number, namespace: string): string[];
   stop(): Promise<void>;
 }
 
@@ -105,10 +108,10 @@ export async function startHarness(options: {
         env: childEnv(cloud.env(), runOptions.env),
         cwd: runOptions.cwd ?? cwd,
       }),
-    mutations: (from) =>
+    mutations: (from, namespace) =>
       cloud.kube.requests
         .slice(from)
-        .filter((r) => MUTATING_VERBS.has(r.verb) && !r.dryRun)
+        .filter((r) => MUTATING_VERBS.has(r.verb) && !r.dryRun && r.namespace === namespace)
         .map(
           (r) =>
             `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.namespace ?? ''}/${r.name ?? ''}`,

@@ -67,7 +67,7 @@ function underPty(args: string[], interruptWhen?: RegExp): Promise<PtyRun> {
 }
 
 describe('on a terminal', () => {
-  it('draws the rollout progress in place, with a spinner and colours', async () => {
+  it.concurrent('draws the rollout progress in place, with a spinner and colours', async () => {
     const r = await underPty(['deploy', 'tty', '--image-tag', 'v1.1.0', '--skip-migrations']);
     expect(r.code).toBe(0);
     // The spinner line: carriage return, erase line, a yellow frame, the progress text.
@@ -79,21 +79,24 @@ describe('on a terminal', () => {
     expect(currentImage(h.cloud, 'planner-tty')).toContain(':v1.1.0@sha256:');
   });
 
-  it('Ctrl-C mid-rollout: stops at once, says the rollout continues on the cluster, exits 130', async () => {
-    h.cloud.kube.images.set(h.seed.image('v1.2.0'), { kind: 'never-ready' });
-    const r = await underPty(
-      ['deploy', 'stuck', '--image-tag', 'v1.2.0', '--skip-migrations'],
-      /planner-app \d\/2 updated/,
-    );
-    expect({ code: r.code, output: r.output }).toMatchObject({ code: 130 });
-    expect(r.output).toContain('Interrupted: stopped waiting.');
-    expect(r.output).toMatch(
-      /the rollout of planner-app to \S+:v1\.2\.0@sha256:[0-9a-f]{64} continues on the cluster/,
-    );
-    expect(r.output).toContain('planner-deploy rollback stuck');
-    // Not a timing benchmark: a guard that it did not sit out the rollout's timeout (10 minutes).
-    expect(r.afterInterruptMs).toBeLessThan(5000);
-    // Left as it said: the new image is set, the rollout not undone.
-    expect(currentImage(h.cloud, 'planner-stuck')).toContain(':v1.2.0@sha256:');
-  });
+  it.concurrent(
+    'Ctrl-C mid-rollout: stops at once, says the rollout continues on the cluster, exits 130',
+    async () => {
+      h.cloud.kube.images.set(h.seed.image('v1.2.0'), { kind: 'never-ready' });
+      const r = await underPty(
+        ['deploy', 'stuck', '--image-tag', 'v1.2.0', '--skip-migrations'],
+        /planner-app \d\/2 updated/,
+      );
+      expect({ code: r.code, output: r.output }).toMatchObject({ code: 130 });
+      expect(r.output).toContain('Interrupted: stopped waiting.');
+      expect(r.output).toMatch(
+        /the rollout of planner-app to \S+:v1\.2\.0@sha256:[0-9a-f]{64} continues on the cluster/,
+      );
+      expect(r.output).toContain('planner-deploy rollback stuck');
+      // Not a timing benchmark: a guard that it did not sit out the rollout's timeout (10 minutes).
+      expect(r.afterInterruptMs).toBeLessThan(5000);
+      // Left as it said: the new image is set, the rollout not undone.
+      expect(currentImage(h.cloud, 'planner-stuck')).toContain(':v1.2.0@sha256:');
+    },
+  );
 });
