@@ -183,7 +183,6 @@ const NAMED: Array<[keyof Served, RegExp, string]> = [
   ['errors', /HTTP 5\d\d/, 'HTTP 5xx'],
   ['throttled', /HTTP 429/, 'HTTP 429'],
   ['resets', /connection reset/, 'connection reset'],
-  ['expired', /HTTP 410|410 Gone/, 'watch 410'],
   ['rds', /Throttling|InternalFailure/, 'RDS Throttling / InternalFailure'],
   ['ecr', /ThrottlingException/, 'ECR ThrottlingException'],
   ['github', /answered 502|rate limit/i, 'GitHub 502 / rate limit'],

@@ -1,5 +1,5 @@
 import { ConfigurationError, errorMessage, formatDuration, type Logger } from '@planner-deploy/action-kit';
-import { isNotFound, KubeApiError } from './api-error.js';
+import { describeTransient, isNotFound, isTransient, KubeApiError } from './api-error.js';
 import { isOurJob } from './job-spec.js';
 import { listWatch } from './list-watch.js';
 import { diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
@@ -332,8 +332,12 @@ export async function waitForJob(options: WaitForJobOptions): Promise<JobRunResu
     if (last) {
       try {
         diagnosis.events = formatEvents(await podEvents(conn, namespace, last));
-      } catch {
-        // Events only add detail.
+      } catch (error) {
+        // Events only add detail; a transient failure is still said, naming it.
+        if (isTransient(error))
+          logger.info(
+            `Could not read the events of pod ${last.metadata.name ?? ''} (${describeTransient(error)}).`,
+          );
       }
     }
     result.diagnosis = diagnosis;

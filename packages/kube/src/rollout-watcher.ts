@@ -1,5 +1,5 @@
 import { errorMessage, formatDuration, type Logger } from '@planner-deploy/action-kit';
-import { isTransient, KubeApiError } from './api-error.js';
+import { describeTransient, isTransient, KubeApiError } from './api-error.js';
 import { listWatch } from './list-watch.js';
 import { awaitingReadiness, diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
 import { findNewReplicaSet, listOwnedReplicaSets, selectorToString } from './replica-sets.js';
@@ -139,7 +139,11 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
         evaluatePods();
       }
     } catch (error) {
-      if (!stop.signal.aborted)
+      if (!stop.signal.aborted && isTransient(error))
+        logger.info(
+          `Could not list the ReplicaSets of ${t.name} (${describeTransient(error)}); looking again.`,
+        );
+      else if (!stop.signal.aborted)
         logger.debug(`Could not list the ReplicaSets of ${t.name}: ${errorMessage(error)}`);
     } finally {
       t.lookingUp = false;
@@ -190,10 +194,22 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
       diagnosis = diagnosePod(pod, { readyGraceMs: options.readyGraceMs, events, observedSince }) ?? failure;
       diagnosis.events = formatEvents(events);
     } catch (error) {
-      logger.debug(`Could not read the events of pod ${podName}: ${errorMessage(error)}`);
+      if (isTransient(error))
+        logger.info(
+          `Could not read the events of pod ${podName} (${describeTransient(error)}); diagnosing without them.`,
+        );
+      else logger.debug(`Could not read the events of pod ${podName}: ${errorMessage(error)}`);
     }
     if (diagnosis.container) {
-      const lines = await tailLogs(conn, namespace, pod, diagnosis, options.logTailLines ?? 20, stop.signal);
+      const lines = await tailLogs(
+        conn,
+        namespace,
+        pod,
+        diagnosis,
+        options.logTailLines ?? 20,
+        stop.signal,
+        logger,
+      );
       if (lines.length > 0) diagnosis.logs = lines;
     }
     finish(t, 'failed', diagnosis.message, diagnosis);
@@ -350,6 +366,7 @@ export async function tailLogs(
   failure: Pick<PodFailure, 'container' | 'reason'>,
   tailLines: number,
   signal?: AbortSignal,
+  logger?: Logger,
 ): Promise<string[]> {
   if (!failure.container || tailLines <= 0) return [];
   const status = [
@@ -372,8 +389,12 @@ export async function tailLogs(
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
     return lines.slice(-tailLines);
-  } catch {
+  } catch (error) {
     // A container that never started has no logs (400 "waiting to start"): nothing to show.
+    if (isTransient(error) && !signal?.aborted)
+      logger?.info(
+        `Could not read the last log lines of pod ${pod.metadata.name ?? ''} (${describeTransient(error)}); diagnosing without them.`,
+      );
     return [];
   }
 }
