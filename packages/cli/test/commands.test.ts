@@ -157,6 +157,19 @@ describe('status, history, logs, scale and rollback', () => {
       expect(one.code).toBe(0);
       expect(one.stdout).toMatch(/^planner listening on :8000$/m);
       expect(one.stdout).not.toContain(' | ');
+
+      // --follow streams until interrupted; SIGINT ends it with 130, and nothing was left running.
+      let interrupted = false;
+      const followed = await h.cli(['logs', 'staging', '--follow', '--tail', '1'], {
+        onOutput: (output, child) => {
+          if (!interrupted && pods.every((p) => output.includes(`${p.name} |`))) {
+            interrupted = true;
+            child.kill('SIGINT');
+          }
+        },
+      });
+      expect(followed.code).toBe(130);
+      expect(followed.stderr).toContain('Interrupted: stopped waiting. Nothing was left running.');
     },
   );
 

@@ -155,6 +155,18 @@ describe('deploy', () => {
       expect(left.code).toBe(1);
       expect(left.stderr).toContain('--no-rollback');
       expect(currentImage(h.cloud, 'planner-broken')).toContain(':bad@sha256:');
+
+      // status shows the broken pod with its reason, and exits 1.
+      const status = await h.cli(['status', 'broken', '--json']);
+      expect(status.code).toBe(1);
+      const doc2 = JSON.parse(status.stdout);
+      expect(doc2).toMatchObject({ healthy: false, exitCode: 1 });
+      expect(doc2.pods).toContainEqual(
+        expect.objectContaining({
+          ready: '0/1',
+          reason: expect.stringMatching(/ErrImagePull|ImagePullBackOff/),
+        }),
+      );
     },
   );
 

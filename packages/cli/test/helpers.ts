@@ -2,7 +2,7 @@
  * Runs planner-deploy as a child process (async spawn, never blocking the event loop that hosts the
  * in-process sandbox), the way an operator runs it: the repo's Node 24 with the TypeScript hooks.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,8 @@ export interface CliRun {
 export interface RunOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Called with everything printed so far, on every chunk (e.g. to send a signal at some point). */
+  onOutput?: (output: string, child: ChildProcess) => void;
 }
 
 /** The environment a child sees: this process's, the cloud's, then the overrides (undefined removes). */
@@ -50,7 +52,7 @@ export function childEnv(base: Record<string, string>, extra: Record<string, str
 export function run(
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string },
+  options: { env: NodeJS.ProcessEnv; cwd: string; onOutput?: (output: string, child: ChildProcess) => void },
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -64,10 +66,12 @@ export function run(
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
       output += c.toString();
+      options.onOutput?.(output, child);
     });
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
       output += c.toString();
+      options.onOutput?.(output, child);
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, output }));
@@ -107,6 +111,7 @@ export async function startHarness(options: {
       run(NODE, [...NODE_ARGS, MAIN, ...args], {
         env: childEnv(cloud.env(), runOptions.env),
         cwd: runOptions.cwd ?? cwd,
+        ...(runOptions.onOutput ? { onOutput: runOptions.onOutput } : {}),
       }),
     mutations: (from, namespace) =>
       cloud.kube.requests
