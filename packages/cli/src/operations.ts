@@ -2,7 +2,7 @@
  * The steps commands share: resolving an image in ECR, the RDS snapshot, the migration Job and waiting for a
  * rollout — each a composition of packages/aws and packages/kube with the CLI's progress display.
  */
-import { ActionFailure, errorMessage, formatDuration } from '@planner-deploy/action-kit';
+import { ActionFailure, formatDuration } from '@planner-deploy/action-kit';
 import {
   createEcrContext,
   createRdsContext,
@@ -254,8 +254,4 @@ export function describeRolloutFailure(result: RolloutResult): string[] {
     for (const log of d.logs ?? []) lines.push(`  log: ${log}`);
   }
   return lines;
-}
-
-export function describeError(error: unknown): string {
-  return errorMessage(error);
 }
