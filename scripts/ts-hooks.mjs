@@ -1,21 +1,23 @@
-// Lets Node 24 run the repository's TypeScript sources directly (scripts, the demo, the CLI in
-// development): sources import './x.js' as NodeNext wants, and the file on disk is './x.ts'.
+// Sources import './x.js' as NodeNext wants, and the file on disk is './x.ts': a relative '.js' import
+// that does not exist but whose '.ts' twin does resolves to the twin. Used in-thread by ts-register.mjs,
+// or as off-thread `register()` hooks on a Node without module.registerHooks.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export async function resolve(specifier, context, nextResolve) {
+/** The '.ts' URL to load instead of `specifier`, or undefined to resolve it as it is. */
+export function resolveTypeScript(specifier, parentURL) {
   if (
-    specifier.endsWith('.js') &&
-    (specifier.startsWith('.') || specifier.startsWith('/')) &&
-    context.parentURL
-  ) {
-    const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-    if (
-      !existsSync(fileURLToPath(new URL(specifier, context.parentURL))) &&
-      existsSync(fileURLToPath(candidate))
-    ) {
-      return nextResolve(candidate.href, context);
-    }
-  }
-  return nextResolve(specifier, context);
+    !specifier.endsWith('.js') ||
+    !(specifier.startsWith('.') || specifier.startsWith('/')) ||
+    !parentURL?.startsWith('file:')
+  )
+    return undefined;
+  const candidate = new URL(specifier.replace(/\.js$/, '.ts'), parentURL);
+  if (!existsSync(fileURLToPath(new URL(specifier, parentURL))) && existsSync(fileURLToPath(candidate)))
+    return candidate.href;
+  return undefined;
+}
+
+export async function resolve(specifier, context, nextResolve) {
+  return nextResolve(resolveTypeScript(specifier, context.parentURL) ?? specifier, context);
 }
