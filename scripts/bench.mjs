@@ -3,11 +3,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const startLoad = loadavg()[0].toFixed(2);
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -172,7 +173,7 @@ const lines = [
   ),
 ];
 const notes = rows.filter((r) => r.note).map((r) => `- ${r.what}: ${r.note}.`);
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; medians of ${RUNS} runs`;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${startLoad} at the start (the machine is shared); medians of ${RUNS} runs`;
 const table = [lines.join('\n'), ...(notes.length ? ['', ...notes] : [])].join('\n');
 console.log(table);
 console.log(`\n${machine}`);
@@ -196,8 +197,8 @@ function chart(all, machine) {
   const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const value = (v, unit) => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ${unit}`;
   const W = 860;
-  const X = 250; // where bars start
-  const BAR = 470; // longest bar
+  const X = 290; // where bars start
+  const BAR = 450; // longest bar
   const ROW = 78;
   const TOP = 64;
   const H = TOP + compared.length * ROW + 16;
@@ -227,7 +228,7 @@ function chart(all, machine) {
     ];
     bars.forEach(([label, v, color], j) => {
       const by = y + 22 + j * 24;
-      const shown = label.length > 36 ? `${label.slice(0, 35)}…` : label;
+      const shown = label.length > 34 ? `${label.slice(0, 33)}…` : label;
       out.push(
         `<text x="${X - 8}" y="${by + 14}" text-anchor="end" fill="#1f2328">${esc(shown)}</text>`,
         `<rect x="${X}" y="${by + 2}" width="${len(v).toFixed(1)}" height="16" rx="2" fill="${color}"/>`,
