@@ -200,13 +200,14 @@ function chart(all, machine) {
   const X = 290; // where bars start
   const BAR = 450; // longest bar
   const ROW = 78;
-  const TOP = 64;
+  const TOP = 80;
   const H = TOP + compared.length * ROW + 16;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="13">`,
     `<rect x="0.5" y="0.5" width="${W - 1}" height="${H - 1}" rx="6" fill="#ffffff" stroke="#d0d7de"/>`,
     `<text x="16" y="26" font-size="15" font-weight="600" fill="#1f2328">pnpm bench: ours (blue) vs kubectl, the SDK defaults, a full build (grey). Shorter is better.</text>`,
-    `<text x="16" y="46" font-size="12" fill="#59636e">${esc(machine)}. Each pair has its own scale.</text>`,
+    `<text x="16" y="46" font-size="12" fill="#59636e">${esc(machine)}.</text>`,
+    `<text x="16" y="63" font-size="12" fill="#59636e">Each pair has its own scale, logarithmic where one bar is over 20× the other.</text>`,
   ];
   compared.forEach((r, i) => {
     const y = TOP + i * ROW;
