@@ -43,7 +43,14 @@ export function servedFaults(
   lane: string,
   cutsConfigured: boolean,
 ): Served {
-  const kube = (fault: string) => record.kube.filter((r) => r.fault === fault).length;
+  // A fault counts as survived when the client asked again (the same verb on the same object later in the
+  // run): a request its client was abandoning that instant (it had its answer from elsewhere) can be served a
+  // fault it never sees; that one is not a fault survived.
+  const key = (r: RunRecord['kube'][number]) =>
+    `${r.verb} ${r.resource}/${r.subresource ?? ''} ${r.name ?? ''}`;
+  const retried = (i: number) =>
+    record.kube.slice(i + 1).some((later) => key(later) === key(record.kube[i]!));
+  const kube = (fault: string) => record.kube.filter((r, i) => r.fault === fault && retried(i)).length;
   const stats = world.kube.faults.stats;
   return {
     errors: kube('error'),

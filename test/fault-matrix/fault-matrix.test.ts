@@ -21,6 +21,8 @@
  *   migrations and deploys; RDS: backup; ECR: build-push's skip path; GitHub: release). The lanes run at
  *   the same time, each one run after another, so each service's faults and counters belong to exactly one
  *   run. Each run is its own test: it awaits its lane's result and asserts on it.
+ * - Kubernetes faults count as served to a run when its client asked again (a retry): a request the client
+ *   was abandoning that instant can be served a fault it never sees.
  * - Rates stay where the actions' retries and deadlines can absorb them: that is the claim under test.
  * - The fault-free baseline of each scenario runs first and is itself checked against the pipeline's expected
  *   outcomes, so "same as fault-free" cannot hide a pipeline that is broken without faults.
