@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { EOL } from 'node:os';
 
@@ -46,7 +45,9 @@ function issueFileCommand(
 ): boolean {
   const file = process.env[variable];
   if (!file) return false;
-  const delimiter = `ghadelimiter_${randomUUID()}`;
+  // node:crypto is loaded here, when the first output is written, not at start-up (it costs a cold start
+  // several milliseconds before the first request).
+  const delimiter = `ghadelimiter_${process.getBuiltinModule('node:crypto').randomUUID()}`;
   if (name.includes(delimiter) || value.includes(delimiter)) {
     throw new Error(`Unexpected input: the value of ${name} contains the delimiter ${delimiter}`);
   }

@@ -1,4 +1,5 @@
-import { appendFile } from 'node:fs/promises';
+// node:fs rather than node:fs/promises, which loads readline at start-up for FileHandle.readLines.
+import { appendFile } from 'node:fs';
 import { redact } from './mask.js';
 
 /** GitHub refuses a step summary larger than 1 MiB. */
@@ -82,7 +83,9 @@ export class SummaryBuilder {
   async write(): Promise<boolean> {
     const file = process.env.GITHUB_STEP_SUMMARY;
     if (!file || this.isEmpty()) return false;
-    await appendFile(file, this.render() + '\n', 'utf8');
+    await new Promise<void>((resolve, reject) =>
+      appendFile(file, this.render() + '\n', 'utf8', (err) => (err ? reject(err) : resolve())),
+    );
     return true;
   }
 }
