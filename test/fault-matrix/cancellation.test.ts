@@ -22,8 +22,16 @@ import { matrixSeed, prng } from './prng.js';
 
 const SEED = matrixSeed(process.env, 20261127);
 const rng = prng(SEED ^ 0x5eed);
-/** A cancel point between min and max ms after the step started (drawn once per test from the seed). */
-const at = (min: number, max: number): number => rng.int(min, max);
+/** The cancel points, ms after each step started, drawn from the seed (after the step has reached its wait). */
+const AT = {
+  backup: rng.int(1200, 3000),
+  migration: rng.int(1200, 3000),
+  rollout: rng.int(1500, 3000),
+  health: rng.int(1000, 2500),
+  rollback: rng.int(1500, 3000),
+  release: rng.int(1200, 2500),
+  build: rng.int(1000, 2000),
+};
 
 let cloud: Cloud;
 let workspace: string;
@@ -84,13 +92,13 @@ const deployedImage = (namespace: string): string | undefined =>
   )?.template.spec.containers[0]?.image;
 
 describe(`cancellation of every action (seed ${SEED})`, () => {
-  test('rds-backup: the snapshot continues in RDS and the log says a re-run reuses it', async () => {
+  test(`SIGINT at ${AT.backup} ms: rds-backup: the snapshot continues in RDS and the log says a re-run reuses it`, async () => {
     const db = 'planner-cancel-db';
     cloud.aws.rds.addInstance({ id: db, engine: 'postgres', engineVersion: '16.4', snapshotSeconds: 1000 });
     const r = await step(
       'rds-backup',
       { 'db-instance-identifier': db, 'snapshot-identifier': 'pre-deploy-cancel', 'poll-interval': '200ms' },
-      at(1200, 3000),
+      AT.backup,
     );
     const message = expectCancelled(r);
     const snapshots = cloud.aws.rds.snapshots.filter((s) => s.sourceId === db);
@@ -103,7 +111,7 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     }
   });
 
-  test('run-migration-job: the Job is deleted (or was never created) and the log says which', async () => {
+  test(`SIGINT at ${AT.migration} ms: run-migration-job: the Job is deleted (or was never created) and the log says which`, async () => {
     const namespace = ns();
     await readyDeployment(namespace, 'm1');
     cloud.kube.images.set(image('migrate-long'), {
@@ -115,7 +123,7 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     const r = await step(
       'run-migration-job',
       { namespace, deployment: 'planner-app', image: image('migrate-long'), command: 'alembic upgrade head' },
-      at(1200, 3000),
+      AT.migration,
       { GITHUB_SHA: 'c'.repeat(40) },
     );
     const message = expectCancelled(r);
@@ -134,14 +142,14 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     }
   });
 
-  test('rollout: the Deployment has the new image, and the log gives its revision and says it goes on', async () => {
+  test(`SIGINT at ${AT.rollout} ms: rollout: the Deployment has the new image, and the log gives its revision and says it goes on`, async () => {
     const namespace = ns();
     await readyDeployment(namespace, 'r1');
     cloud.kube.images.set(image('r2-slow'), { kind: 'ready', after: 1_000_000 });
     const r = await step(
       'rollout',
       { namespace, deployments: 'planner-app', image: image('r2-slow') },
-      at(1500, 3000),
+      AT.rollout,
     );
     const message = expectCancelled(r);
     if (deployedImage(namespace) === image('r2-slow')) {
@@ -152,7 +160,7 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     }
   });
 
-  test('verify-health: no verdict and nothing changed, said so', async () => {
+  test(`SIGINT at ${AT.health} ms: verify-health: no verdict and nothing changed, said so`, async () => {
     const namespace = ns();
     cloud.kube.images.set(image('never'), { kind: 'never-ready' });
     if (!cloud.kube.store.get('namespaces', undefined, namespace))
@@ -161,14 +169,14 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     const r = await step(
       'verify-health',
       { urls: cloud.kube.appUrl(namespace, 'planner-app', '/health'), interval: '200ms', timeout: '5m' },
-      at(1000, 2500),
+      AT.health,
     );
     const message = expectCancelled(r);
     expect(message).toMatch(/no verdict/);
     expect(message).toContain('Nothing was changed');
   });
 
-  test('auto-rollback: the rollback is applied and goes on in the cluster, said so', async () => {
+  test(`SIGINT at ${AT.rollback} ms: auto-rollback: the rollback is applied and goes on in the cluster, said so`, async () => {
     const namespace = ns();
     await readyDeployment(namespace, 'a1');
     const first = await runStep({
@@ -182,7 +190,7 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     const r = await step(
       'auto-rollback',
       { namespace, deployments: 'planner-app', 'to-revision': first.outputs['previous-revision'] ?? '' },
-      at(1500, 3000),
+      AT.rollback,
     );
     const message = expectCancelled(r);
     if (deployedImage(namespace) === image('a1')) {
@@ -193,10 +201,10 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     }
   });
 
-  test('create-release: waiting out a rate limit, at worst a draft is left, said so', async () => {
+  test(`SIGINT at ${AT.release} ms: create-release: waiting out a rate limit, at worst a draft is left, said so`, async () => {
     const github = cloud.github!;
     github.inject({ rateLimitNext: 1, retryAfterSeconds: 120 });
-    const r = await step('create-release', { token: github.token, tag: 'v9.9.9' }, at(1200, 2500), {
+    const r = await step('create-release', { token: github.token, tag: 'v9.9.9' }, AT.release, {
       GITHUB_SHA: 'e'.repeat(40),
       GITHUB_SERVER_URL: 'https://github.com',
     });
@@ -206,13 +214,13 @@ describe(`cancellation of every action (seed ${SEED})`, () => {
     github.inject({ rateLimitNext: 0 });
   });
 
-  test('build-push (ECR path, throttled): nothing built, pushed or tagged, said so', async () => {
+  test(`SIGINT at ${AT.build} ms: build-push (ECR path, throttled): nothing built, pushed or tagged, said so`, async () => {
     cloud.aws.ecr.setFaults({ throttle: 1 });
     const before = cloud.aws.requests.length;
     const r = await step(
       'build-push',
       { repository: 'planner-app', environment: 'production', cache: 'none' },
-      at(1000, 2000),
+      AT.build,
       { GITHUB_SHA: 'f'.repeat(40), GITHUB_WORKSPACE: workspace },
     ).finally(() => cloud.aws.ecr.setFaults({ throttle: 0 }));
     const message = expectCancelled(r);

@@ -6,7 +6,7 @@ import { diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
 import { followContainerLogs } from './pod-logs.js';
 import { selectorToString } from './replica-sets.js';
 import { withRetry } from './retry.js';
-import { podEvents } from './rollout-watcher.js';
+import { podEvents, tailLogs } from './rollout-watcher.js';
 import type { Transport } from './transport.js';
 import type { Job, KubeList, Pod } from './types.js';
 
@@ -310,6 +310,14 @@ export async function waitForJob(options: WaitForJobOptions): Promise<JobRunResu
         `Could not list the pods of ${name} for the exit code (${errorMessage(error)}); using what the watch saw.`,
       );
     }
+  }
+  if (tail.length === 0 && last && container && verdict.status !== 'cancelled') {
+    // The log was not followed (the pod came and went while the watch was recovering): read its end now,
+    // so a failed migration still shows why.
+    const lines = await tailLogs(conn, namespace, last, { container }, tailSize, undefined, logger);
+    if (lines.length > 0)
+      logger.info(`Last ${lines.length} log lines of ${last.metadata.name ?? 'the pod'}:`);
+    for (const line of lines) emit(line, last.metadata.name ?? '');
   }
   const status = last?.status?.containerStatuses?.find((c) => c.name === container);
   const terminated = status?.state?.terminated ?? status?.lastState?.terminated;

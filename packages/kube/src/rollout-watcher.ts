@@ -363,7 +363,7 @@ export async function tailLogs(
   conn: Pick<Transport, 'requestText'>,
   namespace: string,
   pod: Pod,
-  failure: Pick<PodFailure, 'container' | 'reason'>,
+  failure: Pick<PodFailure, 'container'> & Partial<Pick<PodFailure, 'reason'>>,
   tailLines: number,
   signal?: AbortSignal,
   logger?: Logger,

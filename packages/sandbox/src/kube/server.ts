@@ -282,6 +282,8 @@ export class KubeApiServer {
     // Faults are decided before anything is read or written: a faulted write is never applied.
     const latency = this.faults.latency();
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    // A client that gave up during the latency is served nothing: no fault is decided or counted for it.
+    if (req.socket.destroyed || res.destroyed) return;
     const decision = this.faults.decide(verb, p.resource);
     if (decision.kind !== 'none') record.fault = decision.kind;
     if (decision.kind === 'reset') {
