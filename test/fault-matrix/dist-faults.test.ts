@@ -314,7 +314,9 @@ describe(`fault matrix, built dists (seed ${SEED})`, () => {
       pushErrors++;
       // The registry's 503 (docker prints it) and the action's retry line, naming the attempt.
       expect(shown(r)).toMatch(/503 Service Unavailable/);
-      expect(shown(r)).toMatch(/docker push failed \(attempt 1 of \d+\)[^\n]*transient; trying again/);
+      expect(shown(r)).toMatch(
+        /docker push failed \(attempt 1 of \d+\): received unexpected HTTP status: 503 Service Unavailable\. This looks transient; trying again/,
+      );
       expect(cloud.aws.requests.slice(from).filter((q) => q.service === 'ecr').length).toBeGreaterThan(0);
     },
     120_000,

@@ -109,7 +109,14 @@ export function lastErrorLine(result: CommandResult): string {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !/^DEPRECATED|^\s*Install the buildx|^\s*BuildKit is currently/i.test(l));
-  const error = lines.filter((l) => /error|denied|unauthorized|invalid|unknown|failed/i.test(l)).at(-1);
+  // "received unexpected HTTP status: 503 Service Unavailable" (a registry under load) names no "error".
+  const error = lines
+    .filter((l) =>
+      /error|denied|unauthorized|invalid|unknown|failed|unexpected http status|unavailable|too many requests|connection reset|timeout/i.test(
+        l,
+      ),
+    )
+    .at(-1);
   return error ?? lines.at(-1) ?? `exit code ${result.code}`;
 }
 
