@@ -69,6 +69,8 @@ async function coldStartToInputError(entry) {
 }
 
 const BUDGET_MS = { 'verify-health': 60 };
+/** Bare `node -e 0` on the machine DESIGN.md's budgets were measured on. */
+const DESIGN_BARE_MS = 23;
 const DEFAULT_BUDGET_MS = 200;
 const FIRST_REQUEST = {
   'verify-health': (url) => ({ urls: url, timeout: '30s', interval: '1s', 'request-timeout': '5s' }),
@@ -95,11 +97,21 @@ for (const name of actions) {
   }
   const inputs = FIRST_REQUEST[name];
   const ms = inputs ? await coldStartToFirstRequest(entry, inputs) : await coldStartToInputError(entry);
+  const budget = BUDGET_MS[name] ?? DEFAULT_BUDGET_MS;
+  // DESIGN.md's budgets were set where bare node starts in 23 ms. verify-health's 60 ms is 37 ms above bare
+  // node there; on a slower machine the same allowance is what is comparable, so that is what is checked.
+  const relative = budget < DEFAULT_BUDGET_MS;
   rows.push({
     what: `cold start: ${name} (${inputs ? 'to first request' : 'to input error'})`,
     ours: ms,
     theirs: bare,
-    budget: BUDGET_MS[name] ?? DEFAULT_BUDGET_MS,
+    budget,
+    ...(relative
+      ? {
+          budgetText: `≤ ${budget} ms where bare node takes 23 ms: bare + ${budget - DESIGN_BARE_MS} ms = ${(bare + budget - DESIGN_BARE_MS).toFixed(1)} ms here`,
+          ok: ms <= bare + budget - DESIGN_BARE_MS,
+        }
+      : {}),
     unit: 'ms',
   });
 }
