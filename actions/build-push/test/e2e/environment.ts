@@ -149,6 +149,8 @@ export async function runAction(options: RunOptions): Promise<RunResult & { dock
       GITHUB_SHA: options.sha,
       ...options.env,
     },
+    // The harness fails the run if the registry password (inside every ECR token) shows in what it printed.
+    ...(options.cloud ? { secrets: { 'the ECR password': options.cloud.sandbox.ecr.password } } : {}),
     limitMs: 120_000,
   });
   return { ...result, dockerConfig };
