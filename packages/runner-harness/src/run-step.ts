@@ -205,8 +205,9 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
     ...findLeaks(secrets, result),
     ...(result.post ? findLeaks(secrets, result.post, 'post step ') : []),
   ];
-  // A run allowed to leak (the scan's own tests) is not captured: it would fail the suite's final scan.
-  if (!options.allowLeaks) await capture(options.action, result, secrets);
+  // Only clean runs are captured for the suite's final scan: a run allowed to leak (the scan's own tests)
+  // would fail it, and a leak found here already fails its test by the throw below.
+  if (!options.allowLeaks && result.leaks.length === 0) await capture(options.action, result, secrets);
   if (result.leaks.length > 0 && !options.allowLeaks) {
     throw new Error(
       `Secret leak in ${options.action}: ${result.leaks.join('; ')}. A secret must be masked before anything prints it, and never go into the job summary or an output.`,
