@@ -60,7 +60,7 @@ afterAll(async () => {
 
 describe('deploy', () => {
   it.concurrent(
-    'resolves <env>-latest in ECR, pins it by digest, snapshots RDS, migrates, rolls out',
+    'resolves <env>-latest in ECR, pins it by digest, snapshots RDS, migrates, rolls out; then deploy-eks.sh deploy staging --image-tag v1.2.3',
     async () => {
       const r = await h.cli(['deploy', 'staging', '--json']);
       expect(r.stderr).not.toContain('error:');
@@ -115,6 +115,24 @@ describe('deploy', () => {
         revision: 3,
       });
       expect(currentImage(h.cloud, 'planner-staging')).toBe(image);
+
+      // The guide's documented command, through the wrapper: v1.2.3 to staging, with its snapshot and migration.
+      const jobsBefore = jobs('planner-staging').length;
+      const snapshotsBefore = h.cloud.aws.rds.snapshots.length;
+      const guide = await run(
+        join(ROOT, 'scripts/deploy-eks.sh'),
+        ['deploy', 'staging', '--image-tag', 'v1.2.3'],
+        { env: childEnv(h.cloud.env()), cwd: h.cwd },
+      );
+      expect({ code: guide.code, stderr: guide.stderr }).toMatchObject({ code: 0 });
+      expect(currentImage(h.cloud, 'planner-staging')).toMatch(
+        new RegExp(`^${h.seed.image('v1.2.3')}@sha256:[0-9a-f]{64}$`),
+      );
+      const migrated = jobs('planner-staging').slice(jobsBefore);
+      expect(migrated).toHaveLength(1);
+      expect(complete(migrated[0]!)).toBe(true);
+      expect(h.cloud.aws.rds.snapshots.length).toBe(snapshotsBefore + 1);
+      expect(guide.stdout).toContain('rolled out');
     },
   );
 
