@@ -117,7 +117,7 @@ for (const name of actions) {
 }
 
 /** Runs a scripts/bench-*.ts file; its stdout lines that are JSON objects are rows. */
-async function tsRows(script, label) {
+async function tsRows(script, label, args = []) {
   const child = spawn(
     process.execPath,
     [
@@ -126,6 +126,7 @@ async function tsRows(script, label) {
       '--experimental-transform-types',
       '--no-warnings',
       join(root, 'scripts', script),
+      ...args,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -140,7 +141,19 @@ async function tsRows(script, label) {
 }
 
 // The Kubernetes rows: our built rollout against the real kubectl on the same sandbox.
-if (!process.env.BENCH_SKIP_KUBE) await tsRows('bench-kube.ts', 'Kubernetes');
+// Each Kubernetes section in a fresh process: the sandbox runs in the bench's own process, and a section
+// must not inherit the heap and timers of the one before.
+const KUBE_SECTIONS = [
+  'completionLatency',
+  'brokenRollout',
+  'manyDeployments',
+  'requestsPerRollout',
+  'watchLatency',
+  'sandboxUnderLoad',
+  'snapshotNoticed',
+];
+if (!process.env.BENCH_SKIP_KUBE)
+  for (const section of KUBE_SECTIONS) await tsRows('bench-kube.ts', `Kubernetes (${section})`, [section]);
 // build-push: a re-run with an existing tag beside a full build (needs a Docker engine).
 if (!process.env.BENCH_SKIP_BUILD) await tsRows('bench-build.ts', 'build-push');
 
