@@ -352,6 +352,8 @@ const only = process.argv.slice(2);
 
 /** Runs one section; a failure is reported as a row (and fails the bench) instead of dropping the rest. */
 async function section(name: string, fn: () => Promise<void>): Promise<void> {
+  // `--list` names the sections (pnpm bench runs each in a process of its own) and measures nothing.
+  if (only[0] === '--list') return void console.log(`section ${name}`);
   if (only.length > 0 && !only.includes(name)) return;
   try {
     await fn();

@@ -116,8 +116,8 @@ for (const name of actions) {
   });
 }
 
-/** Runs a scripts/bench-*.ts file; its stdout lines that are JSON objects are rows. */
-async function tsRows(script, label, args = []) {
+/** Runs a scripts/*.ts file through the TypeScript hooks; its stdout and exit code. */
+async function runTs(script, args = []) {
   const child = spawn(
     process.execPath,
     [
@@ -133,6 +133,12 @@ async function tsRows(script, label, args = []) {
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const code = await new Promise((resolve) => child.on('close', resolve));
+  return { code, out };
+}
+
+/** Runs a scripts/bench-*.ts file; its stdout lines that are JSON objects are rows. */
+async function tsRows(script, label, args = []) {
+  const { code, out } = await runTs(script, args);
   if (code !== 0) {
     console.error(`the ${label} benchmarks failed`);
     process.exitCode = 1;
@@ -143,17 +149,14 @@ async function tsRows(script, label, args = []) {
 // The Kubernetes rows: our built rollout against the real kubectl on the same sandbox.
 // Each Kubernetes section in a fresh process: the sandbox runs in the bench's own process, and a section
 // must not inherit the heap and timers of the one before.
-const KUBE_SECTIONS = [
-  'completionLatency',
-  'brokenRollout',
-  'manyDeployments',
-  'requestsPerRollout',
-  'watchLatency',
-  'sandboxUnderLoad',
-  'snapshotNoticed',
-];
-if (!process.env.BENCH_SKIP_KUBE)
-  for (const section of KUBE_SECTIONS) await tsRows('bench-kube.ts', `Kubernetes (${section})`, [section]);
+if (!process.env.BENCH_SKIP_KUBE) {
+  const { out } = await runTs('bench-kube.ts', ['--list']);
+  const sections = out
+    .split('\n')
+    .filter((l) => l.startsWith('section '))
+    .map((l) => l.slice('section '.length));
+  for (const section of sections) await tsRows('bench-kube.ts', `Kubernetes (${section})`, [section]);
+}
 // build-push: a re-run with an existing tag beside a full build (needs a Docker engine).
 if (!process.env.BENCH_SKIP_BUILD) await tsRows('bench-build.ts', 'build-push');
 

@@ -18,7 +18,7 @@
 //   pnpm demo [--keep] [--no-build] [--out DIR]
 //     --keep      leave the sandbox running afterwards and print the exports for the CLI / kubectl
 //     --no-build  use the dists as they are (default: build the actions whose dist is missing or stale)
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,8 +28,7 @@ import { runStep, type RunResult } from '@planner-deploy/runner-harness';
 import {
   PLANNER_DEPLOYMENT,
   PLANNER_REPOSITORY,
-  findExecutable,
-  registryUnavailableReason,
+  dockerUnavailableReason,
   seedPlanner,
   startCloud,
 } from '@planner-deploy/sandbox';
@@ -102,15 +101,7 @@ for (const name of ACTIONS)
     throw new Error(`actions/${name}/dist/index.js is missing: run pnpm build`);
 
 // ---------------------------------------------------------------------------------------------- cloud
-function dockerReachable(): Promise<boolean> {
-  if (!findExecutable('docker') || !process.env['DOCKER_HOST']) return Promise.resolve(false);
-  return new Promise((resolve) =>
-    execFile('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 5000 }, (err) =>
-      resolve(!err),
-    ),
-  );
-}
-const docker = registryUnavailableReason() === undefined && (await dockerReachable());
+const docker = (await dockerUnavailableReason()) === undefined;
 
 const TIME_SCALE = 0.1; // simulated seconds run ten times faster: pods, back-offs, the RDS snapshot
 const cloud = await startCloud({

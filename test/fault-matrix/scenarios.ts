@@ -35,7 +35,7 @@ import { autoRollback } from '../../actions/auto-rollback/src/run.js';
 import { readInputs as readBuildInputs } from '../../actions/build-push/src/inputs.js';
 import { buildAndPush } from '../../actions/build-push/src/run.js';
 import { readInputs as readReleaseInputs } from '../../actions/create-release/src/inputs.js';
-import { createRelease, type ApiFactory } from '../../actions/create-release/src/run.js';
+import { createRelease, releaseApiOptions, type ApiFactory } from '../../actions/create-release/src/run.js';
 import { createReleaseApi } from '../../actions/create-release/src/github-api.js';
 import type { Prng } from './prng.js';
 
@@ -402,17 +402,7 @@ async function release(world: World, n: RunNames, logger: Logger): Promise<Outco
  * test is running, which the lanes do (they run in the background of the tests that await them).
  */
 const releaseApi: ApiFactory = (inputs, logger, signal) =>
-  Promise.resolve(
-    createReleaseApi({
-      token: inputs.token,
-      apiUrl: inputs.context.apiUrl,
-      owner: inputs.context.owner,
-      repo: inputs.context.repo,
-      logger,
-      signal,
-      deadline: Date.now() + inputs.timeout,
-    }),
-  );
+  createReleaseApi(releaseApiOptions(inputs, logger, signal));
 
 const SCENARIO_RUNNERS: Record<Scenario, Runner> = {
   backup,

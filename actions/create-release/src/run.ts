@@ -1,6 +1,6 @@
 import { ConfigurationError, type Logger } from '@planner-deploy/action-kit';
 import { composeBody } from './body.js';
-import type { ReleaseApi } from './github-api.js';
+import type { ReleaseApi, ReleaseApiOptions } from './github-api.js';
 import type { Inputs, MakeLatest } from './inputs.js';
 import { higherStableTag, parseTag, previousTag } from './semver.js';
 import { upsertRelease } from './upsert-release.js';
@@ -31,9 +31,9 @@ export type Outcome =
 /** Makes the client; run() takes it as a parameter so tests can point it anywhere. */
 export type ApiFactory = (inputs: Inputs, logger: Logger, signal: AbortSignal) => Promise<ReleaseApi>;
 
-export const defaultApiFactory: ApiFactory = async (inputs, logger, signal) => {
-  const { createReleaseApi } = await import('./github-api.js');
-  return createReleaseApi({
+/** What the release client is made with: the inputs' token, API URL and repository, bounded by `timeout`. */
+export function releaseApiOptions(inputs: Inputs, logger: Logger, signal: AbortSignal): ReleaseApiOptions {
+  return {
     token: inputs.token,
     apiUrl: inputs.context.apiUrl,
     owner: inputs.context.owner,
@@ -41,7 +41,12 @@ export const defaultApiFactory: ApiFactory = async (inputs, logger, signal) => {
     logger,
     signal,
     deadline: Date.now() + inputs.timeout,
-  });
+  };
+}
+
+export const defaultApiFactory: ApiFactory = async (inputs, logger, signal) => {
+  const { createReleaseApi } = await import('./github-api.js');
+  return createReleaseApi(releaseApiOptions(inputs, logger, signal));
 };
 
 /** Creates or updates the release of the tag. Nothing happens (and it says so) when there is no tag. */

@@ -55,6 +55,25 @@ export function registryUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a real docker build and push through the sandbox's ECR cannot run here (undefined: it can): no
+ * docker-registry, or no Docker engine answering at DOCKER_HOST (see specs/containers.md).
+ */
+export async function dockerUnavailableReason(): Promise<string | undefined> {
+  const registry = registryUnavailableReason();
+  if (registry !== undefined) return registry;
+  if (findExecutable('docker') === undefined || !process.env['DOCKER_HOST'])
+    return 'no reachable dockerd (start one and set DOCKER_HOST, see specs/containers.md)';
+  const answers = await new Promise<boolean>((resolve) =>
+    execFile('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 5000 }, (err) =>
+      resolve(!err),
+    ),
+  );
+  return answers
+    ? undefined
+    : 'no reachable dockerd (start one and set DOCKER_HOST, see specs/containers.md)';
+}
+
 /** A bcrypt htpasswd line made by `htpasswd -niB`, the password passed on stdin. */
 function htpasswdLine(username: string, password: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,40 +1,23 @@
 // What the end-to-end tests of build-push run against: the built dist (through the runner harness), a real
 // dockerd (DOCKER_HOST) and a real registry v2 behind the sandbox's ECR endpoint.
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStep, type RunResult } from '@planner-deploy/runner-harness';
 import { startAwsSandbox, type AwsSandbox } from '../../../../packages/sandbox/src/aws/index.js';
 import {
-  findExecutable,
-  registryUnavailableReason,
+  dockerUnavailableReason,
   startRegistry,
   type RegistryInfo,
 } from '../../../../packages/sandbox/src/registry.js';
 
 export const ACTION = 'actions/build-push';
 
-function dockerReachable(): Promise<boolean> {
-  if (findExecutable('docker') === undefined || !process.env['DOCKER_HOST']) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    execFile('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 5000 }, (err) =>
-      resolve(!err),
-    );
-  });
-}
-
 /**
  * Why the docker tests cannot run here (undefined: they can). CI sets PLANNER_DEPLOY_REQUIRE_DOCKER=1:
  * there a missing dockerd or registry fails the tests instead of skipping them.
  */
-export async function dockerUnavailable(): Promise<string | undefined> {
-  let reason = registryUnavailableReason();
-  if (reason === undefined && !(await dockerReachable())) {
-    reason = 'no reachable dockerd (start one and set DOCKER_HOST, see specs/containers.md)';
-  }
-  return reason;
-}
+export const dockerUnavailable = dockerUnavailableReason;
 
 export const REQUIRE_DOCKER = process.env['PLANNER_DEPLOY_REQUIRE_DOCKER'] === '1';
 

@@ -21,7 +21,7 @@ import {
   type BackupOutcome,
   type MigrationOutcome,
 } from '../operations.js';
-import { readDeployment } from './shared.js';
+import { deploymentTarget, readDeployment } from './shared.js';
 
 /** What build-push tags every image with, so "the newest build for this environment". */
 export function defaultTag(env: string): string {
@@ -191,17 +191,6 @@ async function rollBack(
     doc.rollback = { outcome: 'failed', message: errorMessage(error) };
     return { exitCode: 1, document: { ...doc, outcome: 'rollback-failed' } };
   }
-}
-
-function deploymentTarget(ctx: CommandContext, conn: KubeConnection) {
-  return {
-    conn,
-    namespace: ctx.settings.namespace,
-    name: ctx.settings.deployment,
-    signal: ctx.signal,
-    logger: ctx.ui.logger({ quietInfo: true }),
-    deadline: Date.now() + ctx.settings.timeoutMs,
-  };
 }
 
 function safeUser(): string {

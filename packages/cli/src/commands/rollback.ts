@@ -3,7 +3,7 @@ import { UsageError } from '../args.js';
 import { connectCluster, target, type CommandContext, type CommandResult } from '../context.js';
 import { describeRolloutFailure, waitForRollout } from '../operations.js';
 import { parseCount } from '../settings.js';
-import { readDeployment } from './shared.js';
+import { deploymentTarget, readDeployment } from './shared.js';
 
 /** rollback <env> [--to-revision N]: `kubectl rollout undo` semantics, then wait for the rollout. */
 export async function rollback(ctx: CommandContext): Promise<CommandResult> {
@@ -21,15 +21,7 @@ export async function rollback(ctx: CommandContext): Promise<CommandResult> {
     await readDeployment(ctx, conn);
     let undo;
     try {
-      undo = await undoRollout({
-        conn,
-        namespace: settings.namespace,
-        name: settings.deployment,
-        toRevision,
-        signal,
-        logger: ui.logger({ quietInfo: true }),
-        deadline: Date.now() + settings.timeoutMs,
-      });
+      undo = await undoRollout({ ...deploymentTarget(ctx, conn), toRevision });
     } catch (error) {
       if (error instanceof UndoError && error.code === 'revision-not-found') {
         throw new UsageError(

@@ -3,7 +3,7 @@ import { UsageError } from '../args.js';
 import { connectCluster, type CommandContext, type CommandResult } from '../context.js';
 import { describeRolloutFailure, waitForRollout } from '../operations.js';
 import { parseCount } from '../settings.js';
-import { readDeployment } from './shared.js';
+import { deploymentTarget, readDeployment } from './shared.js';
 
 export const MAX_REPLICAS = 1000;
 
@@ -28,15 +28,7 @@ export async function scale(ctx: CommandContext): Promise<CommandResult> {
   try {
     const deployment = await readDeployment(ctx, conn);
     const before = deployment.spec.replicas ?? 1;
-    const scaled = await scaleDeployment({
-      conn,
-      namespace: settings.namespace,
-      name: settings.deployment,
-      replicas,
-      signal,
-      logger: ui.logger({ quietInfo: true }),
-      deadline: Date.now() + settings.timeoutMs,
-    });
+    const scaled = await scaleDeployment({ ...deploymentTarget(ctx, conn), replicas });
     ui.ok(`${settings.deployment} scaled from ${before} to ${scaled.replicas} replicas`);
     ctx.left.set(
       'rollout',
