@@ -40,6 +40,63 @@ export default tseslint.config(
     },
   },
   {
+    // The layering (docs/architecture.md): packages/core beneath everything; kube, aws and the CLI never
+    // import action-kit (the runner layer), and only action-kit talks to the runner through @actions/core.
+    files: ['packages/core/**/*.ts', 'packages/kube/**/*.ts', 'packages/aws/**/*.ts', 'packages/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@planner-deploy/action-kit',
+              message: 'kube, aws, core and the CLI never import action-kit: use @planner-deploy/core.',
+            },
+            { name: '@actions/core', message: 'Only packages/action-kit speaks to the runner.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@planner-deploy/*', '@actions/*', '@aws-sdk/*', '@kubernetes/*'],
+              message: 'packages/core stands on nothing but Node.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      'actions/**/*.ts',
+      'packages/sandbox/**/*.ts',
+      'packages/runner-harness/**/*.ts',
+      'scripts/**/*.ts',
+      'test/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@actions/core',
+              message: 'Only packages/action-kit speaks to the runner: use @planner-deploy/action-kit.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -1,10 +1,9 @@
-export * from './errors.js';
-export * from './duration.js';
+// The actions' side: action-kit re-exports packages/core so an action imports one package.
+export * from '@planner-deploy/core';
 export * from './inputs.js';
 export * from './logger.js';
 export * from './mask.js';
 export * from './summary.js';
 export * from './state.js';
 export * from './run-action.js';
-export * from './sleep.js';
 export * as runner from './runner.js';

@@ -1,5 +1,4 @@
-import { ConfigurationError } from './errors.js';
-import { parseDuration } from './duration.js';
+import { invalidInput, missingInput, parseDuration } from '@planner-deploy/core';
 
 /**
  * Typed readers for action inputs. They read `INPUT_<NAME>` exactly as the runner sets it (name upper-cased,
@@ -26,24 +25,6 @@ function raw(name: string): string | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
-}
-
-/** Shortens a value for an error message, so a pasted secret or a huge blob does not fill the log. */
-export function quote(value: string): string {
-  const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
-  return JSON.stringify(shown);
-}
-
-export function invalidInput(name: string, value: string, allowed: string): ConfigurationError {
-  return new ConfigurationError(`Input "${name}" has an invalid value ${quote(value)}: ${allowed}`, {
-    title: `Invalid input: ${name}`,
-  });
-}
-
-export function missingInput(name: string, why?: string): ConfigurationError {
-  return new ConfigurationError(`Input "${name}" is required${why ? ` ${why}` : ''}, but it was not set.`, {
-    title: `Missing input: ${name}`,
-  });
 }
 
 export function getOptionalString(name: string): string | undefined {

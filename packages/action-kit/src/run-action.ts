@@ -1,6 +1,12 @@
 import * as core from './runner.js';
-import { ActionFailure, CancelledError, ConfigurationError, errorMessage } from './errors.js';
-import { coreLogger, type Logger } from './logger.js';
+import {
+  ActionFailure,
+  CancelledError,
+  ConfigurationError,
+  errorMessage,
+  type Logger,
+} from '@planner-deploy/core';
+import { coreLogger } from './logger.js';
 
 /** What every action's logic receives. */
 export interface ActionContext {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { CancelledError, type Logger } from '@planner-deploy/action-kit';
+import { CancelledError, type Logger } from '@planner-deploy/core';
 import { inspectDriver } from './docker-build.js';
 
 /** What a finished command printed and how it ended. */

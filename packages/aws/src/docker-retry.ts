@@ -1,4 +1,4 @@
-import { backoffDelay, sleep, type Logger } from '@planner-deploy/action-kit';
+import { backoffDelay, sleep, type Logger } from '@planner-deploy/core';
 import { lastErrorLine, type CommandResult } from './docker-cli.js';
 
 export type FailureKind = 'transient' | 'terminal';

@@ -1,6 +1,6 @@
 import type * as EcrSdk from '@aws-sdk/client-ecr';
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import type { Logger } from '@planner-deploy/action-kit';
+import type { Logger } from '@planner-deploy/core';
 import type { CredentialsProvider } from './credentials.js';
 import type { TagMutability } from './ecr-names.js';
 import { logSdkRetries } from './sdk-retry-log.js';

@@ -1,4 +1,4 @@
-import { ConfigurationError, errorMessage } from '@planner-deploy/action-kit';
+import { ConfigurationError, errorMessage } from '@planner-deploy/core';
 import type { CredentialsProvider } from './credentials.js';
 
 /** What a kubeconfig needs from an EKS cluster. */

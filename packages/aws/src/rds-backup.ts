@@ -1,4 +1,4 @@
-import { ActionFailure, ConfigurationError } from '@planner-deploy/action-kit';
+import { ActionFailure, ConfigurationError } from '@planner-deploy/core';
 import type { RdsContext } from './rds-client.js';
 import type { DatabaseRef } from './rds-identifiers.js';
 import {

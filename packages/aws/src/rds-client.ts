@@ -1,6 +1,6 @@
 import type * as RdsSdk from '@aws-sdk/client-rds';
 import type { RDSClient } from '@aws-sdk/client-rds';
-import { backoffDelay, CancelledError, sleep, type Logger } from '@planner-deploy/action-kit';
+import { backoffDelay, CancelledError, sleep, type Logger } from '@planner-deploy/core';
 import type { CredentialsProvider } from './credentials.js';
 import { logSdkRetries } from './sdk-retry-log.js';
 

@@ -1,4 +1,4 @@
-import { errorMessage } from '@planner-deploy/action-kit';
+import { errorMessage } from '@planner-deploy/core';
 import { isCancellation, type RdsContext } from './rds-client.js';
 import type { DatabaseRef } from './rds-identifiers.js';
 import { deleteSnapshot, listManualSnapshots, newestFirst, type SnapshotInfo } from './rds-snapshots.js';

@@ -1,5 +1,5 @@
 import type { DBClusterSnapshot, DBSnapshot, Tag } from '@aws-sdk/client-rds';
-import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/action-kit';
+import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/core';
 import { errorCode, sendOptions, withRetry, type RdsContext } from './rds-client.js';
 import type { DatabaseKind, DatabaseRef } from './rds-identifiers.js';
 

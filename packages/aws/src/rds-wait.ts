@@ -1,4 +1,4 @@
-import { ActionFailure, backoffDelay, errorMessage, sleep } from '@planner-deploy/action-kit';
+import { ActionFailure, backoffDelay, errorMessage, sleep } from '@planner-deploy/core';
 import { errorCode, isCancellation, isTransient, type RdsContext } from './rds-client.js';
 import { findSnapshot, type SnapshotInfo } from './rds-snapshots.js';
 

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '@planner-deploy/action-kit';
+import { errorMessage, type Logger } from '@planner-deploy/core';
 import { isTransient } from './rds-client.js';
 
 /** The part of an SDK client this needs: its middleware stack. */

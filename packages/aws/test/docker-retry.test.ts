@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { classifyPushFailure, retryDocker, type FailureKind } from '../src/docker-retry.js';
 
 describe('classifyPushFailure', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
-import { ConfigurationError } from '@planner-deploy/action-kit';
+import { ConfigurationError } from '@planner-deploy/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describeEksCluster } from '../src/eks-cluster.js';
 

@@ -12,7 +12,7 @@ import {
   RDSClient,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
-import { ActionFailure, ConfigurationError, MemoryLogger } from '@planner-deploy/action-kit';
+import { ActionFailure, ConfigurationError, MemoryLogger } from '@planner-deploy/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ensureSnapshot } from '../src/rds-backup.js';
 import { createRdsContext, type RdsContext } from '../src/rds-client.js';

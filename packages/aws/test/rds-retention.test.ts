@@ -7,7 +7,7 @@ import {
   RDSClient,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRdsContext } from '../src/rds-client.js';
 import type { DatabaseRef } from '../src/rds-identifiers.js';

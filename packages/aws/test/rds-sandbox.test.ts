@@ -1,7 +1,7 @@
 // Integration: the RDS library through the real @aws-sdk/client-rds over HTTP against the sandbox's RDS endpoint
 // (Query/XML, SigV4 checked), configured only by AWS_ENDPOINT_URL_RDS and the usual credential variables.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { startAwsSandbox, type AwsSandbox } from '../../sandbox/src/aws/index.js';
 import { ensureSnapshot } from '../src/rds-backup.js';
 import { createRdsContext, type RdsContext } from '../src/rds-client.js';

@@ -6,7 +6,7 @@ import {
   RDSClient,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
-import { ActionFailure, MemoryLogger } from '@planner-deploy/action-kit';
+import { ActionFailure, MemoryLogger } from '@planner-deploy/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRdsContext, type RdsContext } from '../src/rds-client.js';
 import type { SnapshotInfo } from '../src/rds-snapshots.js';

@@ -2,7 +2,7 @@
  * The steps commands share: resolving an image in ECR, the RDS snapshot, the migration Job and waiting for a
  * rollout — each a composition of packages/aws and packages/kube with the CLI's progress display.
  */
-import { ActionFailure, formatDuration } from '@planner-deploy/action-kit';
+import { ActionFailure, formatDuration } from '@planner-deploy/core';
 import {
   createEcrContext,
   createRdsContext,

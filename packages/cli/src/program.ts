@@ -5,7 +5,7 @@
  * 130 interrupted.
  */
 import { readFileSync } from 'node:fs';
-import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/action-kit';
+import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/core';
 import { commandHelp, parseCommandLine, programHelp, UsageError, type Command } from './args.js';
 import type { CommandContext, CommandResult, LeftBehind } from './context.js';
 import { Ui, type UiStream } from './ui.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseDuration } from '@planner-deploy/action-kit';
+import { parseDuration } from '@planner-deploy/core';
 import { imageTagProblem, repositoryProblem } from '@planner-deploy/aws';
 import { AWS_REGION, CLUSTER_NAME, isDnsLabel, isDnsSubdomain } from '@planner-deploy/kube';
 import { parse as parseYaml } from 'yaml';

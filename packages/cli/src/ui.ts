@@ -1,4 +1,4 @@
-import type { Logger } from '@planner-deploy/action-kit';
+import type { Logger } from '@planner-deploy/core';
 
 /** What the UI writes to: process.stdout/stderr, or fakes in tests. */
 export interface UiStream {

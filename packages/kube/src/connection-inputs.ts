@@ -1,4 +1,4 @@
-import { invalidInput, missingInput } from '@planner-deploy/action-kit';
+import { invalidInput, missingInput } from '@planner-deploy/core';
 import { decodeKubeconfigInput } from './kubeconfig-text.js';
 
 /**

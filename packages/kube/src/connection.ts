@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type https from 'node:https';
-import { ConfigurationError, errorMessage, type Logger } from '@planner-deploy/action-kit';
+import { ConfigurationError, errorMessage, type Logger } from '@planner-deploy/core';
 import type { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node';
 import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws';
 import { decodeKubeconfigInput, secretsOfUser } from './kubeconfig-text.js';

@@ -1,4 +1,4 @@
-import { ConfigurationError, type Logger } from '@planner-deploy/action-kit';
+import { ConfigurationError, type Logger } from '@planner-deploy/core';
 import { CHANGE_CAUSE_ANNOTATION, templateImages } from './history.js';
 import { withRetry } from './retry.js';
 import { deploymentRevision } from './rollout-status.js';

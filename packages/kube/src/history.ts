@@ -1,4 +1,4 @@
-import { ActionFailure, type Logger } from '@planner-deploy/action-kit';
+import { ActionFailure, type Logger } from '@planner-deploy/core';
 import {
   findNewReplicaSet,
   listOwnedReplicaSets,

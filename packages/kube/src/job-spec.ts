@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@planner-deploy/action-kit';
+import { ConfigurationError } from '@planner-deploy/core';
 import { imageRepository } from './deployments.js';
 import type { Container, Deployment, Job, PodSpec } from './types.js';
 

@@ -1,4 +1,4 @@
-import { ConfigurationError, errorMessage, formatDuration, type Logger } from '@planner-deploy/action-kit';
+import { ConfigurationError, errorMessage, formatDuration, type Logger } from '@planner-deploy/core';
 import { describeTransient, isNotFound, isTransient, KubeApiError } from './api-error.js';
 import { isOurJob } from './job-spec.js';
 import { listWatch } from './list-watch.js';

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@planner-deploy/action-kit';
+import { ConfigurationError } from '@planner-deploy/core';
 
 /**
  * The `kubeconfig` input holds either the YAML itself or its base64 (the usual `KUBE_CONFIG_DATA` secret).

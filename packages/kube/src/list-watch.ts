@@ -1,4 +1,4 @@
-import { backoffDelay, errorMessage, formatDuration, sleep, type Logger } from '@planner-deploy/action-kit';
+import { backoffDelay, errorMessage, formatDuration, sleep, type Logger } from '@planner-deploy/core';
 import { describeTransient, isGone, isTransient, KubeApiError } from './api-error.js';
 import type { KubeList, KubeObject, KubeStatus, WatchEventType } from './types.js';
 import type { QueryValue, Transport } from './transport.js';

@@ -1,4 +1,4 @@
-import { backoffDelay, errorMessage, formatDuration, sleep, type Logger } from '@planner-deploy/action-kit';
+import { backoffDelay, errorMessage, formatDuration, sleep, type Logger } from '@planner-deploy/core';
 import { describeTransient, isNotFound, isTransient, KubeApiError } from './api-error.js';
 import type { Transport } from './transport.js';
 import type { Pod } from './types.js';

@@ -1,4 +1,4 @@
-import { backoffDelay, formatDuration, sleep, type Logger } from '@planner-deploy/action-kit';
+import { backoffDelay, formatDuration, sleep, type Logger } from '@planner-deploy/core';
 import { describeTransient, isTransient, KubeApiError } from './api-error.js';
 
 export interface RetryOptions {

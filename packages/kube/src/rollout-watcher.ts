@@ -1,4 +1,4 @@
-import { errorMessage, formatDuration, type Logger } from '@planner-deploy/action-kit';
+import { errorMessage, formatDuration, type Logger } from '@planner-deploy/core';
 import { describeTransient, isTransient, KubeApiError } from './api-error.js';
 import { listWatch } from './list-watch.js';
 import { awaitingReadiness, diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';

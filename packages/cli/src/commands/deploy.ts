@@ -8,7 +8,7 @@ import {
   type KubeConnection,
   type RolloutResult,
 } from '@planner-deploy/kube';
-import { errorMessage } from '@planner-deploy/action-kit';
+import { errorMessage } from '@planner-deploy/core';
 import { userInfo } from 'node:os';
 import { connectCluster, target, type CommandContext, type CommandResult } from '../context.js';
 import {

@@ -1,4 +1,4 @@
-import { errorMessage, parseDuration } from '@planner-deploy/action-kit';
+import { errorMessage, parseDuration } from '@planner-deploy/core';
 import {
   isDnsSubdomain,
   isNotFound,

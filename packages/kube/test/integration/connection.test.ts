@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError, MemoryLogger } from '@planner-deploy/action-kit';
+import { ConfigurationError, MemoryLogger } from '@planner-deploy/core';
 import { startSandbox, type Sandbox } from '@planner-deploy/sandbox';
 import { parse, stringify } from 'yaml';
 import { KubeApiError } from '../../src/api-error.js';

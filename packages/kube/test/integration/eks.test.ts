@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigurationError, MemoryLogger } from '@planner-deploy/action-kit';
+import { ConfigurationError, MemoryLogger } from '@planner-deploy/core';
 import { startSandbox, type Sandbox } from '@planner-deploy/sandbox';
 // The AWS side of the sandbox is not re-exported by the package yet.
 import { startAwsSandbox, type AwsSandbox } from '../../../sandbox/src/aws/index.js';

@@ -1,4 +1,4 @@
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import type { Sandbox } from '@planner-deploy/sandbox';
 import { connect, type KubeConnection } from '../../src/connection.js';
 import { waitForRollouts } from '../../src/rollout-watcher.js';

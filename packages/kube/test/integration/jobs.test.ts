@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { startSandbox, type Sandbox } from '@planner-deploy/sandbox';
 import type { KubeConnection } from '../../src/connection.js';
 import { buildMigrationJob } from '../../src/job-spec.js';

@@ -4,7 +4,7 @@
  * `kubectl rollout undo --to-revision` on a twin deployment.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { startSandbox, type Sandbox } from '@planner-deploy/sandbox';
 // The oracle runner is not re-exported by the sandbox package.
 import { runKubectl } from '../../../sandbox/src/kubectl.js';

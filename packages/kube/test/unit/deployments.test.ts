@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError } from '@planner-deploy/action-kit';
+import { ConfigurationError } from '@planner-deploy/core';
 import {
   imageRepository,
   managementWarning,

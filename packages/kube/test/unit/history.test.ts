@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { planUndo, replicaSetForRevision, revisionsOf, UndoError, undoRollout } from '../../src/history.js';
 import type { Deployment, PodTemplateSpec, ReplicaSet } from '../../src/types.js';
 import { FakeConn } from './fake-conn.js';

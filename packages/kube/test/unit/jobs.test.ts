@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, MemoryLogger } from '@planner-deploy/action-kit';
+import { ConfigurationError, MemoryLogger } from '@planner-deploy/core';
 import { KubeApiError } from '../../src/api-error.js';
 import { buildMigrationJob, labelValue, migrationJobName } from '../../src/job-spec.js';
 import { createJob, deleteJob, waitForJob } from '../../src/jobs.js';

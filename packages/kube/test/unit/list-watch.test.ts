@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { listWatch } from '../../src/list-watch.js';
 import type { KubeObject } from '../../src/types.js';
 import { FakeConn } from './fake-conn.js';

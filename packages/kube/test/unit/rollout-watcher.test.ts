@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryLogger } from '@planner-deploy/action-kit';
+import { MemoryLogger } from '@planner-deploy/core';
 import { KubeApiError } from '../../src/api-error.js';
 import { waitForRollouts } from '../../src/rollout-watcher.js';
 import type { Deployment, Pod, ReplicaSet } from '../../src/types.js';

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './duration.js';
+export * from './input-errors.js';
+export * from './logger.js';
+export * from './sleep.js';
