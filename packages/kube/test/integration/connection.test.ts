@@ -92,22 +92,23 @@ describe('connect (against the sandbox over HTTPS)', () => {
     }
   });
 
-  it('refuses exec users with a clear message naming the EKS alternative', async () => {
+  it('refuses exec plugins other than the EKS ones with a clear message naming the alternatives', async () => {
     const config = parse(sandbox.kubeconfigYaml) as {
       users: { name: string; user: Record<string, unknown> }[];
     };
     config.users[0]!.user = {
       exec: {
         apiVersion: 'client.authentication.k8s.io/v1beta1',
-        command: 'aws',
-        args: ['eks', 'get-token', '--cluster-name', 'prod'],
+        command: 'gke-gcloud-auth-plugin',
       },
     };
     const error = await connect({ kubeconfig: stringify(config), logger: new MemoryLogger() }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toMatch(/exec plugin \(aws\).*no aws CLI.*cluster-name: prod/);
+    expect((error as Error).message).toMatch(
+      /exec plugin "gke-gcloud-auth-plugin", which cannot run here.*aws eks get-token.*cluster-name and region/,
+    );
   });
 
   it('picks a named context and refuses an unknown one', async () => {

@@ -8,7 +8,7 @@ import { RdsState } from './rds-state.js';
 import { startRegistryFront, type RegistryFront } from './registry-front.js';
 import { createAwsRouter, type AwsRequestRecord } from './router.js';
 import type { AwsCredentials } from './sigv4.js';
-import { checkEksToken, type CallerIdentity } from './sts.js';
+import { checkEksToken, RoleSessions, type CallerIdentity } from './sts.js';
 
 export { RdsState } from './rds-state.js';
 export { RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-model.js';
@@ -126,7 +126,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   let kube = options.kube;
   const requests: AwsRequestRecord[] = [];
   let host = '';
+  const sessions = new RoleSessions(accountId);
   const serve = createAwsRouter({
+    sessions,
     region,
     accountId,
     credentials,
@@ -181,8 +183,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       clusterName: kube?.clusterName ?? DEFAULT_CLUSTER_NAME,
       localHosts: [host, `localhost:${port}`],
       now: new Date(),
+      sessions,
     });
-    return result.ok ? { arn: callerArn } : undefined;
+    return result.ok ? { arn: result.arn ?? callerArn } : undefined;
   };
 
   return {
