@@ -9,6 +9,11 @@ export interface DefaultCredentialsOptions {
    * kubeconfig's `aws eks get-token` exec entry. Default: the chain's own choice (AWS_PROFILE, else env keys…).
    */
   profile?: string | undefined;
+  /**
+   * Where the chain's own notes go (e.g. "both AWS_PROFILE and env keys are set"), instead of console.warn.
+   * Only used with `profile`; the first provider made for a profile keeps its sink.
+   */
+  debug?: ((message: string) => void) | undefined;
 }
 
 const cached = new Map<string, CredentialsProvider>();
@@ -26,7 +31,9 @@ export async function defaultCredentials(
   const known = cached.get(key);
   if (known) return known;
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-  const provider = defaultProvider(options.profile !== undefined ? { profile: options.profile } : {});
+  const sink = options.debug ?? (() => undefined);
+  const logger = { debug: sink, info: sink, warn: sink, error: sink };
+  const provider = defaultProvider(options.profile !== undefined ? { profile: options.profile, logger } : {});
   const wrapped: CredentialsProvider = async () => {
     const identity = await provider();
     return {

@@ -7,7 +7,8 @@ import type { AppsV1Api, BatchV1Api, Cluster, CoreV1Api, KubeConfig, User } from
 import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws';
 import { eksExecAuthOf, type EksExecAuth } from './exec-credential.js';
 import { decodeKubeconfigInput, secretsOfUser } from './kubeconfig-text.js';
-import { createTransport, type Transport } from './transport.js';
+import { KubeApiError } from './api-error.js';
+import { createTransport, type RequestOptions, type Transport } from './transport.js';
 
 export interface ConnectOptions {
   /** The `kubeconfig` input: YAML or its base64. Wins over everything else. */
@@ -141,11 +142,18 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
   if (source !== 'eks') description = `${description}, context ${kc.getCurrentContext()} (${cluster.server})`;
   const contextObject = kc.getContextObject(kc.getCurrentContext());
 
-  const transport = createTransport({
-    server: cluster.server,
-    authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
-    keepAuthorizerAgent: Boolean(cluster.proxyUrl),
-  });
+  const eksToken = source === 'eks' || execAuth !== undefined;
+  const transport = explainUnauthorized(
+    createTransport({
+      server: cluster.server,
+      authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
+      keepAuthorizerAgent: Boolean(cluster.proxyUrl),
+    }),
+    `The API server of ${description} refused the credentials (401 Unauthorized).`,
+    eksToken
+      ? `The EKS token is signed with the AWS credentials of this environment${execAuth ? ` for the cluster "${execAuth.clusterId}"` : ''}: check that they are valid, that the name is the cluster's, and that the identity has an access entry (or an aws-auth mapping) on the cluster.`
+      : "The kubeconfig's token or client certificate is not accepted by this cluster (expired, revoked, or for another cluster): generate a fresh one.",
+  );
   let typed: Promise<TypedApis> | undefined;
   options.logger.debug(`Connecting to ${description}.`);
   return {
@@ -162,6 +170,29 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
       }));
       return typed;
     },
+  };
+}
+
+/**
+ * A 401 is the user's to fix (credentials), never an internal error: every call of the transport turns it
+ * into a ConfigurationError saying which credentials were refused and what to check.
+ */
+function explainUnauthorized(transport: Transport, what: string, hint: string): Transport {
+  const explain = (error: unknown): never => {
+    if (!(error instanceof KubeApiError) || error.statusCode !== 401) throw error;
+    const said = error.message.replace(/\s+/g, ' ').slice(0, 200);
+    throw new ConfigurationError(`${what} The server said: ${said}. ${hint}`, {
+      title: 'Kubernetes credentials refused',
+      cause: error,
+    });
+  };
+  return {
+    ...transport,
+    request: <T>(method: string, path: string, request?: RequestOptions) =>
+      transport.request<T>(method, path, request).catch(explain),
+    requestText: (method, path, request) => transport.requestText(method, path, request).catch(explain),
+    lines: (path, request) => transport.lines(path, request).catch(explain),
+    watch: <T>(path: string, request?: RequestOptions) => transport.watch<T>(path, request).catch(explain),
   };
 }
 
@@ -238,7 +269,12 @@ async function configureExecEks(
   mask: (value: string) => void,
 ): Promise<void> {
   const aws = await import('@planner-deploy/aws');
-  let credentials = options.eks?.credentials ?? (await aws.defaultCredentials({ profile: auth.profile }));
+  let credentials =
+    options.eks?.credentials ??
+    (await aws.defaultCredentials({
+      profile: auth.profile,
+      debug: (message) => options.logger.debug(message),
+    }));
   if (auth.profile !== undefined) credentials = explainProfileErrors(credentials, auth.profile, userName);
   if (auth.roleArn !== undefined) {
     credentials = aws.assumeRoleCredentials({

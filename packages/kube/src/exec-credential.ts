@@ -125,7 +125,12 @@ function execEnv(userName: string, raw: unknown): Map<string, string> {
         { title: 'Unsupported kubeconfig' },
       );
     }
-    env.set(e.name, typeof e.value === 'string' ? e.value : String(e.value ?? ''));
+    env.set(
+      e.name,
+      typeof e.value === 'string' || typeof e.value === 'number' || typeof e.value === 'boolean'
+        ? String(e.value)
+        : '',
+    );
   }
   return env;
 }

@@ -31,6 +31,8 @@ export type { AwsCredentials } from './sigv4.js';
 export type { AwsRequestRecord } from './router.js';
 export { checkEksToken, EKS_TOKEN_PREFIX } from './sts.js';
 export type { EksTokenCheck, EksTokenResult } from './sts.js';
+export { updateKubeconfigYaml } from './update-kubeconfig.js';
+export type { UpdateKubeconfigOptions } from './update-kubeconfig.js';
 
 /** The sandbox's test credentials: requests signed with anything else are refused. */
 export const SANDBOX_CREDENTIALS: AwsCredentials = {
