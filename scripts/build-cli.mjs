@@ -13,10 +13,14 @@ const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
 
 const started = Date.now();
 await rm(join(cli, 'dist'), { recursive: true, force: true });
-await run(process.execPath, [ncc, 'build', 'src/main.ts', '-o', 'dist', '-m', '--license', 'licenses.txt', '-q'], {
-  cwd: cli,
-  maxBuffer: 64 * 1024 * 1024,
-});
+await run(
+  process.execPath,
+  [ncc, 'build', 'src/main.ts', '-o', 'dist', '-m', '--license', 'licenses.txt', '-q'],
+  {
+    cwd: cli,
+    maxBuffer: 64 * 1024 * 1024,
+  },
+);
 await writeFile(join(cli, 'dist/package.json'), '{ "type": "module" }\n');
 // A native addon would tie the package to one platform and Node ABI: the CLI must stay pure JavaScript.
 const native = (await readdir(join(cli, 'dist'), { recursive: true })).filter((f) => f.endsWith('.node'));

@@ -21,6 +21,8 @@ if (!(major >= REQUIRED_MAJOR)) {
   process.exit(1);
 }
 import('../dist/index.js').catch((error) => {
-  process.stderr.write('planner-deploy could not start: ' + (error && error.stack ? error.stack : error) + '\n');
+  process.stderr.write(
+    'planner-deploy could not start: ' + (error && error.stack ? error.stack : error) + '\n',
+  );
   process.exit(1);
 });
