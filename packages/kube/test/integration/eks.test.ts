@@ -194,6 +194,9 @@ describe('the kubeconfig of aws eks update-kubeconfig (exec: aws eks get-token),
     const error = await namespacesWith(
       updateKubeconfigYaml({ ...base(), clusterName: 'someone-else' }),
     ).catch((e: unknown) => e);
-    expect((error as { statusCode?: number }).statusCode).toBe(401);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toMatch(
+      /refused the credentials \(401 Unauthorized\).*for the cluster "someone-else".*access entry/,
+    );
   });
 });
