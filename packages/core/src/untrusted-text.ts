@@ -167,3 +167,41 @@ export function logUntrusted(logger: Logger, line: string): void {
   if (logger.untrusted) logger.untrusted(line);
   else logger.info(defuseLine(capLine(line)).replace(/\r/g, '\\r'));
 }
+
+/** How much of a command's output is kept in memory (its end: where results and errors are). */
+export const OUTPUT_TAIL_CHARS = 1024 * 1024;
+
+/**
+ * The last `maxChars` characters of an output of any size, in memory bounded by twice that and time linear
+ * in the input (chunks are joined and cut only when twice the limit has gathered). The start of a cut
+ * text is not kept; `dropped` counts it.
+ */
+export class OutputTail {
+  private parts: string[] = [];
+  private length = 0;
+  /** Characters no longer kept. */
+  dropped = 0;
+
+  constructor(private readonly maxChars = OUTPUT_TAIL_CHARS) {}
+
+  push(chunk: string): void {
+    this.parts.push(chunk);
+    this.length += chunk.length;
+    if (this.length > 2 * this.maxChars) this.compact();
+  }
+
+  text(): string {
+    this.compact();
+    return this.parts.join('');
+  }
+
+  private compact(): void {
+    let text = this.parts.join('');
+    if (text.length > this.maxChars) {
+      this.dropped += text.length - this.maxChars;
+      text = text.slice(text.length - this.maxChars);
+    }
+    this.parts = [text];
+    this.length = text.length;
+  }
+}

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { LINE_LIMIT_CHARS, LineSplitter } from '@planner-deploy/core';
+import { LINE_LIMIT_CHARS, LineSplitter, quoteUntrusted } from '@planner-deploy/core';
 import { apiErrorFromResponse, KubeApiError } from './api-error.js';
 import type { WatchEvent } from './types.js';
 
@@ -138,7 +138,7 @@ export function createTransport(options: TransportOptions): Transport {
       } catch {
         throw new KubeApiError(
           200,
-          `${method} ${path} returned a body that is not JSON: ${text.slice(0, 200)}`,
+          `${method} ${path} returned a body that is not JSON: ${quoteUntrusted(text, 200)}`,
         );
       }
     },

@@ -2,7 +2,8 @@
  * Hostile text: lines a workload, a server or a registry could print that speak the GitHub runner's
  * protocol. Image behaviours print them (`hostileBehaviour`), `startHostileHttpServer` answers with them,
  * and tests check, reading the step's output with the runner's rules, that none of them was acted on.
- * Every forged command carries FORGED_MARKER (or masks `planner`, as in the issue's report).
+ * Every forged command starts its message with FORGED_MARKER or has it in a property (or masks `planner`,
+ * as in the issue's report).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +23,7 @@ export const HOSTILE_LINES: readonly string[] = [
   `::set-output name=${FORGED_MARKER}::forged output`,
   `::save-state name=${FORGED_MARKER}::forged state`,
   `::group::${FORGED_MARKER} group`,
-  `::add-path::/tmp/${FORGED_MARKER}`,
+  `::add-path::${FORGED_MARKER}-bin`,
   `text before ##[error]${FORGED_MARKER} legacy annotation`,
   `##[add-mask]${FORGED_MASK}`,
   `harmless\r::error::${FORGED_MARKER} after a carriage return`,
@@ -30,13 +31,18 @@ export const HOSTILE_LINES: readonly string[] = [
   `::stop-commands::x`,
 ];
 
-/** A command (as the runner harness reports it) that came from hostile text. */
+/**
+ * A command (as the runner harness reports it) that came from hostile text: its name, a property or the
+ * start of its message is forged. (A command of the step's own may quote hostile text further on.)
+ */
 export function isForgedCommand(command: {
   command: string;
   properties: Record<string, string>;
   message: string;
 }): boolean {
-  if (JSON.stringify(command).includes(FORGED_MARKER)) return true;
+  if (command.command.includes(FORGED_MARKER)) return true;
+  if (JSON.stringify(command.properties).includes(FORGED_MARKER)) return true;
+  if (command.message.trimStart().startsWith(FORGED_MARKER)) return true;
   if (command.command === 'add-mask' && command.message.trim() === FORGED_MASK) return true;
   return command.command === 'stop-commands' && command.message === 'x';
 }
