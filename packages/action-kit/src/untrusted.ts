@@ -6,7 +6,7 @@
  * `resumeCommands()` before writing any command. Single values are quoted by core's `quoteUntrusted`.
  */
 import { EOL } from 'node:os';
-import { capLine } from '@planner-deploy/core';
+import { capLine, LINE_LIMIT_CHARS } from '@planner-deploy/core';
 
 let stopToken: string | undefined;
 
@@ -24,7 +24,9 @@ export function printUntrusted(text: string): void {
     stopToken = newToken();
     process.stdout.write(`::stop-commands::${stopToken}${EOL}`);
   }
-  for (const line of text.split(/\r\n|\r|\n/)) process.stdout.write(`${capLine(line)}${EOL}`);
+  // A line a LineSplitter already capped (its marker included) passes as it is; its count stays right.
+  for (const line of text.split(/\r\n|\r|\n/))
+    process.stdout.write(`${capLine(line, LINE_LIMIT_CHARS + 64)}${EOL}`);
 }
 
 /** Resumes runner commands if untrusted lines stopped them; called before every command of ours. */

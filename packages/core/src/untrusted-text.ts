@@ -165,7 +165,8 @@ export class LineSplitter {
  */
 export function logUntrusted(logger: Logger, line: string): void {
   if (logger.untrusted) logger.untrusted(line);
-  else logger.info(defuseLine(capLine(line)).replace(/\r/g, '\\r'));
+  // A line a LineSplitter already capped (its marker included) is not cut again.
+  else logger.info(defuseLine(capLine(line, LINE_LIMIT_CHARS + 64)).replace(/\r/g, '\\r'));
 }
 
 /** How much of a command's output is kept in memory (its end: where results and errors are). */

@@ -60,23 +60,40 @@ export interface HostileHttpServer {
   stop(): Promise<void>;
 }
 
+export interface HostileServerOptions {
+  /** The status of every answer but `/redirect` (default 500, so a health check fails and quotes it). */
+  status?: number;
+  /** Answer with GitHub's error shape `{"message": …, "errors": […]}` carrying the hostile text. */
+  json?: boolean;
+}
+
 /**
- * An HTTP server whose every answer is hostile: the body is the hostile lines, headers carry commands
- * (`X-Hostile`), and `/redirect` answers 302 to a location holding a command. `status` (default 500) so
- * a health check fails and quotes what it got.
+ * An HTTP server whose every answer is hostile: the body is the hostile lines (or GitHub's error JSON
+ * carrying them), a header carries commands (`X-Hostile`), and `/redirect` answers 302 to a location
+ * holding a command.
  */
-export async function startHostileHttpServer(status = 500): Promise<HostileHttpServer> {
+export async function startHostileHttpServer(options: HostileServerOptions = {}): Promise<HostileHttpServer> {
+  const status = options.status ?? 500;
   const server: Server = createServer((req, res) => {
+    req.resume();
     if (req.url?.startsWith('/redirect')) {
-      res.writeHead(302, { location: `/landed?::error title=${FORGED_MARKER}::location` });
+      res.writeHead(302, {
+        location: `/landed?x=%0A::error title=${FORGED_MARKER}::location ##[error]${FORGED_MARKER}`,
+      });
       res.end();
       return;
     }
+    const body = options.json
+      ? JSON.stringify({
+          message: HOSTILE_VALUE,
+          errors: [{ message: `##[error]${FORGED_MARKER} in errors` }],
+        })
+      : HOSTILE_VALUE;
     res.writeHead(status, {
-      'content-type': 'text/plain',
+      'content-type': options.json ? 'application/json; charset=utf-8' : 'text/plain',
       'x-hostile': `::error title=${FORGED_MARKER}::header ##[error]${FORGED_MARKER} header`,
     });
-    res.end(HOSTILE_VALUE);
+    res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
