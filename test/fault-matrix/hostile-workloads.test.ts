@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStep, type RunResult, type StepResult } from '@planner-deploy/runner-harness';
+import { runnerCommands, runStep, type RunResult, type StepResult } from '@planner-deploy/runner-harness';
 import {
   createDeployment,
   FORGED_MARKER,
@@ -102,15 +102,23 @@ function expectRunnerSafe(phase: StepResult, label: string): void {
   expect(ends).toBe(groups);
 }
 
+/** Checks 1–3: the hostile text reached what the runner shows (fenced or quoted), and none of it acted. */
 function expectSafe(r: RunResult, label: string): void {
   expectRunnerSafe(r, label);
   if (r.post) expectRunnerSafe(r.post, `${label} (post)`);
+  const shown = [r.log, r.summary, ...r.annotations.map((a) => a.message)].join('\n');
+  expect({ label, shown: shown.includes(FORGED_MARKER) }).toEqual({ label, shown: true });
 }
 
 const errorTitles = (r: StepResult): string[] =>
   r.annotations.filter((a) => a.level === 'error').map((a) => a.title ?? '');
 
 describe(`hostile workloads, text, servers and inputs (seed ${SEED})`, () => {
+  test('the hostile lines, printed as they are, would command the runner (the checks below can fail)', () => {
+    const forged = runnerCommands(LINES.join('\n')).filter(isForgedCommand);
+    expect(forged.length).toBeGreaterThanOrEqual(3);
+  });
+
   test('run-migration-job: the Job’s log stream is shown fenced, the step’s own outputs and groups hold', async () => {
     const { namespace } = await deployment();
     sandbox.images.set('registry.local/planner-app:hostile-ok', { kind: 'exit', exitCode: 0, lines: LINES });
@@ -179,6 +187,8 @@ describe(`hostile workloads, text, servers and inputs (seed ${SEED})`, () => {
     expect(r.exitCode).toBe(1);
     expect(r.outputs.healthy).toBe('false');
     expect(errorTitles(r).at(-1)).toBe('Health check failed');
+    // Quoted, not dropped: the runner would show the broken command.
+    expect(r.log).toContain(`##\\[error]${FORGED_MARKER}`);
   });
 
   test('verify-health: a smoke test against a hostile server', async () => {

@@ -69,16 +69,17 @@ export interface HostileServerOptions {
 
 /**
  * An HTTP server whose every answer is hostile: the body is the hostile lines (or GitHub's error JSON
- * carrying them), a header carries commands (`X-Hostile`), and `/redirect` answers 302 to a location
- * holding a command.
+ * carrying them), a header carries commands (`X-Hostile`), and `/redirect` answers 302 to itself, with a
+ * location holding a command (a redirect loop).
  */
 export async function startHostileHttpServer(options: HostileServerOptions = {}): Promise<HostileHttpServer> {
   const status = options.status ?? 500;
   const server: Server = createServer((req, res) => {
     req.resume();
     if (req.url?.startsWith('/redirect')) {
+      // A redirect loop whose location carries commands: the check gives up and names the last location.
       res.writeHead(302, {
-        location: `/landed?x=%0A::error title=${FORGED_MARKER}::location ##[error]${FORGED_MARKER}`,
+        location: `/redirect?x=%0A::error title=${FORGED_MARKER}::location ##[error]${FORGED_MARKER}`,
       });
       res.end();
       return;
