@@ -22,7 +22,7 @@ function ours(): { ms: number; printed: number } {
   process.stdout.write = ((text: string) => {
     printed += text.length;
     return true;
-  }) as typeof process.stdout.write;
+  });
   const started = performance.now();
   try {
     // Bytes decoded as the Kubernetes transport and the docker runner decode them.

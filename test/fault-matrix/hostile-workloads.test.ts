@@ -163,7 +163,7 @@ describe(`hostile workloads, text, servers and inputs (seed ${SEED})`, () => {
   ] as const)('rollout: fail-fast diagnosis quoting %s', async (_what, behaviour) => {
     const { namespace } = await deployment();
     const image = `registry.local/planner-app:hostile-${seq}`;
-    sandbox.images.set(image, structuredClone(behaviour) as never);
+    sandbox.images.set(image, structuredClone(behaviour));
     const r = await step('rollout', {
       namespace,
       deployments: 'planner-app',

@@ -187,6 +187,7 @@ describe('status, history, logs, scale and rollback', () => {
       ]);
       expect(human.code).toBe(0);
       expect(human.stdout).toMatch(/^red textover$/m);
+      // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
       expect(human.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
       const doc = JSON.parse(json.stdout);
       expect(doc.pods[0].lines).toContain(hostile);

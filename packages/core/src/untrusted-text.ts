@@ -17,6 +17,7 @@ export const LINE_LIMIT_CHARS = 4096;
 
 // C0 controls but TAB, DEL, C1 controls, and the Unicode line and paragraph separators: none of them
 // belongs in one line of a log, and ESC starts terminal sequences.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 function escapeControl(ch: string): string {
