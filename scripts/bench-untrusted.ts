@@ -19,10 +19,10 @@ const median = (values: number[]): number =>
 function ours(): { ms: number; printed: number } {
   let printed = 0;
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((text: string) => {
+  process.stdout.write = (text: string) => {
     printed += text.length;
     return true;
-  });
+  };
   const started = performance.now();
   try {
     // Bytes decoded as the Kubernetes transport and the docker runner decode them.

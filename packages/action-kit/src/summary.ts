@@ -12,13 +12,15 @@ export type Cell = string | number | boolean | undefined | null;
  * image (`[`/`]` escaped), so quoted text we do not control shows as text.
  */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/[[\]]/g, (c) => `\\${c}`)
-    // `<` before the line breaks become `<br>` (the other order showed "&lt;br>").
-    .replace(/</g, '&lt;')
-    .replace(/\r?\n/g, '<br>');
+  return (
+    text
+      .replace(/\\/g, '\\\\')
+      .replace(/\|/g, '\\|')
+      .replace(/[[\]]/g, (c) => `\\${c}`)
+      // `<` before the line breaks become `<br>` (the other order showed "&lt;br>").
+      .replace(/</g, '&lt;')
+      .replace(/\r?\n/g, '<br>')
+  );
 }
 
 function cell(value: Cell): string {
