@@ -159,6 +159,8 @@ if (!process.env.BENCH_SKIP_KUBE) {
 }
 // build-push: a re-run with an existing tag beside a full build (needs a Docker engine).
 if (!process.env.BENCH_SKIP_BUILD) await tsRows('bench-build.ts', 'build-push');
+// Hostile output: the cost of a 64 MiB line without a newline (issue #12).
+if (!process.env.BENCH_SKIP_UNTRUSTED) await tsRows('bench-untrusted.ts', 'untrusted output');
 
 // What the runner downloads and loads: the bytes of every action's dist/.
 const bytesOf = (path) =>

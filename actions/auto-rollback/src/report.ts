@@ -1,4 +1,11 @@
-import { ActionFailure, CancelledError, formatDuration, SummaryBuilder } from '@planner-deploy/action-kit';
+import {
+  ActionFailure,
+  CancelledError,
+  escapeMarkdown,
+  formatDuration,
+  quoteUntrusted,
+  SummaryBuilder,
+} from '@planner-deploy/action-kit';
 import type { AutoRollbackReport, RollbackReport } from './run.js';
 
 const RESULT: Record<RollbackReport['outcome'], string> = {
@@ -50,7 +57,7 @@ export function buildSummary(report: AutoRollbackReport): SummaryBuilder {
   const summary = new SummaryBuilder()
     .heading(`Rollback ${allOk ? '✅' : '❌'} ${report.deployments.map((d) => d.name).join(', ')}`)
     .paragraph(
-      `Namespace \`${report.namespace}\` on ${report.cluster}${report.reason ? `. Reason: ${report.reason}` : ''}. ${formatDuration(report.durationMs)} in all.`,
+      `Namespace \`${report.namespace}\` on ${report.cluster}${report.reason ? `. Reason: ${escapeMarkdown(quoteUntrusted(report.reason))}` : ''}. ${formatDuration(report.durationMs)} in all.`,
     )
     .table(
       ['Deployment', 'Result', 'Revision', 'Image', 'Detail'],

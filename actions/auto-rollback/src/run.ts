@@ -1,4 +1,4 @@
-import { formatDuration, maskSecret, type Logger } from '@planner-deploy/action-kit';
+import { formatDuration, maskSecret, quoteUntrusted, type Logger } from '@planner-deploy/action-kit';
 import {
   connect,
   deploymentRevision,
@@ -68,7 +68,7 @@ export async function autoRollback(
   try {
     const namespace = inputs.namespace ?? conn.defaultNamespace;
     logger.info(
-      `Connected to ${conn.description}; namespace ${namespace}.${inputs.reason ? ` Reason: ${inputs.reason}.` : ''}`,
+      `Connected to ${conn.description}; namespace ${namespace}.${inputs.reason ? ` Reason: ${quoteUntrusted(inputs.reason)}.` : ''}`,
     );
     const reports = await Promise.all(
       inputs.deployments.map((name) => rollBackOne(conn, namespace, name, inputs, logger, signal, deadline)),

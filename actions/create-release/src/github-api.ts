@@ -1,4 +1,4 @@
-import { ActionFailure, CancelledError } from '@planner-deploy/action-kit';
+import { ActionFailure, CancelledError, quoteUntrusted } from '@planner-deploy/action-kit';
 import {
   asRequestFailure,
   createOctokit,
@@ -172,7 +172,7 @@ export function explain(error: unknown, what: string, where: string): Error {
   const failure = asRequestFailure(error);
   if (failure === undefined) {
     const message = error instanceof Error ? error.message : String(error);
-    return new ActionFailure('GitHub API unreachable', `${what} failed: ${message}`);
+    return new ActionFailure('GitHub API unreachable', `${what} failed: ${quoteUntrusted(message, 500)}`);
   }
   const said = githubMessage(failure);
   const headers = failure.response?.headers ?? {};
@@ -221,5 +221,6 @@ function githubMessage(failure: RequestFailure): string {
   const data = failure.response?.data as { message?: unknown; errors?: unknown } | undefined;
   const base = typeof data?.message === 'string' ? data.message : failure.message;
   const errors = Array.isArray(data?.errors) ? ` ${JSON.stringify(data.errors)}` : '';
-  return `${base}${errors}`;
+  // The server's words (or a proxy's HTML page) are quoted: they reach the log, the annotation and the summary.
+  return quoteUntrusted(`${base}${errors}`, 500);
 }

@@ -3,6 +3,7 @@ import {
   backoffDelay,
   CancelledError,
   formatDuration,
+  quoteUntrusted,
   sleep,
   type Logger,
 } from '@planner-deploy/action-kit';
@@ -149,11 +150,11 @@ export async function createOctokit(
             const retryCount = options.request?.retryCount ?? 0;
             if (retryCount < RETRIES) {
               const delay = 500 + backoffDelay(retryCount + 1, 500, 8000);
-              const why = `${describeRequest(options)} answered ${failure.status} ${failure.message}; retry ${retryCount + 1} of ${RETRIES}`;
+              const why = `${describeRequest(options)} answered ${failure.status} ${quoteUntrusted(failure.message, 500)}; retry ${retryCount + 1} of ${RETRIES}`;
               await wait(why, delay, options, 0);
             } else {
               logger.info(
-                `${describeRequest(options)} answered ${failure.status} ${failure.message}; no retries left.`,
+                `${describeRequest(options)} answered ${failure.status} ${quoteUntrusted(failure.message, 500)}; no retries left.`,
               );
             }
           }

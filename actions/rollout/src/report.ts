@@ -1,4 +1,10 @@
-import { ActionFailure, CancelledError, formatDuration, SummaryBuilder } from '@planner-deploy/action-kit';
+import {
+  ActionFailure,
+  CancelledError,
+  formatDuration,
+  quoteUntrusted,
+  SummaryBuilder,
+} from '@planner-deploy/action-kit';
 import type { DeploymentReport, RolloutReport } from './run.js';
 
 const ICON: Record<DeploymentReport['outcome'], string> = {
@@ -120,7 +126,10 @@ export function annotations(report: RolloutReport): Array<{ title: string; messa
     .filter((d) => d.diagnosis)
     .map((d) => {
       const diag = d.diagnosis as NonNullable<DeploymentReport['diagnosis']>;
-      const tail = diag.logs?.slice(-3).join(' | ');
+      const tail = diag.logs
+        ?.slice(-3)
+        .map((line) => quoteUntrusted(line, 300))
+        .join(' | ');
       return {
         title: `${d.name}: ${diag.reason}`,
         message: `Pod ${diag.pod}${diag.container ? `, container ${diag.container}` : ''}: ${diag.message}${tail ? `. Last log lines: ${tail}` : ''}`,

@@ -1,4 +1,10 @@
-import { ActionFailure, CancelledError, formatDuration, SummaryBuilder } from '@planner-deploy/action-kit';
+import {
+  ActionFailure,
+  CancelledError,
+  formatDuration,
+  quoteUntrusted,
+  SummaryBuilder,
+} from '@planner-deploy/action-kit';
 import type { MigrationReport } from './run.js';
 
 export function toOutputs(report: MigrationReport): Record<string, unknown> {
@@ -35,7 +41,11 @@ export function verdictError(report: MigrationReport): Error | undefined {
   if (r.status === 'succeeded') return undefined;
   if (r.status === 'cancelled')
     return new CancelledError(`Cancelled during the migration. ${report.cancelNote ?? ''}`.trim());
-  const tail = r.logTail.slice(-5).join('\n');
+  // The workload's own words, quoted line by line: the annotation must not carry a command or a 64 MiB line.
+  const tail = r.logTail
+    .slice(-5)
+    .map((line) => quoteUntrusted(line, 300))
+    .join('\n');
   const code = r.exitCode !== undefined ? ` with exit code ${r.exitCode}` : '';
   return new ActionFailure(
     r.status === 'timed-out' ? 'Migration timed out' : 'Migration failed',

@@ -1,4 +1,11 @@
-import { formatDuration, redact, sleep, type Logger } from '@planner-deploy/action-kit';
+import {
+  defuseLine,
+  formatDuration,
+  quoteUntrusted,
+  redact,
+  sleep,
+  type Logger,
+} from '@planner-deploy/action-kit';
 import {
   CREDENTIAL_HEADERS,
   describeExpectations,
@@ -246,7 +253,8 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
           ? ` (after ${plural(streak, 'success', 'successes')} in a row; the count starts again)`
           : '';
       streak = 0;
-      result.lastError = scrub(failure.message);
+      // A failure can quote the server (a redirect location, a protocol error): neutralised as a whole.
+      result.lastError = quoteUntrusted(scrub(failure.message));
       result.failure = failure.kind;
       const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}${restart}`;
       if (state !== lastState) logger.info(line);
@@ -283,5 +291,6 @@ export function excerpt(body: string, scrub: (text: string) => string): string |
     const code = char.charCodeAt(0);
     clean += code < 0x20 || code === 0x7f ? '\ufffd' : char;
   }
-  return clean.length > BODY_EXCERPT_CHARS ? `${clean.slice(0, BODY_EXCERPT_CHARS - 1)}…` : clean;
+  // One line already; what the runner would read as a command (`##[`, a leading `::`) is broken.
+  return defuseLine(clean.length > BODY_EXCERPT_CHARS ? `${clean.slice(0, BODY_EXCERPT_CHARS - 1)}…` : clean);
 }

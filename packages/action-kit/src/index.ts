@@ -7,3 +7,4 @@ export * from './summary.js';
 export * from './state.js';
 export * from './run-action.js';
 export * as runner from './runner.js';
+export * from './untrusted.js';

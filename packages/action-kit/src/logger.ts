@@ -1,9 +1,19 @@
+import { EOL } from 'node:os';
 import * as core from './runner.js';
-import type { Logger } from '@planner-deploy/core';
+import { defuseLine, type Logger } from '@planner-deploy/core';
+import { printUntrusted } from './untrusted.js';
 
 /** The runner's log: workflow commands for annotations and groups. */
 export const coreLogger: Logger = {
-  info: (message) => core.info(message),
+  // Our own lines: any command a quoted value might still carry is broken (defence in depth; quoted
+  // values are already neutralised by quoteUntrusted).
+  info: (message) =>
+    core.info(
+      message
+        .split(/\r\n|\r|\n/)
+        .map(defuseLine)
+        .join(EOL),
+    ),
   warning: (message, properties) => core.annotate('warning', message, properties),
   error: (message, properties) => core.annotate('error', message, properties),
   debug: (message) => core.debug(message),
@@ -15,4 +25,5 @@ export const coreLogger: Logger = {
       core.endGroup();
     }
   },
+  untrusted: (line) => printUntrusted(line),
 };

@@ -7,6 +7,7 @@ import {
   type Logger,
 } from '@planner-deploy/core';
 import { coreLogger } from './logger.js';
+import { resumeCommands } from './untrusted.js';
 
 /** What every action's logic receives. */
 export interface ActionContext {
@@ -60,6 +61,8 @@ export async function runAction(main: ActionPhase, post?: ActionPhase): Promise<
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // A later step or the post step must find commands on.
+    resumeCommands();
   }
   await exitPromptly();
 }

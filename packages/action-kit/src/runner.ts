@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { EOL } from 'node:os';
+import { resumeCommands } from './untrusted.js';
 
 /**
  * The runner's protocol, written directly: workflow commands on stdout (`::error title=…::message`) and
@@ -28,8 +29,9 @@ function escapeProperty(value: string): string {
   return escapeData(value).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** Prints `::command key=value,…::message`. */
+/** Prints `::command key=value,…::message`, resuming commands first if untrusted lines stopped them. */
 export function issueCommand(command: string, properties: CommandProperties, message: string): void {
+  resumeCommands();
   const props = Object.entries(properties as Record<string, string | number | undefined>)
     .filter(([, value]) => value !== undefined && value !== '')
     .map(([key, value]) => `${key}=${escapeProperty(String(value))}`)

@@ -7,9 +7,20 @@ export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 
 export type Cell = string | number | boolean | undefined | null;
 
-/** Escapes text for a Markdown table cell or paragraph. */
+/**
+ * Escapes text for a Markdown table cell or paragraph: no cell break, no line break, no HTML, and no link or
+ * image (`[`/`]` escaped), so quoted text we do not control shows as text.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>').replace(/</g, '&lt;');
+  return (
+    text
+      .replace(/\\/g, '\\\\')
+      .replace(/\|/g, '\\|')
+      .replace(/[[\]]/g, (c) => `\\${c}`)
+      // `<` before the line breaks become `<br>` (the other order showed "&lt;br>").
+      .replace(/</g, '&lt;')
+      .replace(/\r?\n/g, '<br>')
+  );
 }
 
 function cell(value: Cell): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { redact, SummaryBuilder } from '../src/index.js';
+import { escapeMarkdown, redact, SummaryBuilder } from '../src/index.js';
 
 describe('SummaryBuilder', () => {
   it('renders a table with escaped cells and dashes for empty ones', () => {
@@ -30,5 +30,13 @@ describe('SummaryBuilder', () => {
 describe('redact', () => {
   it('replaces every given secret, longest first', () => {
     expect(redact('token abc and abcdef', ['abc', 'abcdef'])).toBe('token *** and ***');
+  });
+});
+
+describe('escapeMarkdown', () => {
+  it('shows quoted text as text: no cell or line break, no HTML, no link or image', () => {
+    expect(escapeMarkdown('a|b\n<img src=x>![t](http://x/y) [l](javascript:z)')).toBe(
+      'a\\|b<br>&lt;img src=x>!\\[t\\](http://x/y) \\[l\\](javascript:z)',
+    );
   });
 });

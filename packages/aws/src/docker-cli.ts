@@ -1,8 +1,18 @@
 import { spawn } from 'node:child_process';
-import { CancelledError, type Logger } from '@planner-deploy/core';
+import {
+  CancelledError,
+  LineSplitter,
+  logUntrusted,
+  OutputTail,
+  quoteUntrusted,
+  type Logger,
+} from '@planner-deploy/core';
 import { inspectDriver } from './docker-build.js';
 
-/** What a finished command printed and how it ended. */
+/**
+ * What a finished command printed and how it ended. Output is kept bounded: the last OUTPUT_TAIL_CHARS of
+ * each stream (a build can print gigabytes; results and errors are at the end).
+ */
 export interface CommandResult {
   code: number;
   stdout: string;
@@ -41,24 +51,19 @@ export const spawnCommand: CommandRunner = (file, args, options = {}) =>
       stdio: ['pipe', 'pipe', 'pipe'],
       shell: false,
     });
-    let stdout = '';
-    let stderr = '';
+    const stdout = new OutputTail();
+    const stderr = new OutputTail();
     const collect = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void => {
-      let partial = '';
+      // Linear in the output, each line capped for display (a line without a newline can be any length).
+      const splitter = new LineSplitter();
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
-        if (name === 'stdout') stdout += chunk;
-        else stderr += chunk;
+        (name === 'stdout' ? stdout : stderr).push(chunk);
         if (!options.onLine) return;
-        partial += chunk;
-        let at: number;
-        while ((at = partial.indexOf('\n')) >= 0) {
-          options.onLine(partial.slice(0, at).replace(/\r$/, ''), name);
-          partial = partial.slice(at + 1);
-        }
+        for (const line of splitter.push(chunk)) options.onLine(line, name);
       });
       stream.on('end', () => {
-        if (options.onLine && partial !== '') options.onLine(partial, name);
+        if (options.onLine) for (const line of splitter.end()) options.onLine(line, name);
       });
     };
     collect(child.stdout, 'stdout');
@@ -81,7 +86,7 @@ export const spawnCommand: CommandRunner = (file, args, options = {}) =>
         reject(new CancelledError(`Cancelled: stopped ${file} ${args[0] ?? ''}.`));
         return;
       }
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: stdout.text(), stderr: stderr.text() });
     });
     // A command that exits before reading stdin must not crash us with EPIPE.
     child.stdin.on('error', () => undefined);
@@ -103,8 +108,15 @@ export function pushedDigest(output: string): string | undefined {
   return all.at(-1)?.[1];
 }
 
-/** The last meaningful line of a failed command's output, for an error message. */
+/**
+ * The last meaningful line of a failed command's output, for an error message: quoted (the registry's or
+ * the build's words can carry runner commands) and capped.
+ */
 export function lastErrorLine(result: CommandResult): string {
+  return quoteUntrusted(lastErrorLineText(result), 500);
+}
+
+function lastErrorLineText(result: CommandResult): string {
   const lines = `${result.stderr}\n${result.stdout}`
     .split(/\r?\n/)
     .map((l) => l.trim())
@@ -159,7 +171,8 @@ export class DockerCli {
       env: { ...this.env, ...options.env },
       cwd: this.cwd,
       signal: this.signal,
-      onLine: options.live ? (line) => this.logger.info(line) : undefined,
+      // Docker's output holds the build's and the registry's words: a stream we do not control.
+      onLine: options.live ? (line) => logUntrusted(this.logger, line) : undefined,
     });
   }
 

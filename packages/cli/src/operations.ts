@@ -2,7 +2,7 @@
  * The steps commands share: resolving an image in ECR, the RDS snapshot, the migration Job and waiting for a
  * rollout — each a composition of packages/aws and packages/kube with the CLI's progress display.
  */
-import { ActionFailure, formatDuration } from '@planner-deploy/core';
+import { ActionFailure, formatDuration, stripTerminalControls } from '@planner-deploy/core';
 import {
   createEcrContext,
   createRdsContext,
@@ -186,7 +186,8 @@ export async function runMigration(
       logger,
       deadline,
       signal,
-      onLog: (line) => ui.line(`  ${ui.dim('│')} ${line}`),
+      // The workload's text: no terminal sequence of it reaches the operator's terminal.
+      onLog: (line) => ui.line(`  ${ui.dim('│')} ${stripTerminalControls(line)}`),
       logTailLines: 20,
     });
     if (result.status === 'failed' && result.reason === 'DeadlineExceeded') result.status = 'timed-out';
@@ -251,7 +252,7 @@ export function describeRolloutFailure(result: RolloutResult): string[] {
   if (d) {
     lines.push(`  pod ${d.pod}${d.container ? `, container ${d.container}` : ''}: ${d.reason}`);
     for (const event of d.events ?? []) lines.push(`  event: ${event}`);
-    for (const log of d.logs ?? []) lines.push(`  log: ${log}`);
+    for (const log of d.logs ?? []) lines.push(`  log: ${stripTerminalControls(log)}`);
   }
   return lines;
 }

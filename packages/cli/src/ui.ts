@@ -1,4 +1,4 @@
-import type { Logger } from '@planner-deploy/core';
+import { stripTerminalControls, type Logger } from '@planner-deploy/core';
 
 /** What the UI writes to: process.stdout/stderr, or fakes in tests. */
 export interface UiStream {
@@ -150,6 +150,7 @@ export class Ui {
       error: (message) => this.error(message),
       debug: (message) => this.debug(message),
       group: (_name, fn) => fn(),
+      untrusted: (line) => this.line(stripTerminalControls(line)),
     };
   }
 

@@ -173,6 +173,25 @@ describe('status, history, logs, scale and rollback', () => {
     },
   );
 
+  // Not concurrent: the others already share the machine, and this one adds two CLI processes.
+  it('logs: a workload’s terminal sequences never reach the terminal; --json keeps the text as it was', async () => {
+    const pod = h.cloud.kube.store.list('pods', 'planner-production')[0]!;
+    const name = pod.metadata.name;
+    const container = pod.spec.containers[0].name;
+    const hostile = '\u001b[2J\u001b]0;pwned title\u0007\u001b[31mred\u001b[0m text\rover';
+    h.cloud.kube.logs.append('planner-production', name, container, hostile);
+    const [human, json] = await Promise.all([
+      h.cli(['logs', 'production', name, '--kubeconfig', h.cloud.kube.kubeconfigPath]),
+      h.cli(['logs', 'production', name, '--kubeconfig', h.cloud.kube.kubeconfigPath, '--json']),
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^red textover$/m);
+    // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+    expect(human.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.pods[0].lines).toContain(hostile);
+  });
+
   it.concurrent(
     'scale, deploy, history and rollback: each waits for the rollout and reports it',
     async () => {

@@ -1,3 +1,5 @@
+import { logUntrusted } from './untrusted-text.js';
+
 export interface AnnotationProperties {
   title?: string;
   file?: string;
@@ -15,6 +17,12 @@ export interface Logger {
   debug(message: string): void;
   /** Runs `fn` inside a collapsible group; the group closes even when `fn` throws. */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * One line of a stream we do not control (a workload's log, command output), printed as it is but never
+   * read as a runner command: action-kit's logger fences it with stop-commands. Optional; call it through
+   * `logUntrusted(logger, line)`, which caps and defuses the line for a logger without it.
+   */
+  untrusted?(line: string): void;
 }
 
 /** Discards everything. */
@@ -24,6 +32,7 @@ export const NullLogger: Logger = {
   error: () => undefined,
   debug: () => undefined,
   group: (_name, fn) => fn(),
+  untrusted: () => undefined,
 };
 
 export interface LogEntry {
@@ -47,6 +56,10 @@ export class MemoryLogger implements Logger {
   debug(message: string): void {
     this.entries.push({ level: 'debug', message });
   }
+  /** Kept as an info line, as it came. */
+  untrusted(line: string): void {
+    this.entries.push({ level: 'info', message: line });
+  }
   async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.entries.push({ level: 'group', message: name });
     return fn();
@@ -64,5 +77,6 @@ export function prefixedLogger(logger: Logger, prefix: string): Logger {
     error: (m, p) => logger.error(`${prefix}${m}`, p),
     debug: (m) => logger.debug(`${prefix}${m}`),
     group: (name, fn) => logger.group(`${prefix}${name}`, fn),
+    untrusted: (line) => logUntrusted(logger, `${prefix}${line}`),
   };
 }

@@ -1,3 +1,4 @@
+import { quoteUntrusted } from '@planner-deploy/core';
 import type { KubeStatus } from './types.js';
 
 /** An HTTP error from the API server, with the server's Status reason and message when it sent one. */
@@ -53,7 +54,13 @@ export function apiErrorFromResponse(
   } catch {
     // Not JSON (a proxy or load balancer page): keep the text.
   }
-  const message = status?.message ?? (bodyText.trim().slice(0, 300) || `HTTP ${statusCode}`);
+  // The server's (or a proxy's) words: quoted, as they reach the log and annotations.
+  const message = quoteUntrusted(
+    typeof status?.message === 'string'
+      ? status.message
+      : bodyText.trim().slice(0, 300) || `HTTP ${statusCode}`,
+    500,
+  );
   return new KubeApiError(statusCode, message, {
     reason: status?.reason ?? reasonForCode(statusCode),
     retryAfterMs: parseRetryAfter(retryAfter),

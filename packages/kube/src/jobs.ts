@@ -1,4 +1,10 @@
-import { ConfigurationError, errorMessage, formatDuration, type Logger } from '@planner-deploy/core';
+import {
+  ConfigurationError,
+  errorMessage,
+  formatDuration,
+  logUntrusted,
+  type Logger,
+} from '@planner-deploy/core';
 import { describeTransient, isNotFound, isTransient, KubeApiError } from './api-error.js';
 import { isOurJob } from './job-spec.js';
 import { listWatch } from './list-watch.js';
@@ -91,7 +97,7 @@ export interface WaitForJobOptions {
   /** The container whose log is streamed and whose exit code counts. Default: the first. */
   container?: string | undefined;
   logger: Logger;
-  /** Each log line as it comes; default `logger.info`. */
+  /** Each log line as it comes; default `logUntrusted(logger, line)` (never read as a runner command). */
   onLog?: ((line: string, pod: string) => void) | undefined;
   /** Epoch ms. */
   deadline: number;
@@ -144,7 +150,7 @@ export async function waitForJob(options: WaitForJobOptions): Promise<JobRunResu
     tail.push(line);
     if (tail.length > tailSize) tail.shift();
     if (options.onLog) options.onLog(line, pod);
-    else logger.info(line);
+    else logUntrusted(logger, line);
   };
 
   const startFollowing = (pod: Pod): void => {

@@ -1,3 +1,4 @@
+import { quoteUntrusted } from '@planner-deploy/core';
 import type { ContainerStatus, KubeEvent, Pod } from './types.js';
 
 /** Why a pod will not become ready by itself. */
@@ -90,10 +91,10 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
     const reason = waiting?.reason as PodFailureReason | undefined;
     if (reason && WAITING_FAILURES.has(reason)) {
       const last = status.lastState?.terminated;
-      const detail = waiting?.message || lastWarning(events, status.name);
+      const detail = quoted(waiting?.message || lastWarning(events, status.name));
       let message = `container "${status.name}" in pod "${name}" is waiting: ${reason}`;
       if (reason === 'CrashLoopBackOff' && last) {
-        message += ` (last exit code ${last.exitCode}${last.reason ? `, ${last.reason}` : ''}; restarted ${status.restartCount} times)`;
+        message += ` (last exit code ${last.exitCode}${last.reason ? `, ${quoteUntrusted(last.reason, 100)}` : ''}; restarted ${status.restartCount} times)`;
       }
       if (detail) message += `: ${detail}`;
       return {
@@ -115,7 +116,7 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
       return {
         reason: 'Unready',
         pod: name,
-        message: `pod "${name}" could not be scheduled for ${seconds(waited)}: ${scheduled.reason ?? 'Unschedulable'}${scheduled.message ? `: ${scheduled.message}` : ''}`,
+        message: `pod "${name}" could not be scheduled for ${seconds(waited)}: ${quoteUntrusted(scheduled.reason ?? 'Unschedulable', 100)}${scheduled.message ? `: ${quoteUntrusted(scheduled.message)}` : ''}`,
         since,
       };
     }
@@ -127,7 +128,8 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
     if (status.ready || !startedAt) continue;
     const unreadyFor = elapsed(startedAt, options.observedSince, now);
     if (unreadyFor > options.readyGraceMs) {
-      const probe = lastWarning(events, status.name, ['Unhealthy']);
+      // An exec probe's event quotes the probe command's output: text the workload wrote.
+      const probe = quoted(lastWarning(events, status.name, ['Unhealthy']));
       return {
         reason: 'Unready',
         pod: name,
@@ -138,6 +140,11 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
     }
   }
   return undefined;
+}
+
+/** Status and event messages are the kubelet's, the registry's or the workload's words: quoted. */
+function quoted(text: string | undefined): string | undefined {
+  return text ? quoteUntrusted(text) : text;
 }
 
 function elapsed(serverSince: string | undefined, observedSince: number | undefined, now: number): number {
@@ -207,6 +214,6 @@ export function formatEvents(events: KubeEvent[], limit = 10): string[] {
     .slice(-limit)
     .map(
       (e) =>
-        `${e.type ?? 'Normal'} ${e.reason ?? ''}: ${e.message ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}`,
+        `${quoteUntrusted(e.type ?? 'Normal', 50)} ${quoteUntrusted(e.reason ?? '', 100)}: ${quoteUntrusted(e.message ?? '')}${e.count && e.count > 1 ? ` (x${e.count})` : ''}`,
     );
 }

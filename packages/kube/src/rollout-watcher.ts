@@ -1,4 +1,4 @@
-import { errorMessage, formatDuration, type Logger } from '@planner-deploy/core';
+import { errorMessage, formatDuration, LineSplitter, type Logger } from '@planner-deploy/core';
 import { describeTransient, isTransient, KubeApiError } from './api-error.js';
 import { listWatch } from './list-watch.js';
 import { awaitingReadiness, diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
@@ -358,6 +358,9 @@ export async function podEvents(
   );
 }
 
+/** The most of a log's end read for a diagnosis. */
+const TAIL_LIMIT_BYTES = 256 * 1024;
+
 /** The container's last log lines (the previous run's for a crash loop or OOM kill); [] when there are none. */
 export async function tailLogs(
   conn: Pick<Transport, 'requestText'>,
@@ -381,13 +384,19 @@ export async function tailLogs(
       'GET',
       `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/log`,
       {
-        query: { container: failure.container, tailLines, ...(previous ? { previous: 'true' } : {}) },
+        query: {
+          container: failure.container,
+          tailLines,
+          // A workload's line can be any length: read a bounded end of the log, and cap each line.
+          limitBytes: TAIL_LIMIT_BYTES,
+          ...(previous ? { previous: 'true' } : {}),
+        },
         accept: '*/*',
         signal,
       },
     );
-    const lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
+    const splitter = new LineSplitter();
+    const lines = [...splitter.push(text), ...splitter.end()];
     return lines.slice(-tailLines);
   } catch (error) {
     // A container that never started has no logs (400 "waiting to start"): nothing to show.

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { LINE_LIMIT_CHARS, LineSplitter, quoteUntrusted } from '@planner-deploy/core';
 import { apiErrorFromResponse, KubeApiError } from './api-error.js';
 import type { WatchEvent } from './types.js';
 
@@ -137,13 +138,13 @@ export function createTransport(options: TransportOptions): Transport {
       } catch {
         throw new KubeApiError(
           200,
-          `${method} ${path} returned a body that is not JSON: ${text.slice(0, 200)}`,
+          `${method} ${path} returned a body that is not JSON: ${quoteUntrusted(text, 200)}`,
         );
       }
     },
     async lines(path: string, request: RequestOptions = {}): Promise<AsyncIterable<string>> {
       const response = await openOk('GET', path, { accept: '*/*', ...request }, true);
-      return readLines(response, request.signal);
+      return readLines(response, request.signal, LINE_LIMIT_CHARS);
     },
     async watch<T>(path: string, request: RequestOptions = {}): Promise<AsyncIterable<WatchEvent<T>>> {
       const response = await openOk(
@@ -176,28 +177,27 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * The lines of a streamed body, split in linear time (core's LineSplitter). A log line is capped for
+ * display (`maxLineChars`, the rest counted); a watch event is a whole JSON object and is never cut.
+ */
 async function* readLines(
   response: http.IncomingMessage,
   signal: AbortSignal | undefined,
+  maxLineChars = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<string> {
   const onAbort = (): void => {
     response.destroy();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   const decoder = new TextDecoder('utf-8');
-  let pending = '';
+  const splitter = new LineSplitter({ maxLineChars });
   try {
     for await (const chunk of response) {
-      pending += decoder.decode(chunk as Buffer, { stream: true });
-      let at = pending.indexOf('\n');
-      while (at >= 0) {
-        yield pending.slice(0, at).replace(/\r$/, '');
-        pending = pending.slice(at + 1);
-        at = pending.indexOf('\n');
-      }
+      yield* splitter.push(decoder.decode(chunk as Buffer, { stream: true }));
     }
-    pending += decoder.decode();
-    if (pending !== '') yield pending;
+    yield* splitter.push(decoder.decode());
+    yield* splitter.end();
   } catch (error) {
     // An aborted stream is a normal end for the caller, who checks its signal.
     if (!signal?.aborted) throw error;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseFileCommands } from './file-commands.js';
-import { parseWorkflowCommand, type Annotation, type WorkflowCommand } from './workflow-commands.js';
+import { CommandReader, type Annotation, type WorkflowCommand } from './workflow-commands.js';
 import { collectSecrets, findLeaks, type KnownSecret } from './secret-scan.js';
 
 /** When set, every run's visible output (and the secrets it knew) is appended to files in this folder. */
@@ -65,6 +65,8 @@ export interface StepResult {
   commands: WorkflowCommand[];
   annotations: Annotation[];
   masks: string[];
+  /** True when the step ended with runner commands stopped (`::stop-commands::` never resumed). */
+  commandsStoppedAtEnd: boolean;
   durationMs: number;
   /** When SIGINT was sent, and how long the process took to exit after it. */
   cancelledAtMs?: number;
@@ -298,8 +300,10 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
     for (const secret of [...masks].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
     return out;
   };
+  // One reader for both streams: the runner keeps one stop-commands state for the step.
+  const reader = new CommandReader();
   const onLine = (line: string): void => {
-    const command = parseWorkflowCommand(line);
+    const command = reader.read(line);
     if (command) {
       commands.push(command);
       if (command.command === 'add-mask') {
@@ -318,7 +322,11 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
       }
       const masked = applyMasks(line);
       logLines.push(masked);
-      if (command.command !== 'group' && command.command !== 'endgroup')
+      if (
+        !['group', 'endgroup', 'stop-commands'].includes(command.command) &&
+        !reader.stopped &&
+        command.message !== ''
+      )
         plainLines.push(applyMasks(command.message));
       return;
     }
@@ -327,19 +335,30 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
     plainLines.push(masked);
     if (options.cancel?.whenLog?.test(line)) cancel();
   };
+  // Lines end at LF, CRLF or a lone CR, as the runner reads them. Each chunk is scanned once (a long line
+  // without a line end must not cost quadratic time here either).
   const lineReader = (stream: NodeJS.ReadableStream): void => {
-    let buffer = '';
+    let parts: string[] = [];
+    let pendingCR = false;
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
-      buffer += chunk;
-      let at: number;
-      while ((at = buffer.indexOf('\n')) >= 0) {
-        onLine(buffer.slice(0, at).replace(/\r$/, ''));
-        buffer = buffer.slice(at + 1);
+      let start = 0;
+      if (pendingCR && chunk.startsWith('\n')) start = 1;
+      pendingCR = false;
+      const ends = /\r\n|\r|\n/g;
+      ends.lastIndex = start;
+      let match: RegExpExecArray | null;
+      while ((match = ends.exec(chunk)) !== null) {
+        parts.push(chunk.slice(start, match.index));
+        onLine(parts.join(''));
+        parts = [];
+        start = match.index + match[0].length;
+        if (match[0] === '\r' && start === chunk.length) pendingCR = true;
       }
+      if (start < chunk.length) parts.push(chunk.slice(start));
     });
     stream.on('end', () => {
-      if (buffer !== '') onLine(buffer);
+      if (parts.length > 0) onLine(parts.join(''));
     });
   };
   lineReader(child.stdout);
@@ -365,6 +384,7 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
     commands,
     annotations,
     masks,
+    commandsStoppedAtEnd: reader.stopped,
     durationMs: ended - started,
     ...(cancelledAt !== undefined
       ? { cancelledAtMs: cancelledAt - started, exitAfterCancelMs: ended - cancelledAt }

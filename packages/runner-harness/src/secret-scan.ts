@@ -103,8 +103,12 @@ function headerSecrets(headers: string, secretNames: string): string[] {
 /** Passwords in URLs (`https://user:password@host`). */
 function urlPasswords(text: string): string[] {
   const found: string[] = [];
-  for (const match of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:([^\s/@]+)@/gi)) {
-    found.push(decodeURIComponentSafe(match[1] as string), match[1] as string);
+  // Anchored on `://` (a scheme pattern in front made this quadratic: 46 s on a 100 KB input of letters).
+  for (const match of text.matchAll(/:\/\/([^\s/@]*)@/g)) {
+    const userinfo = match[1] as string;
+    const colon = userinfo.indexOf(':');
+    const password = colon < 0 ? '' : userinfo.slice(colon + 1);
+    if (password !== '') found.push(decodeURIComponentSafe(password), password);
   }
   return found;
 }

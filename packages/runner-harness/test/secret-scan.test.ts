@@ -145,6 +145,18 @@ describe('runStep secret scan', () => {
     expect(result.leaks).toEqual(['the ECR password in the outputs']);
   });
 
+  it('judges what the runner shows: a mask printed while commands are stopped is no mask', async () => {
+    const result = await runStep({
+      action: leaky,
+      inputs: { mode: 'masked-while-stopped' },
+      env: { DEPLOY_PASSWORD: PASSWORD },
+      allowLeaks: true,
+    });
+    expect(result.masks).toEqual([]);
+    expect(result.commandsStoppedAtEnd).toBe(true);
+    expect(result.leaks).toEqual(['env DEPLOY_PASSWORD in the log']);
+  });
+
   it('finds nothing when the secret is masked first, or is too short to tell from text', async () => {
     const masked = await runStep({
       action: leaky,

@@ -156,3 +156,4 @@ export * from './aws/index.js';
 export * from './registry.js';
 export * from './github/server.js';
 export * from './cloud.js';
+export * from './hostile.js';

@@ -1,4 +1,4 @@
-import { errorMessage, parseDuration } from '@planner-deploy/core';
+import { errorMessage, LineSplitter, parseDuration, stripTerminalControls } from '@planner-deploy/core';
 import {
   isDnsSubdomain,
   isNotFound,
@@ -84,7 +84,9 @@ export async function logs(ctx: CommandContext): Promise<CommandResult> {
       collected.push(entry);
       const emit = (line: string): void => {
         entry.lines.push(line);
-        if (!ui.json) ui.line(prefix ? `${ui.dim(`${name.padEnd(width)} |`)} ${line}` : line);
+        // The workload's text: its terminal sequences (colours, cursor moves, titles) are removed.
+        const shown = stripTerminalControls(line);
+        if (!ui.json) ui.line(prefix ? `${ui.dim(`${name.padEnd(width)} |`)} ${shown}` : shown);
       };
       try {
         await readPodLog(conn, settings.namespace, pod, request, signal, emit);
@@ -132,9 +134,8 @@ async function readPodLog(
     return;
   }
   const text = await conn.requestText('GET', path, { query, signal, accept: '*/*' });
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) emit(line);
+  const splitter = new LineSplitter();
+  for (const line of [...splitter.push(text), ...splitter.end()]) emit(line);
 }
 
 function explain(error: unknown): string {

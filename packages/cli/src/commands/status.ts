@@ -10,6 +10,7 @@ import {
   type KubeList,
   type Pod,
 } from '@planner-deploy/kube';
+import { stripTerminalControls } from '@planner-deploy/core';
 import { connectCluster, target, type CommandContext, type CommandResult } from '../context.js';
 import { readDeployment } from './shared.js';
 
@@ -138,7 +139,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
       ui.line(
         `  ${p.name.padEnd(40)} ${p.ready.padEnd(5)} ${state.padEnd(p.reason ? 30 : 20)} restarts ${String(p.restarts).padEnd(3)} ${age(pod?.metadata.creationTimestamp)}`,
       );
-      if (p.message) ui.line(`    ${ui.red(p.message)}`);
+      if (p.message) ui.line(`    ${ui.red(stripTerminalControls(p.message))}`);
     }
     ui.line('');
     ui.line(ui.bold('Recent events'));
@@ -146,7 +147,8 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     for (const e of events) {
       const type = e.type === 'Warning' ? ui.yellow(e.type) : e.type;
       ui.line(
-        `  ${age(e.time).padStart(4)}  ${type.padEnd(7)} ${e.object}  ${e.reason}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`,
+        // Event text can be the workload's (an exec probe's output): no terminal sequence of it is shown.
+        `  ${age(e.time).padStart(4)}  ${type.padEnd(7)} ${stripTerminalControls(e.object)}  ${stripTerminalControls(e.reason)}: ${stripTerminalControls(e.message)}${e.count > 1 ? ` (x${e.count})` : ''}`,
       );
     }
     return {

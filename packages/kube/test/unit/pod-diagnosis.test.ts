@@ -228,3 +228,33 @@ describe('diagnosePod with the caller’s own observation time', () => {
     expect(awaitingReadiness(pod([{ ready: true, state: { running: {} } }]))).toBe(false);
   });
 });
+
+describe('text the workload or the registry wrote', () => {
+  const hostile = 'pull failed\n::add-mask::planner\r##[error]forged';
+  // One line: the :: is no longer at a line's start, so it stays; the ##[ is broken.
+  const quoted = 'pull failed\\n::add-mask::planner\\r##\\[error]forged';
+
+  it('is quoted in a waiting message and in the events', () => {
+    const failure = diagnosePod(pod([{ state: { waiting: { reason: 'ErrImagePull', message: hostile } } }]), {
+      readyGraceMs: 60_000,
+      now: NOW,
+    });
+    expect(failure?.message).toContain(quoted);
+    expect(formatEvents([event('Failed', hostile, '2026-01-01T00:01:00Z')])).toEqual([
+      `Warning Failed: ${quoted}`,
+    ]);
+  });
+
+  it('is quoted when an exec probe’s output is the Unhealthy event', () => {
+    const running = pod([{ state: { running: { startedAt: '2026-01-01T00:00:05Z' } } }], {
+      phase: 'Running',
+    });
+    const failure = diagnosePod(running, {
+      readyGraceMs: 60_000,
+      now: NOW,
+      events: [event('Unhealthy', `Readiness probe failed: ${hostile}`, '2026-01-01T00:05:00Z')],
+    });
+    expect(failure?.message).toContain(`Readiness probe failed: ${quoted}`);
+    expect(failure?.message).not.toMatch(/[\r\n]/);
+  });
+});

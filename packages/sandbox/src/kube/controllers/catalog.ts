@@ -16,8 +16,11 @@
 export type ImageBehaviour =
   /** Starts, prints `lines`, becomes Ready `after` ms after it started (default 2000). */
   | { kind: 'ready'; after?: number; lines?: string[] }
-  /** Starts and runs, but its readiness probe fails forever (Unhealthy events every probe period). */
-  | { kind: 'never-ready'; lines?: string[] }
+  /**
+   * Starts and runs, but its readiness probe fails forever (Unhealthy events every probe period).
+   * `probeOutput`: what an exec probe printed, quoted in the event as the kubelet does.
+   */
+  | { kind: 'never-ready'; lines?: string[]; probeOutput?: string }
   /** Starts, prints `lines`, exits with `exitCode` (default 1) `after` ms later (default 1000); restarts with back-off. */
   | { kind: 'crash'; exitCode?: number; lines?: string[]; after?: number }
   /** Starts, prints `lines`, is OOM-killed (exit 137) `after` ms later (default 1000); restarts with back-off. */
@@ -134,6 +137,8 @@ export function parseBehaviour(value: unknown, where = 'behaviour'): ImageBehavi
       break;
     case 'never-ready':
       lines();
+      if (v.probeOutput !== undefined && typeof v.probeOutput !== 'string')
+        throw new Error(`${where}: probeOutput must be a string`);
       break;
     case 'crash':
       num('exitCode');

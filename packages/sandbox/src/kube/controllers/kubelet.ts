@@ -480,7 +480,10 @@ export class Kubelet {
         const probe = (c.spec.readinessProbe ?? {}) as Record<string, any>;
         const period = Math.max(1, Number(probe.periodSeconds ?? 10)) * 1000;
         const initial = Math.max(0, Number(probe.initialDelaySeconds ?? 0)) * 1000;
-        const msg = probeFailure(probe, rt.podIP ?? '');
+        const msg =
+          b.probeOutput !== undefined
+            ? `Readiness probe failed: ${b.probeOutput}`
+            : probeFailure(probe, rt.podIP ?? '');
         const tick = (): void => {
           if (c.token !== token) return;
           this.d.events.record(rt.pod, 'Warning', 'Unhealthy', msg, KUBELET, c.field);
