@@ -65,6 +65,8 @@ export interface AwsSandboxOptions {
   port?: number;
   /** The identity GetCallerIdentity and verifyEksToken report; default arn:aws:iam::<account>:user/planner-deployer. */
   callerArn?: string;
+  /** IAM actions the identity is denied (e.g. `eks:ListFargateProfiles`); more with `deny()`. */
+  denied?: string[];
 }
 
 export interface AwsSandbox {
@@ -89,6 +91,8 @@ export interface AwsSandbox {
   registryUnavailable?: string;
   /** Every request served, in order (for tests: throttled attempts, retries). */
   requests: AwsRequestRecord[];
+  /** Denies the identity an IAM action (`eks:ListFargateProfiles`): AccessDeniedException from then on. */
+  deny(action: string): void;
   /** Points EKS DescribeCluster (and the token's cluster name) at a Kubernetes API. */
   setKube(kube: KubeEndpoint): void;
   /** The caller ARN when `token` is a valid EKS bearer token for our cluster, else undefined. */
@@ -124,6 +128,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   }
   const ecrState = new EcrState(region, accountId, registry, front);
   let kube = options.kube;
+  const denied = new Set(options.denied ?? []);
   const requests: AwsRequestRecord[] = [];
   let host = '';
   const serve = createAwsRouter({
@@ -134,6 +139,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     rds,
     ecr: ecrState,
     kube: () => kube,
+    denied,
   });
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -202,6 +208,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     ...(registry ? { registry, registryUrl: ecrState.proxyEndpoint } : {}),
     ...(registryUnavailable !== undefined ? { registryUnavailable } : {}),
     requests,
+    deny(action: string) {
+      denied.add(action);
+    },
     setKube(next: KubeEndpoint) {
       kube = next;
     },
