@@ -3,3 +3,4 @@ export * from './eks-cluster.js';
 export * from './credentials.js';
 export * from './rds.js';
 export * from './ecr.js';
+export * from './eks-fargate.js';
