@@ -19,6 +19,7 @@ import {
   buildMigrationJob,
   createJob,
   migrationJobName,
+  fargateProfileLookup,
   waitForJob,
   waitForRollouts,
   type Deployment,
@@ -188,6 +189,10 @@ export async function runMigration(
       signal,
       onLog: (line) => ui.line(`  ${ui.dim('│')} ${line}`),
       logTailLines: 20,
+      fargateProfiles: fargateProfileLookup(conn.source, {
+        clusterName: settings.cluster,
+        region: settings.region,
+      }),
     });
     if (result.status === 'failed' && result.reason === 'DeadlineExceeded') result.status = 'timed-out';
     return { jobName, image, command, result };
@@ -236,6 +241,10 @@ export async function waitForRollout(
       logger: ui.logger({ quietInfo: true }),
       signal,
       onUpdate: (name, deployment) => ui.progress(rolloutProgress(name, deployment)),
+      fargateProfiles: fargateProfileLookup(conn.source, {
+        clusterName: settings.cluster,
+        region: settings.region,
+      }),
     });
     if (!result) throw new Error('no rollout result');
     return result;
