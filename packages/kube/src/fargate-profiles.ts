@@ -57,7 +57,7 @@ export function describeFargateProfiles(
   pod: { namespace: string; labels: Record<string, string> },
 ): string {
   if (profiles.length === 0)
-    return 'The cluster has no Fargate profile: create one that selects this namespace.';
+    return 'The cluster has no Fargate profile: create one that selects this namespace';
   const nearMisses: string[] = [];
   const all: string[] = [];
   for (const profile of profiles) {
@@ -76,7 +76,7 @@ export function describeFargateProfiles(
   const fix = nearMisses.length
     ? `Give the pod template the labels that profile selects (keep them off the Service's selector), or add a selector for namespace "${pod.namespace}"`
     : `Add a selector for namespace "${pod.namespace}" to a profile (or create one)`;
-  return `${nearMisses.length ? `${nearMisses.join('; ')}. ` : ''}The cluster's Fargate profiles: ${all.join('; ')}. ${fix}; only pods created afterwards are scheduled by it.`;
+  return `${nearMisses.length ? `${nearMisses.join('; ')}. ` : ''}The cluster's Fargate profiles: ${all.join('; ')}. ${fix}; only pods created afterwards are scheduled by it`;
 }
 
 /**
@@ -93,7 +93,7 @@ export async function explainFargateMismatch(
   if (!lookup) {
     return {
       ...failure,
-      message: `${failure.message}. See the cluster's profiles with \`aws eks list-fargate-profiles\` and \`aws eks describe-fargate-profile\` (set cluster-name to have them listed here).`,
+      message: `${failure.message}. See the cluster's profiles with \`aws eks list-fargate-profiles\` and \`aws eks describe-fargate-profile\` (set cluster-name to have them listed here)`,
     };
   }
   const answer = await lookup(signal);
@@ -107,7 +107,7 @@ export async function explainFargateMismatch(
     logger.debug(`Fargate profiles: ${answer.message}`);
     return {
       ...failure,
-      message: `${failure.message}. The deploy identity may not call ${answer.action}, so the cluster's Fargate profiles are not listed here (the permission is optional; see examples/iam/deploy-policy.json).`,
+      message: `${failure.message}. The deploy identity may not call ${answer.action}, so the cluster's Fargate profiles are not listed here (the permission is optional; see examples/iam/deploy-policy.json)`,
     };
   }
   logger.info(`Could not read the cluster's Fargate profiles: ${answer.message}`);
