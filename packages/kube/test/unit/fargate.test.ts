@@ -42,7 +42,7 @@ function pendingPod(
           }
         : {}),
     },
-  } as Pod;
+  };
 }
 
 describe('diagnosePod on Fargate', () => {
@@ -188,7 +188,7 @@ describe('the migration pod’s labels', () => {
         spec: { containers: [{ name: 'app', image: 'planner:v1' }] },
       },
     },
-  } as Deployment;
+  };
 
   it('keeps the template labels but the selector’s, so a profile selects it and no Service does', () => {
     expect(migrationPodLabels(deployment)).toEqual({ 'app.kubernetes.io/part-of': 'planner' });

@@ -394,7 +394,7 @@ export class FargateScheduler implements PodPlacement {
 
 /** Parses a CPU quantity to cores (250m, 1, 0.5). */
 function cores(q: unknown): number {
-  const s = String(q ?? '');
+  const s = typeof q === 'string' || typeof q === 'number' ? String(q) : '';
   if (!s) return 0;
   if (s.endsWith('m')) return Number(s.slice(0, -1)) / 1000 || 0;
   return Number(s) || 0;
@@ -413,7 +413,7 @@ const MEMORY_UNITS: Record<string, number> = {
 
 /** Parses a memory quantity to bytes (512Mi, 1Gi, 500M). */
 function bytes(q: unknown): number {
-  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(String(q ?? ''));
+  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(typeof q === 'string' || typeof q === 'number' ? String(q) : '');
   if (!m) return 0;
   return Number(m[1]) * (MEMORY_UNITS[m[2] ?? ''] ?? 1) || 0;
 }
@@ -457,8 +457,8 @@ export function capacityFor(pod: KubeObject): string {
 }
 
 /**
- * The kubelet's recorder: its events name the node the pod is on as their host (kubelet, fargate-ip-…), as
- * each node's own kubelet does; on the one-node sandbox that is sandbox-node, as before.
+ * The kubelet's recorder: a Fargate pod's kubelet events name its own node as their host (kubelet,
+ * fargate-ip-…), as each node's kubelet does; every other pod's stay as they were (sandbox-node).
  */
 export class NodeEventRecorder extends EventRecorder {
   override record(
@@ -470,7 +470,8 @@ export class NodeEventRecorder extends EventRecorder {
     fieldPath?: string,
   ): void {
     const node = obj.spec?.nodeName as string | undefined;
-    const from = source.component === 'kubelet' && source.host && node ? { ...source, host: node } : source;
+    const onFargate = obj.spec?.schedulerName === FARGATE_SCHEDULER && node;
+    const from = source.component === 'kubelet' && onFargate ? { ...source, host: node } : source;
     super.record(obj, type, reason, message, from, fieldPath);
   }
 }
