@@ -35,10 +35,11 @@ export interface ListFargateProfilesOptions {
 const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation']);
 
 /** ListFargateProfiles (every page) then DescribeFargateProfile for each, with the SDK's EKS client. */
-export async function listFargateProfiles(options: ListFargateProfilesOptions): Promise<FargateProfilesAnswer> {
-  const { EKSClient, DescribeFargateProfileCommand, paginateListFargateProfiles } = await import(
-    '@aws-sdk/client-eks'
-  );
+export async function listFargateProfiles(
+  options: ListFargateProfilesOptions,
+): Promise<FargateProfilesAnswer> {
+  const { EKSClient, DescribeFargateProfileCommand, paginateListFargateProfiles } =
+    await import('@aws-sdk/client-eks');
   const client = new EKSClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -74,7 +75,8 @@ export async function listFargateProfiles(options: ListFargateProfilesOptions): 
     return { kind: 'profiles', profiles };
   } catch (error) {
     const name = (error as { name?: unknown } | undefined)?.name;
-    if (typeof name === 'string' && DENIED.has(name)) return { kind: 'denied', action, message: errorMessage(error) };
+    if (typeof name === 'string' && DENIED.has(name))
+      return { kind: 'denied', action, message: errorMessage(error) };
     return { kind: 'error', message: errorMessage(error) };
   } finally {
     client.destroy();
