@@ -15,9 +15,35 @@
 # deploy uses <env>-latest (what the build-push action tags), not "latest". See packages/cli/README.md.
 set -eu
 root=$(cd -- "$(dirname -- "$0")/.." && pwd -P)
-node="$root/node_modules/.bin/node"
-if [ ! -x "$node" ]; then
-  echo "deploy-eks.sh: $node not found; run pnpm install in $root first." >&2
+required=24
+
+# The repository's Node (the node-<os>-<arch> package pnpm installs, linked as node_modules/.bin/node) when
+# there is one that runs on this machine, else the node on PATH.
+node=
+for candidate in "$root/node_modules/.bin/node" "$root"/node_modules/node-*-*/bin/node; do
+  if [ -x "$candidate" ] && "$candidate" -e 0 >/dev/null 2>&1; then
+    node=$candidate
+    break
+  fi
+done
+if [ -z "$node" ]; then
+  node=$(command -v node || true)
+  if [ -z "$node" ]; then
+    echo "deploy-eks.sh: no Node.js found: run pnpm install in $root, or install Node.js $required or newer and put it on PATH." >&2
+    exit 2
+  fi
+fi
+version=$("$node" -p 'process.versions.node' 2>/dev/null || echo unknown)
+major=${version%%.*}
+case $major in
+  '' | *[!0-9]*) major=0 ;;
+esac
+if [ "$major" -lt "$required" ]; then
+  echo "deploy-eks.sh: $node is Node.js $version; planner-deploy needs Node.js $required or newer. Install Node.js $required (https://nodejs.org, or nvm install $required) and put it first on PATH, or run pnpm install in $root." >&2
+  exit 2
+fi
+if [ ! -f "$root/scripts/ts-register.mjs" ] || [ ! -d "$root/node_modules" ]; then
+  echo "deploy-eks.sh: $root has no node_modules; run pnpm install there first (or install the packed CLI: see packages/cli/README.md)." >&2
   exit 2
 fi
 exec "$node" --import "$root/scripts/ts-register.mjs" --experimental-transform-types --no-warnings \

@@ -4,7 +4,7 @@
  * documented exit codes: 0 ok, 1 failed, 2 usage or bad input, 3 deploy failed and was rolled back,
  * 130 interrupted.
  */
-import { readFileSync } from 'node:fs';
+import cliPackage from '../package.json' with { type: 'json' };
 import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/core';
 import { commandHelp, parseCommandLine, programHelp, UsageError, type Command } from './args.js';
 import type { CommandContext, CommandResult, LeftBehind } from './context.js';
@@ -37,11 +37,13 @@ async function checkPositionals(command: Command, ctx: CommandContext): Promise<
   }
 }
 
+/**
+ * The package's version. Imported as JSON (not read from disk next to the module) so the bundle of the packed
+ * CLI carries it: ncc would otherwise relocate the file into dist/, where dist/package.json says only the
+ * module type.
+ */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  return cliPackage.version;
 }
 
 export interface MainOptions {

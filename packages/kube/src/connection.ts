@@ -3,10 +3,12 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type https from 'node:https';
 import { ConfigurationError, errorMessage, type Logger } from '@planner-deploy/core';
-import type { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node';
+import type { AppsV1Api, BatchV1Api, Cluster, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node';
 import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws';
+import { eksExecAuthOf, type EksExecAuth } from './exec-credential.js';
 import { decodeKubeconfigInput, secretsOfUser } from './kubeconfig-text.js';
-import { createTransport, type Transport } from './transport.js';
+import { KubeApiError } from './api-error.js';
+import { createTransport, type RequestOptions, type Transport } from './transport.js';
 
 export interface ConnectOptions {
   /** The `kubeconfig` input: YAML or its base64. Wins over everything else. */
@@ -57,8 +59,11 @@ const EKS_AUTH_PROVIDER = 'planner-deploy-eks';
 /**
  * Connects to a cluster, in this order: the `kubeconfig` input (base64 or YAML); else `clusterName` + `region`
  * through EKS (DescribeCluster for the endpoint and CA, and a presigned-STS bearer token refreshed before it
- * expires); else `KUBECONFIG` / `~/.kube/config`. Explicit inputs win over whatever file the runner has. `exec:` users are refused: the runner has no aws
- * CLI or kubectl. Every credential is passed to `mask` before this returns.
+ * expires); else `KUBECONFIG` / `~/.kube/config`. Explicit inputs win over whatever file the runner has. A user
+ * whose `exec` runs `aws eks get-token` or `aws-iam-authenticator token` gets the same token built in-process
+ * (no aws CLI on the runner); any other exec plugin or auth-provider is refused with what to use instead.
+ * Servers are taken as kubectl takes them: `http://` (kubectl proxy), `insecure-skip-tls-verify`,
+ * `tls-server-name`. Every credential is passed to `mask` before this returns.
  */
 export async function connect(options: ConnectOptions): Promise<KubeConnection> {
   const env = options.env ?? process.env;
@@ -127,15 +132,28 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
       { title: 'Invalid kubeconfig' },
     );
   }
-  if (user) refuseExec(user, options);
+  // The cluster-name path's own user is our provider's entry; any other user's exec or auth-provider is read.
+  const execAuth = user && source !== 'eks' ? eksExecAuthOf(user, env) : undefined;
+  if (execAuth && user) {
+    await configureExecEks(kc, user.name, execAuth, options, mask);
+    description = `${description} (${execAuth.plugin} for ${execAuth.clusterId}, built in-process)`;
+  }
+  if (cluster.server.startsWith('http:')) allowPlainHttp(kc, cluster);
   if (source !== 'eks') description = `${description}, context ${kc.getCurrentContext()} (${cluster.server})`;
   const contextObject = kc.getContextObject(kc.getCurrentContext());
 
-  const transport = createTransport({
-    server: cluster.server,
-    authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
-    keepAuthorizerAgent: Boolean(cluster.proxyUrl),
-  });
+  const eksToken = source === 'eks' || execAuth !== undefined;
+  const transport = explainUnauthorized(
+    createTransport({
+      server: cluster.server,
+      authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
+      keepAuthorizerAgent: Boolean(cluster.proxyUrl),
+    }),
+    `The API server of ${description} refused the credentials (401 Unauthorized).`,
+    eksToken
+      ? `The EKS token is signed with the AWS credentials of this environment${execAuth ? ` for the cluster "${execAuth.clusterId}"` : ''}: check that they are valid, that the name is the cluster's, and that the identity has an access entry (or an aws-auth mapping) on the cluster.`
+      : "The kubeconfig's token or client certificate is not accepted by this cluster (expired, revoked, or for another cluster): generate a fresh one.",
+  );
   let typed: Promise<TypedApis> | undefined;
   options.logger.debug(`Connecting to ${description}.`);
   return {
@@ -152,6 +170,29 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
       }));
       return typed;
     },
+  };
+}
+
+/**
+ * A 401 is the user's to fix (credentials), never an internal error: every call of the transport turns it
+ * into a ConfigurationError saying which credentials were refused and what to check.
+ */
+function explainUnauthorized(transport: Transport, what: string, hint: string): Transport {
+  const explain = (error: unknown): never => {
+    if (!(error instanceof KubeApiError) || error.statusCode !== 401) throw error;
+    const said = error.message.replace(/\s+/g, ' ').slice(0, 200);
+    throw new ConfigurationError(`${what} The server said: ${said}. ${hint}`, {
+      title: 'Kubernetes credentials refused',
+      cause: error,
+    });
+  };
+  return {
+    ...transport,
+    request: <T>(method: string, path: string, request?: RequestOptions) =>
+      transport.request<T>(method, path, request).catch(explain),
+    requestText: (method, path, request) => transport.requestText(method, path, request).catch(explain),
+    lines: (path, request) => transport.lines(path, request).catch(explain),
+    watch: <T>(path: string, request?: RequestOptions) => transport.watch<T>(path, request).catch(explain),
   };
 }
 
@@ -192,23 +233,6 @@ function loadKubeconfig(kc: KubeConfig, text: string, where: string): void {
   }
 }
 
-function refuseExec(user: User, options: ConnectOptions): void {
-  const exec = user.exec as { command?: string; args?: string[] } | null | undefined;
-  const viaAuthProvider = (user.authProvider as { name?: string } | null | undefined)?.name === 'exec';
-  if (!exec && !viaAuthProvider) return;
-  const command = exec?.command ?? 'a credential plugin';
-  const args = exec?.args ?? [];
-  const at = args.indexOf('--cluster-name');
-  const clusterHint = at >= 0 ? args[at + 1] : undefined;
-  const hint = clusterHint
-    ? ` For EKS, drop the kubeconfig and set cluster-name: ${clusterHint} and region instead; the action builds the EKS token itself.`
-    : ' For EKS, set cluster-name and region instead; the action builds the EKS token itself.';
-  throw new ConfigurationError(
-    `The kubeconfig user "${user.name}" authenticates with an exec plugin (${command}), which cannot run here: the runner has no aws CLI or kubectl and actions never shell out.${hint} Otherwise use a kubeconfig with a token or a client certificate${options.context ? '' : ' (or pick another context)'}.`,
-    { title: 'Unsupported kubeconfig' },
-  );
-}
-
 async function configureEks(
   kc: KubeConfig,
   clusterName: string,
@@ -222,10 +246,101 @@ async function configureEks(
     ((name: string, reg: string, signal?: AbortSignal) =>
       aws.describeEksCluster({ clusterName: name, region: reg, ...(signal ? { abortSignal: signal } : {}) }));
   const info = await describe(clusterName, region, options.signal);
-  let credentials = options.eks?.credentials;
-  if (!credentials) credentials = await aws.defaultCredentials();
+  const credentials = options.eks?.credentials ?? (await aws.defaultCredentials());
+  await addEksTokenAuthenticator(kc, { clusterId: clusterName, region, credentials }, options, mask);
+  kc.loadFromOptions({
+    clusters: [{ name: clusterName, server: info.endpoint, caData: info.caData, skipTLSVerify: false }],
+    users: [{ name: `eks-${clusterName}`, authProvider: { name: EKS_AUTH_PROVIDER, config: {} } }],
+    contexts: [{ name: clusterName, cluster: clusterName, user: `eks-${clusterName}` }],
+    currentContext: clusterName,
+  });
+}
+
+/**
+ * The kubeconfig's `aws eks get-token` / `aws-iam-authenticator token` user, done in-process: the same token
+ * those commands print (credentials from the default chain, or the exec env's profile; a role assumed through
+ * STS when they name one), refreshed as for cluster-name. The server and CA stay the kubeconfig's.
+ */
+async function configureExecEks(
+  kc: KubeConfig,
+  userName: string,
+  auth: EksExecAuth,
+  options: ConnectOptions,
+  mask: (value: string) => void,
+): Promise<void> {
+  const aws = await import('@planner-deploy/aws');
+  let credentials =
+    options.eks?.credentials ??
+    (await aws.defaultCredentials({
+      profile: auth.profile,
+      debug: (message) => options.logger.debug(message),
+    }));
+  if (auth.profile !== undefined) credentials = explainProfileErrors(credentials, auth.profile, userName);
+  if (auth.roleArn !== undefined) {
+    credentials = aws.assumeRoleCredentials({
+      roleArn: auth.roleArn,
+      sessionName: auth.sessionName,
+      externalId: auth.externalId,
+      region: auth.region,
+      source: credentials,
+      mask,
+      ...(options.eks?.now ? { now: options.eks.now } : {}),
+    });
+  }
+  options.logger.debug(
+    `Kubeconfig user ${userName}: ${auth.plugin} for ${auth.clusterId} in ${auth.region}${auth.roleArn ? ` as ${auth.roleArn}` : ''}${auth.profile ? ` (profile ${auth.profile})` : ''}, token built in-process.`,
+  );
+  await addEksTokenAuthenticator(
+    kc,
+    { clusterId: auth.clusterId, region: auth.region, credentials },
+    options,
+    mask,
+  );
+  // client-node would run the exec command itself (its ExecAuth comes before custom authenticators): the
+  // user is replaced by our provider's entry, everything else of the kubeconfig kept.
+  kc.loadFromOptions({
+    clusters: kc.getClusters(),
+    users: kc
+      .getUsers()
+      .map((u) =>
+        u.name === userName ? { name: u.name, authProvider: { name: EKS_AUTH_PROVIDER, config: {} } } : u,
+      ),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  });
+}
+
+function explainProfileErrors(
+  credentials: () => Promise<AwsCredentials>,
+  profile: string,
+  userName: string,
+): () => Promise<AwsCredentials> {
+  return async () => {
+    try {
+      return await credentials();
+    } catch (error) {
+      throw new ConfigurationError(
+        `The kubeconfig user "${userName}" signs its EKS token with the AWS profile "${profile}" (AWS_PROFILE in its exec env, as aws eks update-kubeconfig --profile writes it), and no credentials come from that profile here: ${errorMessage(error)}. On a runner, remove the env entry from the kubeconfig so the runner's credentials (e.g. from aws-actions/configure-aws-credentials) are used, or provide that profile in ~/.aws/config.`,
+        { title: 'AWS profile not found', cause: error },
+      );
+    }
+  };
+}
+
+/**
+ * Registers the EKS token authenticator: a presigned-STS token for `clusterId`, built now (so bad credentials
+ * fail the connection, not the first request) and rebuilt before it expires; every token is masked.
+ */
+async function addEksTokenAuthenticator(
+  kc: KubeConfig,
+  target: { clusterId: string; region: string; credentials: () => Promise<AwsCredentials> },
+  options: ConnectOptions,
+  mask: (value: string) => void,
+): Promise<void> {
+  const aws = await import('@planner-deploy/aws');
   const now = options.eks?.now ?? (() => new Date());
   const env = options.env ?? process.env;
+  const { clusterId, region, credentials } = target;
 
   let current: EksToken | undefined;
   let pending: Promise<EksToken> | undefined;
@@ -234,9 +349,15 @@ async function configureEks(
     pending ??= (async () => {
       try {
         const creds = await credentials();
-        const token = await aws.createEksToken({ clusterName, region, credentials: creds, now: now(), env });
+        const token = await aws.createEksToken({
+          clusterName: clusterId,
+          region,
+          credentials: creds,
+          now: now(),
+          env,
+        });
         mask(token.token);
-        if (current) options.logger.debug(`Refreshed the EKS token for ${clusterName}.`);
+        if (current) options.logger.debug(`Refreshed the EKS token for ${clusterId}.`);
         current = token;
         return token;
       } finally {
@@ -255,10 +376,18 @@ async function configureEks(
       opts.headers = { ...(opts.headers as Record<string, string>), Authorization: `Bearer ${token.token}` };
     },
   });
+}
+
+/**
+ * An `http://` server, as `kubectl proxy` serves it: kubectl takes it as is. client-node refuses it unless
+ * insecure-skip-tls-verify is set (there is no TLS to verify), so the cluster entry gets that flag; our
+ * transport then speaks plain HTTP to it.
+ */
+function allowPlainHttp(kc: KubeConfig, cluster: Cluster): void {
   kc.loadFromOptions({
-    clusters: [{ name: clusterName, server: info.endpoint, caData: info.caData, skipTLSVerify: false }],
-    users: [{ name: `eks-${clusterName}`, authProvider: { name: EKS_AUTH_PROVIDER, config: {} } }],
-    contexts: [{ name: clusterName, cluster: clusterName, user: `eks-${clusterName}` }],
-    currentContext: clusterName,
+    clusters: kc.getClusters().map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c)),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
   });
 }

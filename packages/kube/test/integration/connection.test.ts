@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer, connect as netConnect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ConfigurationError, MemoryLogger } from '@planner-deploy/core';
 import { startSandbox, type Sandbox } from '@planner-deploy/sandbox';
@@ -79,35 +80,40 @@ describe('connect (against the sandbox over HTTPS)', () => {
     }
   });
 
-  it('surfaces 401 with the server message for a wrong token', async () => {
+  it("surfaces 401 as the user's to fix, with the server message, never as an internal error", async () => {
     const config = parse(sandbox.kubeconfigYaml) as { users: { user: { token: string } }[] };
     config.users[0]!.user.token = 'wrong';
     const conn = await connect({ kubeconfig: stringify(config), logger: new MemoryLogger() });
     try {
       const error = await conn.request('GET', '/api/v1/namespaces').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(KubeApiError);
-      expect((error as KubeApiError).statusCode).toBe(401);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toMatch(
+        /refused the credentials \(401 Unauthorized\)\. The server said: .*token or client certificate/,
+      );
+      expect((error as Error).cause).toBeInstanceOf(KubeApiError);
+      expect(((error as Error).cause as KubeApiError).statusCode).toBe(401);
     } finally {
       conn.close();
     }
   });
 
-  it('refuses exec users with a clear message naming the EKS alternative', async () => {
+  it('refuses exec plugins other than the EKS ones with a clear message naming the alternatives', async () => {
     const config = parse(sandbox.kubeconfigYaml) as {
       users: { name: string; user: Record<string, unknown> }[];
     };
     config.users[0]!.user = {
       exec: {
         apiVersion: 'client.authentication.k8s.io/v1beta1',
-        command: 'aws',
-        args: ['eks', 'get-token', '--cluster-name', 'prod'],
+        command: 'gke-gcloud-auth-plugin',
       },
     };
     const error = await connect({ kubeconfig: stringify(config), logger: new MemoryLogger() }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toMatch(/exec plugin \(aws\).*no aws CLI.*cluster-name: prod/);
+    expect((error as Error).message).toMatch(
+      /exec plugin "gke-gcloud-auth-plugin", which cannot run here.*aws eks get-token.*cluster-name and region/,
+    );
   });
 
   it('picks a named context and refuses an unknown one', async () => {
@@ -159,5 +165,94 @@ describe('connect (against the sandbox over HTTPS)', () => {
     expect(masked).toEqual(expect.arrayContaining([sandbox.token, key, 'hunter2-password']));
     expect(masked.some((m) => m.includes('MHcCAQEEIsecretkey'))).toBe(true);
     expect(masked).not.toContain('Y2VydA==');
+  });
+
+  describe('servers as kubectl takes them', () => {
+    type Config = {
+      clusters: { name: string; cluster: Record<string, unknown> }[];
+    };
+    const withCluster = (change: (cluster: Record<string, unknown>) => void): string => {
+      const config = parse(sandbox.kubeconfigYaml) as Config;
+      change(config.clusters[0]!.cluster);
+      return stringify(config);
+    };
+
+    it('http:// (no TLS at all): raw requests and the typed clients both work', async () => {
+      const plain = await startSandbox({ controllers: false, https: false });
+      try {
+        expect(plain.url).toMatch(/^http:\/\//);
+        const conn = await connect({ kubeconfig: plain.kubeconfigYaml, logger: new MemoryLogger() });
+        try {
+          expect(await version(conn)).toMatch(/^v1\.32\./);
+          const { core } = await conn.typed();
+          const namespaces = await core.listNamespace();
+          expect(namespaces.items.map((n) => n.metadata?.name)).toContain('default');
+        } finally {
+          conn.close();
+        }
+      } finally {
+        await plain.stop();
+      }
+    });
+
+    it('insecure-skip-tls-verify: connects to a server whose CA it is not given', async () => {
+      const noCa = withCluster((c) => delete c['certificate-authority-data']);
+      const refused = await connect({ kubeconfig: noCa, logger: new MemoryLogger() });
+      try {
+        await expect(version(refused)).rejects.toThrow(/certificate/);
+      } finally {
+        refused.close();
+      }
+      const conn = await connect({
+        kubeconfig: withCluster((c) => {
+          delete c['certificate-authority-data'];
+          c['insecure-skip-tls-verify'] = true;
+        }),
+        logger: new MemoryLogger(),
+      });
+      try {
+        expect(await version(conn)).toMatch(/^v1\.32\./);
+      } finally {
+        conn.close();
+      }
+    });
+
+    it('tls-server-name: checks the certificate for that name instead of the host in the URL', async () => {
+      // A TCP relay on another loopback address: the certificate names localhost and 127.0.0.1, not 127.0.0.2.
+      const target = new URL(sandbox.url);
+      const relay = createNetServer((socket) => {
+        const upstream = netConnect(Number(target.port), target.hostname);
+        socket.pipe(upstream).pipe(socket);
+        socket.on('error', () => upstream.destroy());
+        upstream.on('error', () => socket.destroy());
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.2', resolve));
+      const server = `https://127.0.0.2:${(relay.address() as AddressInfo).port}`;
+      try {
+        const plain = await connect({
+          kubeconfig: withCluster((c) => (c.server = server)),
+          logger: new MemoryLogger(),
+        });
+        try {
+          await expect(version(plain)).rejects.toThrow(/altnames|127\.0\.0\.2/i);
+        } finally {
+          plain.close();
+        }
+        const named = await connect({
+          kubeconfig: withCluster((c) => {
+            c.server = server;
+            c['tls-server-name'] = 'localhost';
+          }),
+          logger: new MemoryLogger(),
+        });
+        try {
+          expect(await version(named)).toMatch(/^v1\.32\./);
+        } finally {
+          named.close();
+        }
+      } finally {
+        await new Promise((resolve) => relay.close(resolve));
+      }
+    });
   });
 });

@@ -8,7 +8,7 @@ import { RdsState } from './rds-state.js';
 import { startRegistryFront, type RegistryFront } from './registry-front.js';
 import { createAwsRouter, type AwsRequestRecord } from './router.js';
 import type { AwsCredentials } from './sigv4.js';
-import { checkEksToken, type CallerIdentity } from './sts.js';
+import { checkEksToken, RoleSessions, type CallerIdentity } from './sts.js';
 
 export { RdsState } from './rds-state.js';
 export { RdsError, isValidRdsIdentifier, MANUAL_SNAPSHOT_QUOTA } from './rds-model.js';
@@ -31,6 +31,8 @@ export type { AwsCredentials } from './sigv4.js';
 export type { AwsRequestRecord } from './router.js';
 export { checkEksToken, EKS_TOKEN_PREFIX } from './sts.js';
 export type { EksTokenCheck, EksTokenResult } from './sts.js';
+export { updateKubeconfigYaml } from './update-kubeconfig.js';
+export type { UpdateKubeconfigOptions } from './update-kubeconfig.js';
 
 /** The sandbox's test credentials: requests signed with anything else are refused. */
 export const SANDBOX_CREDENTIALS: AwsCredentials = {
@@ -131,7 +133,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   const denied = new Set(options.denied ?? []);
   const requests: AwsRequestRecord[] = [];
   let host = '';
+  const sessions = new RoleSessions(accountId);
   const serve = createAwsRouter({
+    sessions,
     region,
     accountId,
     credentials,
@@ -187,8 +191,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       clusterName: kube?.clusterName ?? DEFAULT_CLUSTER_NAME,
       localHosts: [host, `localhost:${port}`],
       now: new Date(),
+      sessions,
     });
-    return result.ok ? { arn: callerArn } : undefined;
+    return result.ok ? { arn: result.arn ?? callerArn } : undefined;
   };
 
   return {

@@ -7,7 +7,13 @@ import { handleRdsAction, RDS_NAMESPACE } from './rds.js';
 import { RdsError } from './rds-model.js';
 import type { RdsState } from './rds-state.js';
 import { parseSigV4, verifySigV4, type AwsCredentials, type SigV4Failure } from './sigv4.js';
-import { callerIdentityXml, STS_NAMESPACE, type CallerIdentity } from './sts.js';
+import {
+  assumeRoleXml,
+  callerIdentityXml,
+  STS_NAMESPACE,
+  type CallerIdentity,
+  type RoleSessions,
+} from './sts.js';
 
 /** One request served, as the sandbox records it. */
 export interface AwsRequestRecord {
@@ -30,6 +36,8 @@ export interface RouterContext {
   kube: () => KubeEndpoint | undefined;
   /** IAM actions the identity may not call (`eks:ListFargateProfiles`): AccessDeniedException. */
   denied?: ReadonlySet<string>;
+  /** STS AssumeRole's sessions: their temporary credentials sign requests too. */
+  sessions?: RoleSessions;
 }
 
 export interface Served {
@@ -77,9 +85,13 @@ export function createAwsRouter(ctx: RouterContext): (req: WireRequest) => Promi
   const { region, accountId, credentials, identity, rds } = ctx;
   const ecrState = ctx.ecr;
   const regions = [region];
+  const sessionOf = (req: WireRequest) => {
+    const parts = parseSigV4(req);
+    return parts && parts !== 'incomplete' ? ctx.sessions?.find(parts.accessKeyId, new Date()) : undefined;
+  };
   const authCheck = (req: WireRequest, service: Service) =>
     verifySigV4(req, {
-      credentials,
+      credentials: sessionOf(req)?.credentials ?? credentials,
       regions: service === 'sts' ? [region, 'us-east-1'] : regions,
       now: new Date(),
       ...(service === 'sts' ? { presignedValidityMs: 15 * 60 * 1000 } : {}),
@@ -129,13 +141,29 @@ export function createAwsRouter(ctx: RouterContext): (req: WireRequest) => Promi
       });
       const auth = authCheck(req, service);
       if (!auth.ok) return fail(403, QUERY_AUTH_CODES[auth.failure], auth.message);
+      if (service === 'sts' && action === 'AssumeRole' && ctx.sessions) {
+        const caller = sessionOf(req)?.arn ?? identity.arn;
+        const session = ctx.sessions.assume(
+          params().get('RoleArn') ?? '',
+          params().get('RoleSessionName') ?? '',
+          caller,
+          new Date(),
+        );
+        if (!('credentials' in session)) return fail(session.status, session.code, session.message);
+        const body = queryResponse('AssumeRole', STS_NAMESPACE, assumeRoleXml(session), requestId);
+        return {
+          out: { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body },
+          record: { service, action, status: 200 },
+        };
+      }
       if (service === 'sts') {
         if (action !== 'GetCallerIdentity')
           return fail(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+        const assumed = sessionOf(req);
         const body = queryResponse(
           'GetCallerIdentity',
           STS_NAMESPACE,
-          callerIdentityXml(identity),
+          callerIdentityXml(assumed ? { ...identity, arn: assumed.arn } : identity),
           requestId,
         );
         return {
