@@ -440,6 +440,9 @@ describe('example manifests, RBAC and IAM', () => {
         'rds:AddTagsToResource',
         'rds:DeleteDBSnapshot',
         'eks:DescribeCluster',
+        // Optional: only to name the Fargate profiles when a pod matches none.
+        'eks:ListFargateProfiles',
+        'eks:DescribeFargateProfile',
       ].sort(),
     );
     for (const s of policy.Statement as Json[]) {

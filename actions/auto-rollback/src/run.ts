@@ -1,5 +1,6 @@
 import { formatDuration, maskSecret, quoteUntrusted, type Logger } from '@planner-deploy/action-kit';
 import {
+  fargateProfileLookup,
   connect,
   deploymentRevision,
   getRolloutHistory,
@@ -84,6 +85,7 @@ export async function autoRollback(
         readyGraceMs: inputs['ready-grace'],
         logger,
         signal,
+        fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
       });
       for (const result of results) {
         const report = moving.find((r) => r.name === result.name) as RollbackReport;

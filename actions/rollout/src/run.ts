@@ -1,5 +1,6 @@
 import { ConfigurationError, formatDuration, maskSecret, type Logger } from '@planner-deploy/action-kit';
 import {
+  fargateProfileLookup,
   CHANGE_CAUSE_ANNOTATION,
   connect,
   deploymentRevision,
@@ -214,6 +215,7 @@ export async function rollout(
       readyGraceMs: inputs['ready-grace'],
       logger,
       signal,
+      fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
     });
     for (const report of reports) {
       const result = results.find((r) => r.name === report.name);

@@ -1,5 +1,6 @@
 import { maskSecret, type Logger } from '@planner-deploy/action-kit';
 import {
+  fargateProfileLookup,
   buildMigrationJob,
   connect,
   createJob,
@@ -86,6 +87,7 @@ export async function runMigration(
         deadline,
         signal,
         logTailLines: inputs['log-tail-lines'],
+        fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
       }),
     );
     // The Job's activeDeadlineSeconds is our timeout: Kubernetes failing it for DeadlineExceeded is a timeout.

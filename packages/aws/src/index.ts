@@ -4,3 +4,4 @@ export * from './credentials.js';
 export * from './assume-role.js';
 export * from './rds.js';
 export * from './ecr.js';
+export * from './eks-fargate.js';

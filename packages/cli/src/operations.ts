@@ -19,6 +19,7 @@ import {
   buildMigrationJob,
   createJob,
   migrationJobName,
+  fargateProfileLookup,
   waitForJob,
   waitForRollouts,
   type Deployment,
@@ -189,6 +190,10 @@ export async function runMigration(
       // The workload's text: no terminal sequence of it reaches the operator's terminal.
       onLog: (line) => ui.line(`  ${ui.dim('│')} ${stripTerminalControls(line)}`),
       logTailLines: 20,
+      fargateProfiles: fargateProfileLookup(conn.source, {
+        clusterName: settings.cluster,
+        region: settings.region,
+      }),
     });
     if (result.status === 'failed' && result.reason === 'DeadlineExceeded') result.status = 'timed-out';
     return { jobName, image, command, result };
@@ -237,6 +242,10 @@ export async function waitForRollout(
       logger: ui.logger({ quietInfo: true }),
       signal,
       onUpdate: (name, deployment) => ui.progress(rolloutProgress(name, deployment)),
+      fargateProfiles: fargateProfileLookup(conn.source, {
+        clusterName: settings.cluster,
+        region: settings.region,
+      }),
     });
     if (!result) throw new Error('no rollout result');
     return result;

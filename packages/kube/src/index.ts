@@ -18,6 +18,7 @@ export * from './api-error.js';
 export * from './connection-inputs.js';
 export * from './connection.js';
 export * from './deployments.js';
+export * from './fargate-profiles.js';
 export * from './history.js';
 export * from './job-spec.js';
 export * from './jobs.js';

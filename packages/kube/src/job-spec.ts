@@ -83,10 +83,30 @@ function pickContainer(deployment: Deployment, name: string | undefined, image: 
 }
 
 /**
+ * The Deployment's pod labels the migration pod keeps: all but the keys its selector uses. A Fargate profile
+ * that selects the app's pods by label then selects the migration too, while neither the Deployment (its
+ * ReplicaSets count pods by that selector) nor a Service selecting like the Deployment ever matches it.
+ */
+export function migrationPodLabels(deployment: Deployment): Record<string, string> {
+  const selector = deployment.spec.selector ?? {};
+  const selected = new Set([
+    ...Object.keys(selector.matchLabels ?? {}),
+    ...(selector.matchExpressions ?? []).map((e) => e.key),
+  ]);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(deployment.spec.template.metadata?.labels ?? {})) {
+    // pod-template-hash belongs to a ReplicaSet's pods.
+    if (!selected.has(k) && k !== 'pod-template-hash') out[k] = v;
+  }
+  return out;
+}
+
+/**
  * A Job that runs the new image with the chosen container's environment: env, envFrom, volumeMounts,
  * resources, securityContext and workingDir of the container; volumes, service account, image pull
- * secrets, node selector, tolerations and pod security context of the pod. Probes, ports and the
- * deployment's labels are left out (a Service must not route traffic to a migration). restartPolicy Never.
+ * secrets, node selector, tolerations and pod security context of the pod. Probes and ports are left out.
+ * The pod keeps the template's labels except the Deployment selector's (migrationPodLabels): scheduled
+ * under the same Fargate profile as the app, never behind its Service. restartPolicy Never.
  */
 export function buildMigrationJob(spec: MigrationJobSpec): Job {
   const template = spec.deployment.spec.template.spec;
@@ -128,6 +148,7 @@ export function buildMigrationJob(spec: MigrationJobSpec): Job {
     [LABEL_DEPLOYMENT]: labelValue(deploymentName),
     [LABEL_RUN]: labelValue(spec.runId),
   };
+  const podLabels = { ...migrationPodLabels(spec.deployment), ...labels };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -140,7 +161,7 @@ export function buildMigrationJob(spec: MigrationJobSpec): Job {
       ...(spec.ttlSecondsAfterFinished !== undefined
         ? { ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished }
         : {}),
-      template: { metadata: { labels: { ...labels } }, spec: podSpec },
+      template: { metadata: { labels: podLabels }, spec: podSpec },
     },
   };
 }

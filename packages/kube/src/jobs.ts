@@ -6,6 +6,7 @@ import {
   type Logger,
 } from '@planner-deploy/core';
 import { describeTransient, isNotFound, isTransient, KubeApiError } from './api-error.js';
+import { explainFargateMismatch, type FargateProfileLookup } from './fargate-profiles.js';
 import { isOurJob } from './job-spec.js';
 import { listWatch } from './list-watch.js';
 import { diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
@@ -106,6 +107,8 @@ export interface WaitForJobOptions {
   logTailLines?: number;
   /** After the Job finishes, how long to let the log streams drain. Default 5 s. */
   drainMs?: number;
+  /** Reads the cluster's Fargate profiles to explain a pod that no profile selects. */
+  fargateProfiles?: FargateProfileLookup | undefined;
 }
 
 const START_FAILURES = new Set([
@@ -113,6 +116,8 @@ const START_FAILURES = new Set([
   'ErrImagePull',
   'InvalidImageName',
   'CreateContainerConfigError',
+  // Pending for ever behind the fargate taint (a pod waiting for Fargate capacity is not a failure).
+  'FargateProfileMismatch',
 ]);
 
 /**
@@ -342,7 +347,11 @@ export async function waitForJob(options: WaitForJobOptions): Promise<JobRunResu
   if (reason) result.reason = reason;
   if (last?.metadata.name) result.pod = last.metadata.name;
   if (verdict.diagnosis) {
-    const diagnosis = { ...verdict.diagnosis };
+    let diagnosis = { ...verdict.diagnosis };
+    if (diagnosis.reason === 'FargateProfileMismatch') {
+      diagnosis = await explainFargateMismatch(diagnosis, options.fargateProfiles, logger);
+      result.message = diagnosis.message;
+    }
     if (last) {
       try {
         diagnosis.events = formatEvents(await podEvents(conn, namespace, last));

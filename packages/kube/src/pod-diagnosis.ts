@@ -9,6 +9,7 @@ export type PodFailureReason =
   | 'CreateContainerConfigError'
   | 'InvalidImageName'
   | 'OOMKilled'
+  | 'FargateProfileMismatch'
   | 'Unready';
 
 /** A broken pod of a rollout, with what to tell the user. */
@@ -27,7 +28,27 @@ export interface PodFailure {
   events?: string[];
   /** The container's last log lines (filled in by the watcher). */
   logs?: string[];
+  /** FargateProfileMismatch: the pod's namespace and labels (what a profile selector must match). */
+  fargate?: { namespace: string; labels: Record<string, string> };
 }
+
+/** The taint of every node of EKS on Fargate; a pod no Fargate profile selected meets only these nodes. */
+export const FARGATE_TAINT = 'eks.amazonaws.com/compute-type: fargate';
+
+/** Labels the controllers add to pods; no Fargate profile selects on them, so they are left out of reports. */
+const GENERATED_LABELS = /^(pod-template-hash|controller-uid|job-name|batch\.kubernetes\.io\/.*)$/;
+
+/** Pod labels as `k=v, k=v`, without the controllers' own (pod-template-hash, job-name …). */
+export function describeLabels(labels: Record<string, string> | undefined): string {
+  const shown = Object.entries(labels ?? {}).filter(([k]) => !GENERATED_LABELS.test(k));
+  return shown.length ? shown.map(([k, v]) => `${k}=${v}`).join(', ') : '(none)';
+}
+
+/**
+ * Warnings that say nothing about a pod's health: Fargate's `LoggingDisabled` (no aws-logging ConfigMap)
+ * comes with every Fargate pod of a cluster without CloudWatch logging.
+ */
+const BENIGN_WARNINGS = new Set(['LoggingDisabled']);
 
 export interface DiagnoseOptions {
   /** How long a started pod may stay unready (or unscheduled) before it counts as a failure. */
@@ -109,6 +130,19 @@ export function diagnosePod(pod: Pod, options: DiagnoseOptions): PodFailure | un
   }
 
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.message?.includes(FARGATE_TAINT)) {
+    // The default scheduler saw only Fargate nodes: no profile selected this pod when it was created, and
+    // none will (the Fargate webhook only acts at creation). Nothing to wait for.
+    const namespace = pod.metadata.namespace ?? 'default';
+    const labels = pod.metadata.labels ?? {};
+    return {
+      reason: 'FargateProfileMismatch',
+      pod: name,
+      message: `pod "${name}" matches no Fargate profile, so it stays Pending: no profile selects namespace "${namespace}" with labels ${describeLabels(labels)} (the scheduler: ${scheduled.message})`,
+      fargate: { namespace, labels: { ...labels } },
+      ...sinceField(scheduled.lastTransitionTime ?? pod.metadata.creationTimestamp),
+    };
+  }
   if (scheduled?.status === 'False') {
     const since = scheduled.lastTransitionTime ?? pod.metadata.creationTimestamp ?? undefined;
     const waited = elapsed(since, options.observedSince, now);
@@ -190,6 +224,7 @@ function lastWarning(events: KubeEvent[], container: string, reasons?: string[])
     .filter(
       (e) =>
         e.type === 'Warning' &&
+        !BENIGN_WARNINGS.has(e.reason ?? '') &&
         aboutContainer(e, container) &&
         (!reasons || reasons.includes(e.reason ?? '')),
     )
@@ -200,7 +235,9 @@ function lastWarning(events: KubeEvent[], container: string, reasons?: string[])
 
 function firstEventTime(events: KubeEvent[], container: string): string | undefined {
   const times = events
-    .filter((e) => e.type === 'Warning' && aboutContainer(e, container))
+    .filter(
+      (e) => e.type === 'Warning' && !BENIGN_WARNINGS.has(e.reason ?? '') && aboutContainer(e, container),
+    )
     .map((e) => e.firstTimestamp ?? eventTime(e))
     .filter((t): t is string => typeof t === 'string')
     .sort();

@@ -1,5 +1,6 @@
 import { errorMessage, formatDuration, LineSplitter, type Logger } from '@planner-deploy/core';
 import { describeTransient, isTransient, KubeApiError } from './api-error.js';
+import { explainFargateMismatch, type FargateProfileLookup } from './fargate-profiles.js';
 import { listWatch } from './list-watch.js';
 import { awaitingReadiness, diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
 import { findNewReplicaSet, listOwnedReplicaSets, selectorToString } from './replica-sets.js';
@@ -41,6 +42,11 @@ export interface WaitForRolloutsOptions {
   onStatus?: (name: string, message: string) => void;
   /** Called with every version of a deployment the watch delivers (live progress: updated/available counts). */
   onUpdate?: (name: string, deployment: Deployment) => void;
+  /**
+   * Reads the cluster's Fargate profiles to explain a pod that no profile selects (see
+   * fargateProfileLookup: only for a cluster reached by name).
+   */
+  fargateProfiles?: FargateProfileLookup | undefined;
 }
 
 interface Tracked {
@@ -199,6 +205,9 @@ export async function waitForRollouts(options: WaitForRolloutsOptions): Promise<
           `Could not read the events of pod ${podName} (${describeTransient(error)}); diagnosing without them.`,
         );
       else logger.debug(`Could not read the events of pod ${podName}: ${errorMessage(error)}`);
+    }
+    if (diagnosis.reason === 'FargateProfileMismatch') {
+      diagnosis = await explainFargateMismatch(diagnosis, options.fargateProfiles, logger, stop.signal);
     }
     if (diagnosis.container) {
       const lines = await tailLogs(

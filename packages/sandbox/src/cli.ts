@@ -8,7 +8,8 @@
  *
  * `--planner` seeds the Planner app (seedPlanner): ECR repository planner-app with v1.0.0 and the
  * <env>-latest tags, Deployment planner-app in planner-staging and planner-production, RDS instances
- * planner-<env>-db — what `pnpm planner-deploy status production` expects.
+ * planner-<env>-db — what `pnpm planner-deploy status production` expects. The cluster is then EKS on
+ * Fargate (plannerFargateProfiles: a profile per namespace; a pod no profile selects stays Pending).
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -25,7 +26,8 @@ const USAGE = `usage: pnpm sandbox [options]
   --faults <json>        initial faults, e.g. '{"errorRate":0.1,"watchCutSeconds":2}'
   --images <json>        image behaviours, e.g. '{"app:broken":{"kind":"crash","exitCode":1}}'
   --namespace <ns>       namespace of the kubeconfig context (default "default")
-  --planner              seed the Planner app (ECR images, Deployments, RDS instances) for planner-deploy
+  --planner              seed the Planner app (ECR images, Deployments, RDS instances) for planner-deploy,
+                         on EKS on Fargate (profiles for planner-staging and planner-production)
   -h, --help             this text`;
 
 function fail(message: string): never {

@@ -9,10 +9,31 @@ import { startGitHubApi, type GitHubApi, type GitHubApiOptions } from './github/
 import { createDeployment, type DeploymentFixture } from './fixtures.js';
 import type { RegistryInfo } from './registry.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './index.js';
+import type { FargateOptions, FargateProfileSpec } from './kube/controllers/fargate.js';
 
 export const PLANNER_CLUSTER = 'planner-production-cluster';
 export const PLANNER_REPOSITORY = 'planner-app';
 export const PLANNER_DEPLOYMENT = 'planner-app';
+/** The label the Planner pods carry besides the Deployment's selector; production's profile selects on it. */
+export const PLANNER_PART_OF = { 'app.kubernetes.io/part-of': 'planner' };
+
+/**
+ * The Planner cluster's Fargate profiles, as the pipeline guide's cluster has them: CoreDNS in kube-system,
+ * one profile per environment; staging selects its whole namespace, production only the Planner's pods.
+ */
+export function plannerFargateProfiles(environments: string[]): FargateProfileSpec[] {
+  return [
+    { name: 'coredns', selectors: [{ namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }] },
+    ...environments.map((env) => ({
+      name: `planner-${env}`,
+      selectors: [
+        env === 'production'
+          ? { namespace: `planner-${env}`, labels: { ...PLANNER_PART_OF } }
+          : { namespace: `planner-${env}` },
+      ],
+    })),
+  ];
+}
 
 export interface CloudOptions {
   /** Real ms per simulated ms for both the controllers and RDS (default 1). */
@@ -25,6 +46,8 @@ export interface CloudOptions {
   aws?: Omit<AwsSandboxOptions, 'kube' | 'timeScale' | 'registry'>;
   /** The EKS cluster that DescribeCluster answers for (default planner-production-cluster). */
   clusterName?: string;
+  /** EKS on Fargate from the start (seedPlanner turns it on with the Planner's profiles by itself). */
+  fargate?: FargateOptions;
 }
 
 export interface Cloud {
@@ -52,8 +75,19 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   let kube: Sandbox | undefined;
   let github: GitHubApi | undefined;
   try {
-    kube = await startSandbox({ ...options.kube, ...ts, authenticate: aws.authenticator() });
-    aws.setKube({ endpoint: kube.url, caData: Buffer.from(kube.caPem).toString('base64'), clusterName });
+    kube = await startSandbox({
+      ...options.kube,
+      ...ts,
+      ...(options.fargate ? { fargate: { region: aws.region, ...options.fargate } } : {}),
+      authenticate: aws.authenticator(),
+    });
+    const fargate = kube.fargate;
+    aws.setKube({
+      endpoint: kube.url,
+      caData: Buffer.from(kube.caPem).toString('base64'),
+      clusterName,
+      fargateProfiles: () => (fargate?.enabled ? fargate.profiles() : []),
+    });
     if (options.github !== false) github = await startGitHubApi(options.github ?? {});
   } catch (e) {
     await Promise.allSettled([aws.stop(), kube?.stop()]);
@@ -100,6 +134,11 @@ export interface SeedOptions {
   replicas?: number;
   /** Extra Deployment fields (env, progressDeadlineSeconds …). */
   deployment?: Partial<DeploymentFixture>;
+  /**
+   * Run the cluster as EKS on Fargate with `plannerFargateProfiles(environments)` (default true; when the
+   * cloud already runs Fargate, the environments' profiles are added to its own). false leaves it as it is.
+   */
+  fargate?: boolean;
 }
 
 /** Puts the Planner app into a started cloud: ECR images, Deployments, RDS instances. */
@@ -116,6 +155,12 @@ export async function seedPlanner(cloud: Cloud, options: SeedOptions = {}): Prom
     dbInstance: (env) => `planner-${env}-db`,
     appUrl: (env, path = '/health') => cloud.kube.appUrl(`planner-${env}`, PLANNER_DEPLOYMENT, path),
   };
+  const fargate = cloud.kube.fargate;
+  if (options.fargate !== false && fargate) {
+    const profiles = plannerFargateProfiles(environments);
+    if (fargate.enabled) for (const p of profiles) fargate.addProfile(p);
+    else fargate.enable({ profiles, region: cloud.aws.region });
+  }
   for (const env of environments) {
     if (!cloud.kube.store.get('namespaces', undefined, seed.namespace(env)))
       cloud.kube.store.create('namespaces', {
@@ -129,6 +174,7 @@ export async function seedPlanner(cloud: Cloud, options: SeedOptions = {}): Prom
       container: 'planner-app',
       env: [{ name: 'ENVIRONMENT', value: env }],
       envFrom: [{ secretRef: { name: 'planner-secrets' } }],
+      podLabels: { ...PLANNER_PART_OF },
       ...options.deployment,
     });
     cloud.aws.rds.addInstance({ id: seed.dbInstance(env), engine: 'postgres', engineVersion: '16.4' });

@@ -15,6 +15,8 @@ export interface DeploymentFixture {
   revisionHistoryLimit?: number;
   paused?: boolean;
   labels?: Record<string, string>;
+  /** Labels of the pod template besides the selector's `app: <name>`. */
+  podLabels?: Record<string, string>;
   annotations?: Record<string, string>;
   serviceAccountName?: string;
 }
@@ -41,7 +43,7 @@ export function deploymentObject(
       ...(f.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: f.revisionHistoryLimit } : {}),
       ...(f.paused ? { paused: true } : {}),
       template: {
-        metadata: { labels },
+        metadata: { labels: { ...f.podLabels, ...labels } },
         spec: {
           ...(f.serviceAccountName ? { serviceAccountName: f.serviceAccountName } : {}),
           containers: [

@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsServer } from './kube/apps.js';
 import { Clock } from './kube/clock.js';
-import { ImageCatalog, startControllers, type ImageBehaviour } from './kube/controllers/index.js';
+import {
+  ImageCatalog,
+  startControllers,
+  type FargateOptions,
+  type FargateScheduler,
+  type ImageBehaviour,
+} from './kube/controllers/index.js';
 import { Faults, type FaultOptions } from './kube/faults.js';
 import { kubeconfigYaml } from './kube/kubeconfig.js';
 import { PodLogs } from './kube/logs.js';
@@ -24,6 +30,18 @@ export type { FaultOptions, FaultStats } from './kube/faults.js';
 export { Clock } from './kube/clock.js';
 export { ImageCatalog } from './kube/controllers/index.js';
 export type { ImageBehaviour } from './kube/controllers/index.js';
+export {
+  FargateScheduler,
+  profileFor,
+  FARGATE_SCHEDULER,
+  FARGATE_PROFILE_ANNOTATION,
+  COMPUTE_TYPE_LABEL,
+  CAPACITY_ANNOTATION,
+  LOGGING_NAMESPACE,
+  LOGGING_CONFIGMAP,
+  DEFAULT_PROVISIONING_MS,
+} from './kube/controllers/index.js';
+export type { FargateOptions, FargateProfileSpec, FargateSelector } from './kube/controllers/index.js';
 export { KubeApiServer, MUTATING_VERBS } from './kube/server.js';
 export type { KubeRequestRecord } from './kube/server.js';
 export type { Authenticator } from './kube/server.js';
@@ -55,6 +73,8 @@ export interface SandboxOptions {
   namespace?: string;
   /** How often bookmark-enabled watches get a BOOKMARK (default 1000 ms). */
   bookmarkIntervalMs?: number;
+  /** Run the cluster as EKS on Fargate with these profiles (default: one plain node, sandbox-node). */
+  fargate?: FargateOptions;
 }
 
 export interface Sandbox {
@@ -74,6 +94,11 @@ export interface Sandbox {
   /** Every Kubernetes resource request received, in arrival order (see KubeRequestRecord). */
   requests: KubeRequestRecord[];
   clock: Clock;
+  /**
+   * EKS on Fargate (see controllers/fargate.ts): `enable({ profiles })` makes pods created from then on
+   * run on fargate nodes; absent without controllers.
+   */
+  fargate?: FargateScheduler;
   /** `${appsUrl}/_sandbox/apps/<namespace>/<deployment><path>`. */
   appUrl(namespace: string, deployment: string, path?: string): string;
   stop(): Promise<void>;
@@ -100,6 +125,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   );
   const controllers =
     options.controllers === false ? undefined : startControllers({ store, logs, clock, images });
+  if (options.fargate) controllers?.fargate.enable(options.fargate);
 
   const api = new KubeApiServer({
     store,
@@ -141,6 +167,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults,
     requests: api.requests,
     clock,
+    ...(controllers ? { fargate: controllers.fargate } : {}),
     appUrl: (namespace, deployment, path) => apps.appUrl(namespace, deployment, path),
     async stop() {
       if (stopped) return;

@@ -165,8 +165,10 @@ describe('discovery, OpenAPI and Tables', () => {
     const core = await req('/api', { headers: { Accept: accept } });
     expect(core.json.items[0].metadata.name).toBe('');
     expect(core.json.items[0].versions[0].resources.map((r: any) => r.resource).sort()).toEqual([
+      'configmaps',
       'events',
       'namespaces',
+      'nodes',
       'pods',
     ]);
     expect((await req('/apis')).json.kind).toBe('APIGroupList');

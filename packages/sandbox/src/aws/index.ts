@@ -67,6 +67,8 @@ export interface AwsSandboxOptions {
   port?: number;
   /** The identity GetCallerIdentity and verifyEksToken report; default arn:aws:iam::<account>:user/planner-deployer. */
   callerArn?: string;
+  /** IAM actions the identity is denied (e.g. `eks:ListFargateProfiles`); more with `deny()`. */
+  denied?: string[];
 }
 
 export interface AwsSandbox {
@@ -91,6 +93,8 @@ export interface AwsSandbox {
   registryUnavailable?: string;
   /** Every request served, in order (for tests: throttled attempts, retries). */
   requests: AwsRequestRecord[];
+  /** Denies the identity an IAM action (`eks:ListFargateProfiles`): AccessDeniedException from then on. */
+  deny(action: string): void;
   /** Points EKS DescribeCluster (and the token's cluster name) at a Kubernetes API. */
   setKube(kube: KubeEndpoint): void;
   /** The caller ARN when `token` is a valid EKS bearer token for our cluster, else undefined. */
@@ -126,6 +130,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   }
   const ecrState = new EcrState(region, accountId, registry, front);
   let kube = options.kube;
+  const denied = new Set(options.denied ?? []);
   const requests: AwsRequestRecord[] = [];
   let host = '';
   const sessions = new RoleSessions(accountId);
@@ -138,6 +143,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     rds,
     ecr: ecrState,
     kube: () => kube,
+    denied,
   });
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -207,6 +213,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     ...(registry ? { registry, registryUrl: ecrState.proxyEndpoint } : {}),
     ...(registryUnavailable !== undefined ? { registryUnavailable } : {}),
     requests,
+    deny(action: string) {
+      denied.add(action);
+    },
     setKube(next: KubeEndpoint) {
       kube = next;
     },

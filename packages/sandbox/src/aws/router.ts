@@ -1,6 +1,6 @@
 import type { EcrState } from './ecr.js';
 import { EcrError, handleEcrAction } from './ecr.js';
-import { handleEks, type KubeEndpoint } from './eks.js';
+import { eksAction, handleEks, type KubeEndpoint } from './eks.js';
 import { header, newRequestId, type WireRequest, type WireResponse } from './http.js';
 import { queryError, queryParams, queryResponse } from './query.js';
 import { handleRdsAction, RDS_NAMESPACE } from './rds.js';
@@ -34,6 +34,8 @@ export interface RouterContext {
   rds: RdsState;
   ecr: EcrState;
   kube: () => KubeEndpoint | undefined;
+  /** IAM actions the identity may not call (`eks:ListFargateProfiles`): AccessDeniedException. */
+  denied?: ReadonlySet<string>;
   /** STS AssumeRole's sessions: their temporary credentials sign requests too. */
   sessions?: RoleSessions;
 }
@@ -227,7 +229,7 @@ export function createAwsRouter(ctx: RouterContext): (req: WireRequest) => Promi
     }
 
     if (service === 'eks') {
-      const action = req.path === '/clusters' ? 'ListClusters' : 'DescribeCluster';
+      const action = eksAction(req.method, req.path);
       const auth = authCheck(req, service);
       if (!auth.ok) {
         const type = JSON_AUTH_TYPES[auth.failure];
@@ -236,7 +238,15 @@ export function createAwsRouter(ctx: RouterContext): (req: WireRequest) => Promi
           record: { service, action, status: 403, error: type },
         };
       }
-      const answer = handleEks(req.method, req.path, ctx.kube(), region, accountId);
+      if (ctx.denied?.has(`eks:${action}`)) {
+        const cluster = ctx.kube()?.clusterName ?? 'planner-production-cluster';
+        const message = `User: ${identity.arn} is not authorized to perform: eks:${action} on resource: arn:aws:eks:${region}:${accountId}:cluster/${cluster}`;
+        return {
+          out: jsonAnswer(403, { message }, requestId, 'AccessDeniedException', 'application/json'),
+          record: { service, action, status: 403, error: 'AccessDeniedException' },
+        };
+      }
+      const answer = handleEks(req.method, req.path, ctx.kube(), region, accountId, req.query);
       return {
         out: jsonAnswer(answer.status, answer.body, requestId, answer.errorType, 'application/json'),
         record: {

@@ -44,6 +44,8 @@ export function applyDefaults(resource: Resource, obj: KubeObject): void {
       return;
     }
     case 'events':
+    case 'nodes':
+    case 'configmaps':
       return;
   }
 }

@@ -56,6 +56,8 @@ const SCHEMAS: Record<Resource, Schema> = {
   ),
   pods: TOP(POD_SPEC),
   namespaces: TOP(fields('finalizers')),
+  nodes: TOP(fields('podCIDR podCIDRs providerID unschedulable taints configSource externalID')),
+  configmaps: fields('apiVersion kind immutable', { metadata: OBJECT_META, data: MAP, binaryData: MAP }),
   events: fields(
     'apiVersion kind involvedObject reason message source firstTimestamp lastTimestamp count type eventTime series action related reportingComponent reportingInstance',
     { metadata: OBJECT_META },

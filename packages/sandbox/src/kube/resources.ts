@@ -80,6 +80,28 @@ export const RESOURCES: Record<Resource, ResourceInfo> = {
     categories: ['all'],
     subresources: ['status'],
   },
+  nodes: {
+    resource: 'nodes',
+    group: '',
+    version: 'v1',
+    kind: 'Node',
+    singular: 'node',
+    namespaced: false,
+    shortNames: ['no'],
+    categories: [],
+    subresources: ['status'],
+  },
+  configmaps: {
+    resource: 'configmaps',
+    group: '',
+    version: 'v1',
+    kind: 'ConfigMap',
+    singular: 'configmap',
+    namespaced: true,
+    shortNames: ['cm'],
+    categories: [],
+    subresources: [],
+  },
 };
 
 export const ALL_RESOURCES = Object.keys(RESOURCES) as Resource[];

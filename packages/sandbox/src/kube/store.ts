@@ -15,7 +15,14 @@ import {
 } from './selectors.js';
 import { validateObject, type Cause } from './validation.js';
 
-export type Resource = 'namespaces' | 'deployments' | 'replicasets' | 'pods' | 'jobs' | 'events';
+export type Resource =
+  'namespaces' | 'deployments' | 'replicasets' | 'pods' | 'jobs' | 'events' | 'nodes' | 'configmaps';
+
+/**
+ * A mutating admission hook: changes an object being created after defaulting and before validation, as a
+ * mutating webhook does (EKS's Fargate webhook sets a selected pod's scheduler and profile annotation).
+ */
+export type AdmissionHook = (resource: Resource, obj: KubeObject) => void;
 
 export interface OwnerReference {
   apiVersion: string;
@@ -167,6 +174,7 @@ export class ObjectStore {
   private trimmedThrough = 0;
   private readonly pending: Change[] = [];
   private emitting = false;
+  private readonly admission: AdmissionHook[] = [];
 
   constructor(options: StoreOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -175,6 +183,15 @@ export class ObjectStore {
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.create('namespaces', { metadata: { name: ns } });
     }
+  }
+
+  /** Adds a mutating admission hook for creates; returns its removal. */
+  addAdmission(hook: AdmissionHook): () => void {
+    this.admission.push(hook);
+    return () => {
+      const i = this.admission.indexOf(hook);
+      if (i >= 0) this.admission.splice(i, 1);
+    };
   }
 
   currentResourceVersion(): string {
@@ -246,6 +263,7 @@ export class ObjectStore {
     if (resource === 'deployments' || resource === 'replicasets' || resource === 'jobs') meta.generation = 1;
     else delete meta.generation;
     applyDefaults(resource, o);
+    for (const hook of this.admission) hook(resource, o);
     this.validate(resource, o);
     if (opts.dryRun) return clone(o);
     return this.commit(resource, 'ADDED', o);

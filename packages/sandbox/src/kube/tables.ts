@@ -91,6 +91,31 @@ const COLUMNS: Record<Resource, Column[]> = {
     col('Selector', 'A label query over pods that should match the pod count.', 1),
   ],
   namespaces: [NAME, col('Status', 'The status of the namespace'), AGE],
+  nodes: [
+    NAME,
+    col('Status', 'The status of the node'),
+    col('Roles', 'The roles of the node'),
+    AGE,
+    col('Version', 'Kubelet Version reported by the node.'),
+    col('Internal-IP', 'List of addresses reachable to the node.', 1),
+    col('External-IP', 'List of addresses reachable to the node.', 1),
+    col(
+      'OS-Image',
+      'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).',
+      1,
+    ),
+    col(
+      'Kernel-Version',
+      "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+      1,
+    ),
+    col(
+      'Container-Runtime',
+      'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).',
+      1,
+    ),
+  ],
+  configmaps: [NAME, col('Data', 'Data contains the configuration data.', 0, 'integer'), AGE],
   events: [
     col('Last Seen', 'The time since the event was last seen'),
     col('Type', 'Type of this event (Normal, Warning), new types could be added in the future.'),
@@ -285,6 +310,34 @@ function eventCells(ev: KubeObject, now: Date): unknown[] {
   ];
 }
 
+/** printers.go printNode: Ready/NotReady/Unknown (+ SchedulingDisabled), roles from node-role labels. */
+function nodeCells(node: KubeObject, now: Date): unknown[] {
+  const status = node.status ?? {};
+  const ready = ((status.conditions ?? []) as any[]).find((c) => c.type === 'Ready');
+  const states = [ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown'];
+  if (node.spec?.unschedulable) states.push('SchedulingDisabled');
+  const roles: string[] = [];
+  for (const [k, v] of Object.entries(node.metadata.labels ?? {})) {
+    if (k.startsWith('node-role.kubernetes.io/')) roles.push(k.slice('node-role.kubernetes.io/'.length));
+    else if (k === 'kubernetes.io/role' && v) roles.push(v);
+  }
+  const address = (type: string): string =>
+    ((status.addresses ?? []) as any[]).find((a) => a.type === type)?.address ?? '<none>';
+  const info = status.nodeInfo ?? {};
+  return [
+    node.metadata.name,
+    states.join(','),
+    roles.length ? roles.sort().join(',') : '<none>',
+    since(node.metadata.creationTimestamp, now),
+    info.kubeletVersion ?? '',
+    address('InternalIP'),
+    address('ExternalIP'),
+    info.osImage || '<unknown>',
+    info.kernelVersion || '<unknown>',
+    info.containerRuntimeVersion || '<unknown>',
+  ];
+}
+
 export function tableCells(resource: Resource, o: KubeObject, now: Date): unknown[] {
   const spec = o.spec ?? {};
   const status = o.status ?? {};
@@ -319,6 +372,16 @@ export function tableCells(resource: Resource, o: KubeObject, now: Date): unknow
       return [o.metadata.name, status.phase ?? '', since(o.metadata.creationTimestamp, now)];
     case 'events':
       return eventCells(o, now);
+    case 'nodes':
+      return nodeCells(o, now);
+    case 'configmaps': {
+      const data = Object.keys((o.data as object | undefined) ?? {}).length;
+      return [
+        o.metadata.name,
+        data + Object.keys((o.binaryData as object | undefined) ?? {}).length,
+        since(o.metadata.creationTimestamp, now),
+      ];
+    }
   }
 }
 

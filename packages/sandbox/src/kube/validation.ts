@@ -76,6 +76,8 @@ export function validateObject(resource: Resource, obj: KubeObject, old?: KubeOb
       break;
     case 'namespaces':
     case 'events':
+    case 'nodes':
+    case 'configmaps':
       break;
   }
   if (old) validateImmutable(resource, obj, old, causes);

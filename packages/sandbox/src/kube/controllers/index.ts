@@ -8,6 +8,7 @@ import type { PodLogs } from '../logs.js';
 import type { Change, ObjectStore } from '../store.js';
 import type { ImageCatalog } from './catalog.js';
 import { DeploymentController } from './deployment.js';
+import { FargateScheduler, NodeEventRecorder } from './fargate.js';
 import { JobController } from './job.js';
 import { Kubelet } from './kubelet.js';
 import { ReplicaSetController } from './replicaset.js';
@@ -23,6 +24,20 @@ export {
 } from './catalog.js';
 export type { ImageBehaviour, ParsedImage, CatalogConfig, ContainerRef } from './catalog.js';
 export { NODE_NAME, NODE_IP } from './kubelet.js';
+export {
+  FargateScheduler,
+  profileFor,
+  selectorMatches,
+  capacityFor,
+  FARGATE_SCHEDULER,
+  FARGATE_PROFILE_ANNOTATION,
+  COMPUTE_TYPE_LABEL,
+  CAPACITY_ANNOTATION,
+  LOGGING_NAMESPACE,
+  LOGGING_CONFIGMAP,
+  DEFAULT_PROVISIONING_MS,
+} from './fargate.js';
+export type { FargateOptions, FargateProfileSpec, FargateSelector, PodPlacement } from './fargate.js';
 export { computeTemplateHash, resolveFenceposts, scaledValue } from './util.js';
 
 export interface ControllerContext {
@@ -37,6 +52,8 @@ export interface ControllerContext {
 }
 
 export interface Controllers {
+  /** EKS on Fargate: off until `enable()` (see fargate.ts); a plain one-node cluster meanwhile. */
+  fargate: FargateScheduler;
   stop(): void;
 }
 
@@ -72,12 +89,14 @@ export function startControllers(ctx: ControllerContext): Controllers {
   });
   const rsController = new ReplicaSetController({ store, clock, cache, events, queue: () => replicaSets });
   const jobController = new JobController({ store, clock, cache, events, queue: () => jobs });
+  const fargate = new FargateScheduler({ store, clock, events });
   const kubelet = new Kubelet({
     store,
     logs: ctx.logs,
     clock,
     images: ctx.images,
-    events,
+    events: new NodeEventRecorder(store, clock),
+    placement: fargate,
     onError: (e) => report('kubelet', '', e),
   });
 
@@ -121,6 +140,8 @@ export function startControllers(ctx: ControllerContext): Controllers {
           break;
         case 'events':
         case 'namespaces':
+        case 'nodes':
+        case 'configmaps':
           break;
       }
     },
@@ -147,7 +168,9 @@ export function startControllers(ctx: ControllerContext): Controllers {
   sweepTimer = clock.setTimeout(sweep, ttl / 10);
 
   return {
+    fargate,
     stop(): void {
+      fargate.stop();
       clock.clearTimeout(sweepTimer);
       off();
       deployments.stop();

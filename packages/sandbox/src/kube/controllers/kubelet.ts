@@ -16,6 +16,7 @@ import type { Clock, ClockHandle } from '../clock.js';
 import type { PodLogs } from '../logs.js';
 import { canonicalJson, rfc3339, type Change, type KubeObject, type ObjectStore } from '../store.js';
 import { invalidImageMessage, parseImage, type ImageBehaviour, type ImageCatalog } from './catalog.js';
+import type { PodPlacement } from './fargate.js';
 import { TaskRunner, type EventRecorder } from './runtime.js';
 import { keyOf } from './util.js';
 
@@ -77,6 +78,8 @@ interface PodRt {
   containers: ContainerRt[];
   initContainers: ContainerRt[];
   podIP?: string;
+  /** The node's IP when a placement bound the pod to a node of its own (Fargate). */
+  hostIP?: string;
   startTime?: string;
   sandboxReady: boolean;
   transitions: Map<string, { status: string; at: string }>;
@@ -92,6 +95,8 @@ export interface KubeletDeps {
   clock: Clock;
   images: ImageCatalog;
   events: EventRecorder;
+  /** Decides the node of a pod instead of binding it to the one sandbox node (EKS on Fargate). */
+  placement?: PodPlacement;
   onError?: (err: unknown) => void;
 }
 
@@ -123,6 +128,7 @@ export class Kubelet {
     if (change.resource !== 'pods' || this.stopped) return;
     const pod = change.object;
     if (change.type === 'DELETED') {
+      this.d.placement?.release(pod);
       const rt = this.pods.get(pod.metadata.uid);
       if (!rt) return;
       rt.gone = true;
@@ -193,6 +199,19 @@ export class Kubelet {
   }
 
   private bind(rt: PodRt): void {
+    const placed =
+      !rt.pod.spec?.nodeName &&
+      this.d.placement?.place(rt.pod, (bound, node) =>
+        this.runner.push(() => {
+          if (rt.gone || this.stopped) return;
+          rt.pod = bound;
+          rt.hostIP = node.ip;
+          // A Fargate pod has its node's address.
+          rt.podIP = node.ip;
+          this.startPod(rt);
+        }),
+      );
+    if (placed) return;
     if (!rt.pod.spec?.nodeName) {
       const bound = this.d.store.mutate('pods', rt.namespace, rt.name, (p) => {
         p.spec.nodeName = NODE_NAME;
@@ -207,11 +226,15 @@ export class Kubelet {
         SCHEDULER,
       );
     }
+    this.startPod(rt);
+  }
+
+  private startPod(rt: PodRt): void {
     rt.startTime = rfc3339(this.d.clock.now());
     // The pod sandbox (network) comes up shortly after; the first status (ContainerCreating) goes with it.
     this.after(rt, 100, () => {
       rt.sandboxReady = true;
-      rt.podIP = this.nextIP();
+      rt.podIP ??= this.nextIP();
       this.mountVolumes(rt);
     });
   }
@@ -688,8 +711,8 @@ export class Kubelet {
     const status: Record<string, unknown> = {
       phase,
       conditions,
-      hostIP: NODE_IP,
-      hostIPs: [{ ip: NODE_IP }],
+      hostIP: rt.hostIP ?? NODE_IP,
+      hostIPs: [{ ip: rt.hostIP ?? NODE_IP }],
     };
     if (rt.podIP && !allDone) {
       status.podIP = rt.podIP;
