@@ -10,6 +10,7 @@ import {
   type Mismatch,
 } from './checks.js';
 import { ProbeError, probe, type ProbeRequest } from './http-probe.js';
+import { RegexMatcher } from './regex-match.js';
 import { logResults, plural } from './report.js';
 import type { Inputs } from './inputs.js';
 
@@ -33,6 +34,8 @@ export interface CheckResult {
   /** The start of the most recent response body (≤ 300 characters), for failures. */
   bodyExcerpt: string | null;
   expects: string;
+  /** Where the most recent response came from, when redirects were followed (credentials removed). */
+  finalUrl?: string | undefined;
 }
 
 export interface HealthReport {
@@ -60,6 +63,8 @@ interface RunContext {
   started: number;
   sensitiveHeaders: ReadonlySet<string>;
   scrub: (text: string) => string;
+  /** Runs the users' regexes off the main thread, each match within request-timeout (regex-match.ts). */
+  regex: RegexMatcher;
 }
 
 /**
@@ -93,6 +98,7 @@ export async function verifyHealth(
     started,
     sensitiveHeaders: new Set(inputs['secret-headers']),
     scrub,
+    regex: new RegexMatcher(inputs['request-timeout']),
   };
 
   if (inputs.insecure) {
@@ -118,6 +124,7 @@ export async function verifyHealth(
     results = await Promise.all(checks.map((check) => pollCheck(check, context)));
   } finally {
     clearTimeout(timer);
+    context.regex.close();
   }
 
   const elapsedMs = monotonicMs() - started;
@@ -210,7 +217,10 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       result.latencyMs = Math.round(monotonicMs() - attemptStart);
       result.status = response.status;
       result.bodyExcerpt = excerpt(response.body, scrub);
-      failure = evaluateResponse(response, check.expect);
+      failure = await evaluateResponse(response, check.expect, (regex, text) =>
+        context.regex.test(regex, text, signal),
+      );
+      result.finalUrl = response.redirects > 0 ? scrub(displayUrl(response.url)) : undefined;
       state = failure === undefined ? 'ok' : failure.message;
     } catch (error) {
       if (signal.aborted) {
@@ -232,7 +242,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       result.lastError = null;
       result.failure = null;
       const progress = needed > 1 ? ` (${streak}/${needed} in a row)` : '';
-      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms, passed${progress}`;
+      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms${via(result)}, passed${progress}`;
       if (state !== lastState) logger.info(line);
       else logger.debug(line);
       if (streak >= needed) {
@@ -248,7 +258,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       streak = 0;
       result.lastError = scrub(failure.message);
       result.failure = failure.kind;
-      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}${restart}`;
+      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}${failure.kind === 'status' || failure.kind === 'content' ? via(result) : ''}${restart}`;
       if (state !== lastState) logger.info(line);
       else logger.debug(line);
     }
@@ -266,6 +276,11 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
         : `no attempt finished before ${signal.reason.message}`;
   }
   return result;
+}
+
+/** Where the response came from after redirects, for the log line (credentials already removed). */
+function via(result: CheckResult): string {
+  return result.finalUrl === undefined ? '' : ` (answered by ${result.finalUrl} after redirects)`;
 }
 
 /**

@@ -3,3 +3,4 @@ export * from './duration.js';
 export * from './input-errors.js';
 export * from './logger.js';
 export * from './sleep.js';
+export * from './url-credentials.js';
