@@ -108,7 +108,7 @@ export class RegexMatcher {
     this.worker ??= import('node:worker_threads').then(
       ({ Worker }) =>
         new Promise<Worker>((resolve, reject) => {
-          const worker = new Worker(WORKER_SOURCE, { eval: true });
+          const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
           // The step never waits for an idle worker to exit.
           worker.unref();
           worker.on('message', (reply: Reply) => this.pending.get(reply.id)?.(reply));
