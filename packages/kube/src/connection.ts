@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type https from 'node:https';
-import { ConfigurationError, errorMessage, type Logger } from '@planner-deploy/core';
+import {
+  ConfigurationError,
+  errorMessage,
+  redactUrl,
+  urlCredentials,
+  type Logger,
+} from '@planner-deploy/core';
 import type { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node';
 import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws';
 import { decodeKubeconfigInput, secretsOfUser } from './kubeconfig-text.js';
@@ -108,6 +114,11 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
   for (const user of kc.getUsers()) {
     for (const secret of secretsOfUser(user)) mask(secret);
   }
+  // A server URL may carry credentials (`https://user:password@host`, `https://TOKEN@host`): masked here,
+  // and the server is only ever described with them replaced by ***.
+  for (const cluster of kc.getClusters()) {
+    for (const secret of urlCredentials(cluster.server)) mask(secret);
+  }
 
   if (options.context) {
     if (!kc.getContextObject(options.context)) {
@@ -128,10 +139,27 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     );
   }
   if (user) refuseExec(user, options);
-  if (source !== 'eks') description = `${description}, context ${kc.getCurrentContext()} (${cluster.server})`;
+  const kubeconfigDescription = description;
+  if (source !== 'eks')
+    description = `${description}, context ${kc.getCurrentContext()} (${redactUrl(cluster.server)})`;
   const contextObject = kc.getContextObject(kc.getCurrentContext());
 
   const transport = createTransport({
+    where:
+      source === 'eks'
+        ? {
+            cluster: description,
+            credential: 'the EKS token signed with the AWS credentials of the job',
+            credentialAdvice: `Check that the AWS credentials (e.g. aws-actions/configure-aws-credentials) are for the account of cluster ${options.clusterName ?? ''} in ${options.region ?? ''}, and that this IAM identity has an access entry in the cluster (or an aws-auth mapping).`,
+          }
+        : {
+            cluster: description,
+            context: kc.getCurrentContext(),
+            credential: user
+              ? `the credentials of user "${user.name}" in ${kubeconfigDescription}`
+              : 'no credentials (the context has no user)',
+            credentialAdvice: `Check that this user's token or client certificate is current (not expired or revoked) and was issued for this cluster; an old KUBE_CONFIG_DATA secret or a kubeconfig of another cluster is the usual cause.`,
+          },
     server: cluster.server,
     authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
     keepAuthorizerAgent: Boolean(cluster.proxyUrl),

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { apiErrorFromResponse, KubeApiError } from './api-error.js';
+import { apiErrorFromResponse, KubeApiError, type ClusterContext } from './api-error.js';
 import type { WatchEvent } from './types.js';
 
 export type QueryValue = string | number | boolean | undefined;
@@ -46,6 +46,8 @@ export interface TransportOptions {
   /** Keep the agent the authorizer sets (proxies); by default a keep-alive agent of our own is used. */
   keepAuthorizerAgent?: boolean;
   userAgent?: string;
+  /** The cluster, context and credential, named in errors a person must act on (401, 403, 404). */
+  where?: ClusterContext | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -116,7 +118,10 @@ export function createTransport(options: TransportOptions): Transport {
     const status = response.statusCode ?? 0;
     if (status >= 400) {
       const text = await readBody(response);
-      throw apiErrorFromResponse(status, text, headerText(response.headers['retry-after']));
+      const error = apiErrorFromResponse(status, text, headerText(response.headers['retry-after']));
+      error.request = { method, path, query: request.query };
+      error.where = options.where;
+      throw error;
     }
     return response;
   }

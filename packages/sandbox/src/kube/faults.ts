@@ -23,6 +23,11 @@ export interface FaultOptions {
   watchCutSeconds?: number;
   /** The next N watch requests get an ERROR event with a 410 Expired Status. */
   expireNextWatches?: number;
+  /**
+   * Requests that match `verbs`/`resources` are refused 403 Forbidden, as RBAC refuses an identity that
+   * lacks the permission (the request is not applied). Set `verbs` or `resources`: alone it forbids all.
+   */
+  forbid?: boolean;
   /** Only requests with these verbs are faulted (get, list, watch, create, update, patch, delete). Default all. */
   verbs?: string[];
   /** Only requests for these resources are faulted (e.g. ["deployments"]). Default all. */
@@ -35,6 +40,7 @@ export type FaultDecision =
   | { kind: 'none' }
   | { kind: 'error'; code: number; retryAfterSeconds?: number }
   | { kind: 'throttle'; retryAfterSeconds: number }
+  | { kind: 'forbidden' }
   | { kind: 'reset' };
 
 export interface FaultStats {
@@ -116,6 +122,7 @@ export class Faults {
     this.stats.requests++;
     if (!this.applies(verb, resource)) return { kind: 'none' };
     const o = this.opts;
+    if (o.forbid === true) return { kind: 'forbidden' };
     if (clampRate(o.resetRate) > 0 && this.random() < clampRate(o.resetRate)) {
       this.stats.resets++;
       return { kind: 'reset' };
@@ -178,6 +185,7 @@ export function validateFaultOptions(o: unknown): asserts o is FaultOptions {
     'verbs',
     'resources',
     'seed',
+    'forbid',
   ]);
   for (const [k, v] of Object.entries(o)) {
     if (!known.has(k)) throw new Error(`unknown fault option "${k}"; known: ${[...known].join(', ')}`);

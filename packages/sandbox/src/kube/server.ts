@@ -290,6 +290,21 @@ export class KubeApiServer {
       req.socket.destroy();
       return;
     }
+    if (decision.kind === 'forbidden') {
+      req.resume();
+      // The API server's RBAC wording (what kubectl shows for a missing permission).
+      const group = p.info.group;
+      const what = `${p.resource}${p.subresource ? `/${p.subresource}` : ''}`;
+      const object = `${p.resource}${group ? `.${group}` : ''}${p.name ? ` "${p.name}"` : ''}`;
+      const scope = p.namespace ? ` in the namespace "${p.namespace}"` : ' at the cluster scope';
+      return sendStatus(
+        res,
+        403,
+        `${object} is forbidden: User "sandbox" cannot ${verb} resource "${what}" in API group "${group}"${scope}`,
+        'Forbidden',
+        { ...(p.name ? { name: p.name } : {}), group, kind: p.resource },
+      );
+    }
     if (decision.kind === 'throttle') {
       req.resume();
       return sendStatus(
