@@ -284,7 +284,7 @@ export class KubeApiServer {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     // A client that gave up during the latency is served nothing: no fault is decided or counted for it.
     if (req.socket.destroyed || res.destroyed) return;
-    const decision = this.faults.decide(verb, p.resource);
+    const decision = this.faults.decide(verb, p.resource, p.name);
     if (decision.kind !== 'none') record.fault = decision.kind;
     if (decision.kind === 'reset') {
       req.socket.destroy();
