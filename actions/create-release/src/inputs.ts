@@ -5,6 +5,7 @@ import {
   getEnum,
   getOptionalString,
   getRequiredString,
+  imageReferenceProblem,
   invalidInput,
   maskSecret,
 } from '@planner-deploy/action-kit';
@@ -190,8 +191,6 @@ function readApiUrl(value: string | undefined): string {
   });
 }
 
-const IMAGE =
-  /^(?:[A-Za-z0-9][A-Za-z0-9.-]*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const SNAPSHOT_ID = /^(?:rds:|awsbackup:)?[A-Za-z](?:-?[A-Za-z0-9])*$/;
 const SNAPSHOT_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(?:cluster-)?snapshot:\S+$/;
 
@@ -221,11 +220,12 @@ function readDeploymentDetails(): DeploymentDetails {
     }
   }
   const image = getOptionalString('image');
-  if (image !== undefined && (image.length > 512 || !IMAGE.test(image))) {
+  const imageProblem = image === undefined ? undefined : imageReferenceProblem(image);
+  if (image !== undefined && imageProblem !== undefined) {
     throw invalidInput(
       'image',
       image,
-      'expected an image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/planner@sha256:<64 hex> or registry/name:tag.',
+      `${imageProblem}; expected an image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/planner@sha256:<64 hex> or registry/name:tag.`,
     );
   }
   const snapshot = getOptionalString('snapshot-identifier');

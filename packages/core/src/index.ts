@@ -4,3 +4,4 @@ export * from './input-errors.js';
 export * from './logger.js';
 export * from './sleep.js';
 export * from './url-credentials.js';
+export * from './image-reference.js';

@@ -235,7 +235,7 @@ describe('createJob', () => {
         if (method === 'POST') throw new KubeApiError(409, 'exists', { reason: 'AlreadyExists' });
         return existing;
       });
-      const error = await createJob({ conn, job }).catch((e: unknown) => e as Error);
+      const error = (await createJob({ conn, job }).catch((e: unknown) => e)) as Error;
       expect(error.message).toContain(`A Job named "${job.metadata.name}" already exists in namespace prod`);
       expect(error.message).toContain(says);
       expect(conn.calls.some((c) => c.method === 'DELETE')).toBe(false);
