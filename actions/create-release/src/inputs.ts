@@ -8,6 +8,9 @@ import {
   imageReferenceProblem,
   invalidInput,
   maskSecret,
+  redactUrl,
+  urlCredentials,
+  withoutCredentials,
 } from '@planner-deploy/action-kit';
 import type { DeploymentDetails, RunLink } from './body.js';
 import { isPrereleaseTag } from './semver.js';
@@ -203,21 +206,27 @@ function readDeploymentDetails(): DeploymentDetails {
       'expected an environment name: one line, at most 255 characters.',
     );
   }
-  const environmentUrl = getOptionalString('environment-url');
-  if (environmentUrl !== undefined) {
+  const given = getOptionalString('environment-url');
+  let environmentUrl: string | undefined;
+  if (given !== undefined) {
+    // Credentials in the URL are masked before it can be quoted, and never reach the summary or the
+    // release body (which is public on a public repository): the link keeps everything else.
+    for (const secret of urlCredentials(given)) maskSecret(secret);
     let url: URL | undefined;
     try {
-      url = new URL(environmentUrl);
+      url = new URL(given);
     } catch {
       url = undefined;
     }
-    if (
-      url === undefined ||
-      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-      /\s/.test(environmentUrl)
-    ) {
-      throw invalidInput('environment-url', environmentUrl, 'expected an absolute http:// or https:// URL.');
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || /\s/.test(given)) {
+      throw invalidInput(
+        'environment-url',
+        redactUrl(given),
+        'expected an absolute http:// or https:// URL.',
+      );
     }
+    for (const secret of urlCredentials(url)) maskSecret(secret);
+    environmentUrl = withoutCredentials(url).href;
   }
   const image = getOptionalString('image');
   const imageProblem = image === undefined ? undefined : imageReferenceProblem(image);
