@@ -225,8 +225,10 @@ function readDeploymentDetails(): DeploymentDetails {
         'expected an absolute http:// or https:// URL.',
       );
     }
-    for (const secret of urlCredentials(url)) maskSecret(secret);
-    environmentUrl = withoutCredentials(url).href;
+    const secrets = urlCredentials(url);
+    for (const secret of secrets) maskSecret(secret);
+    // The URL as written, unless it carries credentials.
+    environmentUrl = secrets.length > 0 ? withoutCredentials(url).href : given;
   }
   const image = getOptionalString('image');
   const imageProblem = image === undefined ? undefined : imageReferenceProblem(image);
