@@ -157,6 +157,8 @@ if (!process.env.BENCH_SKIP_KUBE) {
     .map((l) => l.slice('section '.length));
   for (const section of sections) await tsRows('bench-kube.ts', `Kubernetes (${section})`, [section]);
 }
+// verify-health's expected-body-regex in a worker with a time budget, beside RegExp.test in the main thread.
+if (!process.env.BENCH_SKIP_REGEX) await tsRows('bench-regex.ts', 'expected-body-regex');
 // build-push: a re-run with an existing tag beside a full build (needs a Docker engine).
 if (!process.env.BENCH_SKIP_BUILD) await tsRows('bench-build.ts', 'build-push');
 // Hostile output: the cost of a 64 MiB line without a newline (issue #12).

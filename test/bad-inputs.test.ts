@@ -152,7 +152,8 @@ describe('an invalid value of any input', () => {
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  }, 180_000);
+    // ~180 rows, three at a time, each a whole step on a shared machine.
+  }, 300_000);
 
   afterAll(async () => {
     await cloud?.stop();

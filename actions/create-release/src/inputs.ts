@@ -5,8 +5,12 @@ import {
   getEnum,
   getOptionalString,
   getRequiredString,
+  imageReferenceProblem,
   invalidInput,
   maskSecret,
+  redactUrl,
+  urlCredentials,
+  withoutCredentials,
 } from '@planner-deploy/action-kit';
 import type { DeploymentDetails, RunLink } from './body.js';
 import { isPrereleaseTag } from './semver.js';
@@ -190,8 +194,6 @@ function readApiUrl(value: string | undefined): string {
   });
 }
 
-const IMAGE =
-  /^(?:[A-Za-z0-9][A-Za-z0-9.-]*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const SNAPSHOT_ID = /^(?:rds:|awsbackup:)?[A-Za-z](?:-?[A-Za-z0-9])*$/;
 const SNAPSHOT_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(?:cluster-)?snapshot:\S+$/;
 
@@ -204,28 +206,37 @@ function readDeploymentDetails(): DeploymentDetails {
       'expected an environment name: one line, at most 255 characters.',
     );
   }
-  const environmentUrl = getOptionalString('environment-url');
-  if (environmentUrl !== undefined) {
+  const given = getOptionalString('environment-url');
+  let environmentUrl: string | undefined;
+  if (given !== undefined) {
+    // Credentials in the URL are masked before it can be quoted, and never reach the summary or the
+    // release body (which is public on a public repository): the link keeps everything else.
+    for (const secret of urlCredentials(given)) maskSecret(secret);
     let url: URL | undefined;
     try {
-      url = new URL(environmentUrl);
+      url = new URL(given);
     } catch {
       url = undefined;
     }
-    if (
-      url === undefined ||
-      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-      /\s/.test(environmentUrl)
-    ) {
-      throw invalidInput('environment-url', environmentUrl, 'expected an absolute http:// or https:// URL.');
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || /\s/.test(given)) {
+      throw invalidInput(
+        'environment-url',
+        redactUrl(given),
+        'expected an absolute http:// or https:// URL.',
+      );
     }
+    const secrets = urlCredentials(url);
+    for (const secret of secrets) maskSecret(secret);
+    // The URL as written, unless it carries credentials.
+    environmentUrl = secrets.length > 0 ? withoutCredentials(url).href : given;
   }
   const image = getOptionalString('image');
-  if (image !== undefined && (image.length > 512 || !IMAGE.test(image))) {
+  const imageProblem = image === undefined ? undefined : imageReferenceProblem(image);
+  if (image !== undefined && imageProblem !== undefined) {
     throw invalidInput(
       'image',
       image,
-      'expected an image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/planner@sha256:<64 hex> or registry/name:tag.',
+      `${imageProblem}; expected an image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/planner@sha256:<64 hex> or registry/name:tag.`,
     );
   }
   const snapshot = getOptionalString('snapshot-identifier');

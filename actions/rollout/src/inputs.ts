@@ -5,6 +5,7 @@ import {
   getLines,
   getList,
   getOptionalString,
+  imageReferenceProblem,
   invalidInput,
   missingInput,
   parseMap,
@@ -12,7 +13,6 @@ import {
 import {
   checkDeploymentNames,
   isDnsLabel,
-  isImageReference,
   readConnectionInputs,
   readNamespace,
   type ConnectionInputs,
@@ -44,7 +44,9 @@ export function readInputs(): Inputs {
   const deployments = checkDeploymentNames('deployments', getList('deployments'));
 
   const image = getOptionalString('image');
-  if (image !== undefined && !isImageReference(image)) throw invalidInput('image', image, IMAGE_RULE);
+  const imageProblem = image === undefined ? undefined : imageReferenceProblem(image);
+  if (image !== undefined && imageProblem !== undefined)
+    throw invalidInput('image', image, `${imageProblem}; ${IMAGE_RULE}`);
   const imageLines = getLines('images');
   let images: Map<string, string> | undefined;
   if (imageLines.length > 0) {
@@ -54,7 +56,9 @@ export function readInputs(): Inputs {
     for (const [container, reference] of images) {
       if (!isDnsLabel(container))
         throw invalidInput('images', `${container}=${reference}`, 'expected a container name before "=".');
-      if (!isImageReference(reference)) throw invalidInput('images', `${container}=${reference}`, IMAGE_RULE);
+      const problem = imageReferenceProblem(reference);
+      if (problem !== undefined)
+        throw invalidInput('images', `${container}=${reference}`, `${problem}; ${IMAGE_RULE}`);
     }
   }
   const container = getOptionalString('container');

@@ -15,6 +15,7 @@ await runAction(async ({ signal, logger }) => {
   setOutputs(toOutputs(report));
   await buildSummary(report).write();
   for (const a of annotations(report)) logger.error(a.message, { title: a.title });
-  const failure = verdictError(report);
+  // A failure after a change (report.failure) is thrown only now, with the outputs already written.
+  const failure = report.failure ?? verdictError(report);
   if (failure) throw failure;
 });

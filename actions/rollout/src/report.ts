@@ -36,6 +36,8 @@ export function toOutputs(report: RolloutReport): Record<string, unknown> {
       'images-after': d.imagesAfter,
       replicas: d.replicas,
       'duration-ms': d.durationMs,
+      changed: d.changed,
+      ...(d.uncertain ? { 'change-uncertain': true } : {}),
       ...(d.diagnosis ? { diagnosis: d.diagnosis } : {}),
     })),
   };
@@ -65,6 +67,8 @@ export function buildSummary(report: RolloutReport): SummaryBuilder {
         formatDuration(d.durationMs),
       ]),
     );
+  // A failure after a change: the summary says what changed and what did not (the step's error says it too).
+  if (report.failure) summary.paragraph(`> ${report.failure.message}`);
   for (const d of report.deployments) {
     if (d.warning) summary.paragraph(`> ⚠️ ${d.warning}`);
     const diagnosis = d.diagnosis;

@@ -1,10 +1,20 @@
-import { ConfigurationError, formatDuration, maskSecret, type Logger } from '@planner-deploy/action-kit';
+import {
+  ActionFailure,
+  asUserError,
+  CancelledError,
+  ConfigurationError,
+  errorMessage,
+  formatDuration,
+  maskSecret,
+  type Logger,
+} from '@planner-deploy/action-kit';
 import {
   fargateProfileLookup,
   CHANGE_CAUSE_ANNOTATION,
   connect,
   deploymentRevision,
   getRolloutHistory,
+  KubeApiError,
   managementWarning,
   resolveImageTargets,
   RESTARTED_AT_ANNOTATION,
@@ -39,6 +49,8 @@ export interface DeploymentReport {
   durationMs: number;
   diagnosis?: PodFailure | undefined;
   warning?: string | undefined;
+  /** Cancelled while its PATCH was in flight: the change may or may not have applied. */
+  uncertain?: boolean | undefined;
 }
 
 export interface RolloutReport {
@@ -47,6 +59,12 @@ export interface RolloutReport {
   deployments: DeploymentReport[];
   durationMs: number;
   waited: boolean;
+  /**
+   * What stopped the step after a change may have been made (a later PATCH failed, a Deployment was
+   * deleted mid-run, the wait failed, a cancel): thrown by main after the outputs and summary are written,
+   * so auto-rollback has previous-revision for every Deployment that changed.
+   */
+  failure?: Error | undefined;
 }
 
 interface Planned {
@@ -119,9 +137,13 @@ export async function rollout(
     );
 
     // 2. Apply: one strategic-merge patch per deployment (images, change-cause, restart annotation together).
-    const reports = await Promise.all(
+    // Each Deployment's progress is kept outside its promise: when one fails, the report still says which
+    // others changed (and which PATCH was in flight when a cancel came).
+    const progress = new Map(planned.map((plan) => [plan.name, { patching: false, changed: false }]));
+    const settled = await Promise.allSettled(
       planned.map(async (plan): Promise<DeploymentReport> => {
         const { name, deployment } = plan;
+        const state = progress.get(name) as { patching: boolean; changed: boolean };
         const warning = managementWarning(deployment);
         if (warning) logger.warning(warning, { title: `${name} is managed by another tool` });
         const currentRevision = deploymentRevision(deployment);
@@ -143,6 +165,7 @@ export async function rollout(
               annotations: { [RESTARTED_AT_ANNOTATION]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
             };
           }
+          state.patching = true;
           patched = await withRetry(
             () =>
               conn.request<Deployment>('PATCH', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`, {
@@ -154,6 +177,8 @@ export async function rollout(
             retry(`PATCH deployment ${name}`),
           );
           changed = true;
+          state.changed = true;
+          state.patching = false;
           logger.info(`deployment.apps/${name} ${plan.needsPatch ? 'image updated' : 'restarted'}`);
         } else if (plan.targets.size > 0) {
           logger.info(
@@ -193,6 +218,18 @@ export async function rollout(
         };
       }),
     );
+    const partial = partialFailure(planned, settled, progress, namespace, signal, logger);
+    if (partial) {
+      return {
+        namespace,
+        cluster: conn.description,
+        deployments: partial.reports,
+        durationMs: Date.now() - started,
+        waited: false,
+        failure: partial.failure,
+      };
+    }
+    const reports = settled.map((result) => (result as PromiseFulfilledResult<DeploymentReport>).value);
 
     if (!inputs.wait) {
       for (const report of reports) report.durationMs = Date.now() - started;
@@ -206,17 +243,35 @@ export async function rollout(
     }
 
     // 3. Wait for all of them with one watch, failing fast on broken pods.
-    const results = await waitForRollouts({
-      conn,
-      namespace,
-      deployments: reports.map((r) => r.name),
-      deadline,
-      failFast: inputs['fail-fast'],
-      readyGraceMs: inputs['ready-grace'],
-      logger,
-      signal,
-      fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
-    });
+    let results: Awaited<ReturnType<typeof waitForRollouts>>;
+    try {
+      results = await waitForRollouts({
+        conn,
+        namespace,
+        deployments: reports.map((r) => r.name),
+        deadline,
+        failFast: inputs['fail-fast'],
+        readyGraceMs: inputs['ready-grace'],
+        logger,
+        signal,
+        fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
+      });
+    } catch (error) {
+      // The changes are made: the outputs must still be written for auto-rollback.
+      const changed = reports.filter((r) => r.changed).map((r) => r.name);
+      logger.info(
+        `Waiting for the rollout failed after the change was made; changed: ${changed.join(', ') || 'none'}.`,
+      );
+      for (const report of reports) report.durationMs = Date.now() - started;
+      return {
+        namespace,
+        cluster: conn.description,
+        deployments: reports,
+        durationMs: Date.now() - started,
+        waited: false,
+        failure: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
     for (const report of reports) {
       const result = results.find((r) => r.name === report.name);
       if (!result) continue;
@@ -239,6 +294,89 @@ export async function rollout(
   } finally {
     conn.close();
   }
+}
+
+/**
+ * When some Deployment's change failed (a PATCH past its retries, a Deployment deleted mid-run, a cancel):
+ * a report of every Deployment (changed or not, with its revisions) and the error to fail the step with,
+ * naming what changed, what did not, and for a PATCH cut by a cancel, how to see whether it applied.
+ * Undefined when every change went through.
+ */
+function partialFailure(
+  planned: readonly Planned[],
+  settled: readonly PromiseSettledResult<DeploymentReport>[],
+  progress: ReadonlyMap<string, { patching: boolean; changed: boolean }>,
+  namespace: string,
+  signal: AbortSignal,
+  logger: Logger,
+): { reports: DeploymentReport[]; failure: Error } | undefined {
+  const firstError = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!firstError) return undefined;
+  const cancelled = signal.aborted;
+  const reports = planned.map((plan, index): DeploymentReport => {
+    const result = settled[index] as PromiseSettledResult<DeploymentReport>;
+    if (result.status === 'fulfilled') return result.value;
+    const state = progress.get(plan.name) ?? { patching: false, changed: false };
+    const revision = deploymentRevision(plan.deployment);
+    const images = templateImages(plan.deployment.spec.template);
+    const uncertain = cancelled && state.patching && !state.changed;
+    return {
+      name: plan.name,
+      outcome: cancelled ? 'cancelled' : 'failed',
+      message: uncertain
+        ? 'cancelled during its PATCH: the change may or may not have applied'
+        : `${state.changed ? 'changed, then ' : 'not changed: '}${failureText(result.reason)}`,
+      previousRevision: revision,
+      revision,
+      imagesBefore: images,
+      imagesAfter: state.changed || uncertain ? [...plan.targets].map(([c, i]) => `${c}=${i}`) : images,
+      changed: state.changed,
+      uncertain,
+      durationMs: 0,
+    };
+  });
+  const changed = reports
+    .filter((r) => r.changed)
+    .map((r) => `${r.name} (was revision ${r.previousRevision})`);
+  const uncertain = reports.filter((r) => r.uncertain).map((r) => r.name);
+  const unchanged = reports.filter((r) => !r.changed && !r.uncertain).map((r) => r.name);
+  const state =
+    `Changed: ${changed.join(', ') || 'none'}. Not changed: ${unchanged.join(', ') || 'none'}.` +
+    (uncertain.length > 0
+      ? ` Cancelled during the PATCH of ${uncertain.join(', ')}: the change may or may not have applied; check with ${uncertain.map((n) => `kubectl rollout history deployment/${n} -n ${namespace}`).join(' and ')}.`
+      : '');
+  logger.info(state);
+  const back =
+    changed.length > 0
+      ? ' The previous-revision output has the revision to go back to for each Deployment (auto-rollback takes it as to-revision).'
+      : '';
+  if (cancelled) {
+    return {
+      reports,
+      failure: new CancelledError(`Cancelled while changing the Deployments. ${state}${back}`),
+    };
+  }
+  const userError = asUserError(firstError.reason);
+  // Nothing changed: the error is the whole story (a missing permission, a Deployment gone).
+  if (changed.length === 0 && userError) return { reports, failure: userError };
+  const who = reports.find((r, i) => settled[i]?.status === 'rejected')?.name ?? '';
+  return {
+    reports,
+    failure: new ActionFailure(
+      userError?.title ?? 'Rollout failed',
+      `${who}: ${failureText(firstError.reason)} ${state}${back}`,
+      { cause: firstError.reason },
+    ),
+  };
+}
+
+/** One error in words: what to fix for a user's mistake, kubectl's wording for an API error. */
+function failureText(error: unknown): string {
+  const userError = asUserError(error);
+  if (userError) return userError.message;
+  return error instanceof KubeApiError
+    ? `HTTP ${error.statusCode}: ${error.describe()}.`
+    : errorMessage(error);
 }
 
 /**

@@ -4,12 +4,12 @@ import {
   getInteger,
   getOptionalString,
   getRequiredString,
+  imageReferenceProblem,
   invalidInput,
 } from '@planner-deploy/action-kit';
 import {
   isDnsLabel,
   isDnsSubdomain,
-  isImageReference,
   readConnectionInputs,
   readNamespace,
   type ConnectionInputs,
@@ -81,11 +81,12 @@ export function readInputs(): Inputs {
   if (container !== undefined && !isDnsLabel(container))
     throw invalidInput('container', container, 'expected a container name.');
   const image = getRequiredString('image');
-  if (!isImageReference(image))
+  const imageProblem = imageReferenceProblem(image);
+  if (imageProblem !== undefined)
     throw invalidInput(
       'image',
       image,
-      'expected an image reference such as registry/planner-app@sha256:… or repo:tag.',
+      `${imageProblem}; expected an image reference such as registry/planner-app@sha256:… or repo:tag.`,
     );
   const jobName = getOptionalString('job-name');
   if (jobName !== undefined && !isDnsLabel(jobName)) {

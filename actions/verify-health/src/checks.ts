@@ -1,3 +1,5 @@
+import { redactUrl, urlCredentials } from '@planner-deploy/action-kit';
+import { RegexFailure, RegexTimeout } from './regex-match.js';
 import { checkExpectedJson, type JsonExpectation } from './json-path.js';
 import { formatStatusRanges, statusMatches, type StatusRange } from './status-ranges.js';
 
@@ -38,8 +40,14 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Why a header cannot be sent, or undefined when it can. */
 export function headerProblem(name: string, value: string): string | undefined {
-  if (!TOKEN.test(name))
-    return `"${name}" is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  if (!TOKEN.test(name)) {
+    // The name is not quoted: a malformed line is often a value pasted without its name (`Bearer abc…:…`),
+    // and that value may be a credential not masked yet. The first character that is not allowed is enough.
+    const bad = [...name].find((char) => !TOKEN.test(char));
+    const which =
+      name === '' ? 'it is empty' : `it contains ${bad === ' ' ? 'a space' : JSON.stringify(bad ?? '')}`;
+    return `the text before ":" is not a valid header name (${which}; letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  }
   if (!HEADER_VALUE.test(value)) return `the value of header "${name}" contains a control character`;
   if (['host', 'content-length', 'transfer-encoding', 'connection'].includes(name.toLowerCase())) {
     return `the header "${name}" is set by the action itself and cannot be overridden`;
@@ -65,29 +73,14 @@ export function urlProblem(url: URL): string | undefined {
   return undefined;
 }
 
-/**
- * The secrets a URL with a password carries: the password as written and decoded, and the basic-auth token
- * Node builds from it (a server that echoes the Authorization header would show it).
- */
+/** The secrets a URL carries (a password, or a user alone as in `https://TOKEN@host`), to mask. */
 export function urlSecrets(url: URL): string[] {
-  if (url.password === '') return [];
-  const decode = (text: string): string => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      return text;
-    }
-  };
-  const token = Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString('base64');
-  return [...new Set([url.password, decode(url.password), token])];
+  return urlCredentials(url);
 }
 
-/** A URL for logs: the password (if any) replaced by `***`. */
+/** A URL for logs: its credentials (if any) replaced by `***`. */
 export function displayUrl(url: URL): string {
-  if (url.password === '') return url.href;
-  const copy = new URL(url.href);
-  copy.password = '***';
-  return copy.href;
+  return redactUrl(url);
 }
 
 export interface ResponseSample {
@@ -101,8 +94,23 @@ export interface Mismatch {
   message: string;
 }
 
+/** Runs a user's regex on a body; the action runs it in a worker with a time budget (regex-match.ts). */
+export type RegexTest = (regex: RegExp, text: string) => Promise<boolean>;
+
+const inlineTest: RegexTest = (regex, text) => Promise.resolve(regex.test(text));
+
+/** A user's pattern for a message: `/…/`, cut at 100 characters so a huge pattern is not echoed whole. */
+export function showRegex(regex: RegExp | string): string {
+  const source = typeof regex === 'string' ? regex : regex.source;
+  return `/${source.length > 100 ? `${source.slice(0, 99)}…` : source}/`;
+}
+
 /** Why a response does not pass, or undefined when it passes. */
-export function evaluateResponse(response: ResponseSample, expect: Expectations): Mismatch | undefined {
+export async function evaluateResponse(
+  response: ResponseSample,
+  expect: Expectations,
+  testRegex: RegexTest = inlineTest,
+): Promise<Mismatch | undefined> {
   if (!statusMatches(response.status, expect.status)) {
     return {
       kind: 'status',
@@ -112,11 +120,21 @@ export function evaluateResponse(response: ResponseSample, expect: Expectations)
   let message: string | undefined;
   if (expect.body !== undefined && !response.body.includes(expect.body)) {
     message = `the body does not contain expected-body ${JSON.stringify(expect.body)}`;
-  } else if (expect.bodyRegex !== undefined && !expect.bodyRegex.test(response.body)) {
-    message = `the body does not match expected-body-regex /${expect.bodyRegex.source}/`;
-  } else {
-    message = checkExpectedJson(response.body, expect.json);
+  } else if (expect.bodyRegex !== undefined) {
+    const regex = expect.bodyRegex;
+    try {
+      if (!(await testRegex(regex, response.body)))
+        message = `the body does not match expected-body-regex ${showRegex(regex)}`;
+    } catch (error) {
+      if (!(error instanceof RegexTimeout) && !(error instanceof RegexFailure)) throw error;
+      message =
+        error instanceof RegexTimeout
+          ? `expected-body-regex ${showRegex(regex)} did not finish matching the ${response.body.length}-character body (${error.message}): ` +
+            'the pattern backtracks catastrophically on this body; rewrite it without nested or overlapping repetition such as (a+)+ or (a|a)*'
+          : `expected-body-regex ${showRegex(regex)} could not be run on the body (${error.message}); simplify the pattern`;
+    }
   }
+  message ??= checkExpectedJson(response.body, expect.json);
   return message === undefined ? undefined : { kind: 'content', message };
 }
 
@@ -124,7 +142,7 @@ export function evaluateResponse(response: ResponseSample, expect: Expectations)
 export function describeExpectations(expect: Expectations): string {
   const parts = [`status ${formatStatusRanges(expect.status)}`];
   if (expect.body !== undefined) parts.push(`body contains ${JSON.stringify(expect.body)}`);
-  if (expect.bodyRegex !== undefined) parts.push(`body matches /${expect.bodyRegex.source}/`);
+  if (expect.bodyRegex !== undefined) parts.push(`body matches ${showRegex(expect.bodyRegex)}`);
   for (const json of expect.json) parts.push(`${json.path} = ${JSON.stringify(json.expected)}`);
   return parts.join('; ');
 }

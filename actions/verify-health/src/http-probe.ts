@@ -1,8 +1,15 @@
 import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Socket } from 'node:net';
-import { formatDuration } from '@planner-deploy/action-kit';
-import { CREDENTIAL_HEADERS, mergeHeaders, type HttpMethod } from './checks.js';
+import { formatDuration, redactUrl } from '@planner-deploy/action-kit';
+import {
+  addressClass,
+  redirectRefusal,
+  resolveHost,
+  type AddressClass,
+  type ResolvedAddress,
+} from './address-policy.js';
+import { CREDENTIAL_HEADERS, displayUrl, mergeHeaders, type HttpMethod } from './checks.js';
 
 /** One attempt: a request, redirects followed by hand, the body read up to a limit. */
 export interface ProbeRequest {
@@ -66,10 +73,31 @@ export async function probe(request: ProbeRequest, signal: AbortSignal): Promise
       { 'user-agent': USER_AGENT, accept: '*/*' },
       request.headers,
     );
+    let startClasses: ReadonlySet<AddressClass> | undefined;
     for (let redirects = 0; ; redirects += 1) {
       // node:https loads the TLS stack, which only https checks (or redirects to https) need at start.
       if (url.protocol === 'https:') httpsModule ??= await import('node:https');
-      const response = await send(url, method, headers, request.insecure, attempt.signal, phase);
+      // The host is resolved here, checked, and the connection made to exactly the addresses checked: a
+      // name that resolves to a public address for the check and to 169.254.169.254 for the connection
+      // (DNS rebinding) cannot slip past.
+      const addresses = await abortable(resolveHost(url), attempt.signal).catch((error: unknown) => {
+        throw attempt.signal.aborted ? attempt.signal.reason : describeNetworkError(error, url);
+      });
+      if (startClasses === undefined) {
+        startClasses = new Set(addresses.map(({ address }) => addressClass(address)));
+      } else {
+        const refused = redirectRefusal(startClasses, addresses);
+        if (refused) {
+          throw new ProbeError(
+            'redirect',
+            `a redirect to ${displayUrl(url)} was refused: ${url.hostname} is ${refused.address}, a ${refused.class} address, ` +
+              `and verify-health follows a redirect to a loopback, link-local or private address only from a URL on the same kind of address. ` +
+              'If that target is meant to be checked, list it in "urls" (or the smoke-tests file) itself.',
+            'REDIRECT_REFUSED',
+          );
+        }
+      }
+      const response = await send(url, addresses, method, headers, request.insecure, attempt.signal, phase);
       const location = response.location;
       if (!request.followRedirects || !REDIRECT_STATUSES.has(response.status) || location === undefined) {
         return { status: response.status, body: response.body, url, redirects };
@@ -77,7 +105,7 @@ export async function probe(request: ProbeRequest, signal: AbortSignal): Promise
       if (redirects >= MAX_REDIRECTS) {
         throw new ProbeError(
           'redirect',
-          `more than ${MAX_REDIRECTS} redirects (the last one to ${location})`,
+          `more than ${MAX_REDIRECTS} redirects (the last one to ${redactUrl(location)})`,
           'TOO_MANY_REDIRECTS',
         );
       }
@@ -117,7 +145,7 @@ function resolveRedirect(location: string, from: URL): URL {
   } catch {
     throw new ProbeError(
       'redirect',
-      `a redirect to ${JSON.stringify(location)}, which is not a URL`,
+      `a redirect to ${JSON.stringify(redactUrl(location))}, which is not a URL`,
       'BAD_REDIRECT',
     );
   }
@@ -151,6 +179,7 @@ interface RawResponse {
  */
 function send(
   url: URL,
+  addresses: readonly ResolvedAddress[],
   method: HttpMethod,
   headers: Record<string, string>,
   insecure: boolean,
@@ -173,7 +202,7 @@ function send(
     };
 
     phase.name = 'connect';
-    const options: https.RequestOptions = { method, headers, agent: false };
+    const options: https.RequestOptions = { method, headers, agent: false, lookup: pinnedLookup(addresses) };
     if (url.protocol === 'https:') options.rejectUnauthorized = !insecure;
     const module = url.protocol === 'https:' ? (httpsModule as typeof https) : http;
     const req = module.request(url, options, (res) => {
@@ -214,6 +243,43 @@ function send(
     if (signal.aborted) onAbort();
     else req.end();
   });
+}
+
+/** Rejects with `signal.reason` when the signal aborts first (a DNS lookup cannot itself be aborted). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A `lookup` for http.request that answers with the addresses already resolved and checked. */
+function pinnedLookup(addresses: readonly ResolvedAddress[]): NonNullable<https.RequestOptions['lookup']> {
+  const pinned = ((
+    _hostname: string,
+    options: { all?: boolean },
+    callback: (error: Error | null, address: unknown, family?: number) => void,
+  ): void => {
+    const first = addresses[0] as ResolvedAddress;
+    if (options.all)
+      callback(
+        null,
+        addresses.map((a) => ({ address: a.address, family: a.family })),
+      );
+    else callback(null, first.address, first.family);
+  }) as unknown as NonNullable<https.RequestOptions['lookup']>;
+  return pinned;
 }
 
 const TLS_HINT = 'set insecure: true only for test endpoints';

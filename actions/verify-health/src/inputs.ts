@@ -10,6 +10,8 @@ import {
   invalidInput,
   maskSecret,
   parseMap,
+  redactUrl,
+  urlCredentials,
 } from '@planner-deploy/action-kit';
 import {
   CREDENTIAL_HEADERS,
@@ -20,6 +22,7 @@ import {
   type CheckSpec,
   type HttpMethod,
 } from './checks.js';
+import { withoutPattern } from './regex-match.js';
 import { parseJsonPath, type JsonExpectation } from './json-path.js';
 import { DEFAULT_EXPECTED_STATUS, parseStatusRanges, type StatusRange } from './status-ranges.js';
 
@@ -156,17 +159,25 @@ function readUrls(): URL[] {
   const urls: URL[] = [];
   const seen = new Set<string>();
   for (const line of getLines('urls')) {
+    // Credentials are masked before the line can be quoted, even in a line that does not parse; and the
+    // quote shows the line with them replaced by ***.
+    for (const secret of urlCredentials(line)) maskSecret(secret);
     let url: URL;
     try {
       url = new URL(line);
     } catch {
-      throw invalidInput('urls', line, 'expected absolute http:// or https:// URLs, one per line.');
+      throw invalidInput(
+        'urls',
+        redactUrl(line),
+        'expected absolute http:// or https:// URLs, one per line.',
+      );
     }
     for (const secret of urlSecrets(url)) maskSecret(secret);
+    const shown = redactUrl(url);
     const why = urlProblem(url);
     if (why)
-      throw invalidInput('urls', line, `${why}; expected absolute http:// or https:// URLs, one per line.`);
-    if (seen.has(url.href)) throw invalidInput('urls', line, 'the URL is listed twice.');
+      throw invalidInput('urls', shown, `${why}; expected absolute http:// or https:// URLs, one per line.`);
+    if (seen.has(url.href)) throw invalidInput('urls', shown, 'the URL is listed twice.');
     seen.add(url.href);
     urls.push(url);
   }
@@ -237,7 +248,7 @@ function readRegex(): RegExp | undefined {
     throw invalidInput(
       'expected-body-regex',
       text,
-      `expected a JavaScript regular expression (${(error as Error).message}).`,
+      `expected a JavaScript regular expression (${withoutPattern((error as Error).message)}).`,
     );
   }
 }

@@ -16,6 +16,8 @@ export interface CheckOutput {
   'latency-ms': number | null;
   attempts: number;
   'last-error': string | null;
+  /** Where the last response came from, when it was redirected (credentials removed). */
+  'final-url'?: string;
 }
 
 export type Outputs = Record<'healthy' | 'result-json', string>;
@@ -29,6 +31,7 @@ export function toOutputs(report: HealthReport): Outputs {
     'latency-ms': check.latencyMs,
     attempts: check.attempts,
     'last-error': check.lastError,
+    ...(check.finalUrl !== undefined ? { 'final-url': check.finalUrl } : {}),
   }));
   return { healthy: String(report.healthy), 'result-json': JSON.stringify(checks) };
 }
@@ -60,6 +63,7 @@ export function buildSummary(report: HealthReport): SummaryBuilder {
 function failureDetails(check: CheckResult): string {
   return [
     `URL:         ${check.url}`,
+    ...(check.finalUrl !== undefined ? [`Final URL:   ${check.finalUrl}`] : []),
     `Expects:     ${check.expects}`,
     `Last status: ${check.status ?? 'no response'}`,
     `Attempts:    ${check.attempts}`,

@@ -17,6 +17,7 @@ import {
   type Mismatch,
 } from './checks.js';
 import { ProbeError, probe, type ProbeRequest } from './http-probe.js';
+import { RegexMatcher } from './regex-match.js';
 import { logResults, plural } from './report.js';
 import type { Inputs } from './inputs.js';
 
@@ -40,6 +41,8 @@ export interface CheckResult {
   /** The start of the most recent response body (≤ 300 characters), for failures. */
   bodyExcerpt: string | null;
   expects: string;
+  /** Where the most recent response came from, when redirects were followed (credentials removed). */
+  finalUrl?: string | undefined;
 }
 
 export interface HealthReport {
@@ -67,6 +70,8 @@ interface RunContext {
   started: number;
   sensitiveHeaders: ReadonlySet<string>;
   scrub: (text: string) => string;
+  /** Runs the users' regexes off the main thread, each match within request-timeout (regex-match.ts). */
+  regex: RegexMatcher;
 }
 
 /**
@@ -100,6 +105,7 @@ export async function verifyHealth(
     started,
     sensitiveHeaders: new Set(inputs['secret-headers']),
     scrub,
+    regex: new RegexMatcher(inputs['request-timeout']),
   };
 
   if (inputs.insecure) {
@@ -125,6 +131,7 @@ export async function verifyHealth(
     results = await Promise.all(checks.map((check) => pollCheck(check, context)));
   } finally {
     clearTimeout(timer);
+    context.regex.close();
   }
 
   const elapsedMs = monotonicMs() - started;
@@ -217,7 +224,10 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       result.latencyMs = Math.round(monotonicMs() - attemptStart);
       result.status = response.status;
       result.bodyExcerpt = excerpt(response.body, scrub);
-      failure = evaluateResponse(response, check.expect);
+      failure = await evaluateResponse(response, check.expect, (regex, text) =>
+        context.regex.test(regex, text, signal),
+      );
+      result.finalUrl = response.redirects > 0 ? scrub(displayUrl(response.url)) : undefined;
       state = failure === undefined ? 'ok' : failure.message;
     } catch (error) {
       if (signal.aborted) {
@@ -239,7 +249,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       result.lastError = null;
       result.failure = null;
       const progress = needed > 1 ? ` (${streak}/${needed} in a row)` : '';
-      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms, passed${progress}`;
+      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms${via(result)}, passed${progress}`;
       if (state !== lastState) logger.info(line);
       else logger.debug(line);
       if (streak >= needed) {
@@ -256,7 +266,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       // A failure can quote the server (a redirect location, a protocol error): neutralised as a whole.
       result.lastError = quoteUntrusted(scrub(failure.message));
       result.failure = failure.kind;
-      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}${restart}`;
+      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}${failure.kind === 'status' || failure.kind === 'content' ? via(result) : ''}${restart}`;
       if (state !== lastState) logger.info(line);
       else logger.debug(line);
     }
@@ -274,6 +284,11 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
         : `no attempt finished before ${signal.reason.message}`;
   }
   return result;
+}
+
+/** Where the response came from after redirects, for the log line (credentials already removed). */
+function via(result: CheckResult): string {
+  return result.finalUrl === undefined ? '' : ` (answered by ${result.finalUrl} after redirects)`;
 }
 
 /**

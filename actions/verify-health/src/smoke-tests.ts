@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigurationError } from '@planner-deploy/action-kit';
+import { ConfigurationError, redactUrl } from '@planner-deploy/action-kit';
 import {
   HTTP_METHODS,
   displayUrl,
   headerProblem,
+  showRegex,
   urlProblem,
   type CheckSpec,
   type HttpMethod,
 } from './checks.js';
+import { withoutPattern } from './regex-match.js';
 import { parseJsonPath, type JsonExpectation } from './json-path.js';
 import { DEFAULT_EXPECTED_STATUS, parseStatusRanges } from './status-ranges.js';
 
@@ -143,7 +145,7 @@ function parseAbsoluteUrl(value: unknown): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new FileProblem(`${JSON.stringify(value)} is not an absolute URL`);
+    throw new FileProblem(`${JSON.stringify(redactUrl(value))} is not an absolute URL`);
   }
   const why = urlProblem(url);
   if (why) throw new FileProblem(why);
@@ -196,13 +198,13 @@ function parseCheckUrl(value: unknown, base: URL | undefined): URL {
     if (base === undefined) {
       throw problem(
         'url',
-        `${JSON.stringify(text)} is not an absolute URL, and there is no base-url in the file nor a URL in "urls" to resolve it against`,
+        `${JSON.stringify(redactUrl(text))} is not an absolute URL, and there is no base-url in the file nor a URL in "urls" to resolve it against`,
       );
     }
     try {
       url = new URL(text, base);
     } catch {
-      throw problem('url', `${JSON.stringify(text)} is not a URL`);
+      throw problem('url', `${JSON.stringify(redactUrl(text))} is not a URL`);
     }
   }
   const why = urlProblem(url);
@@ -225,8 +227,9 @@ function parseHeaders(value: unknown): Record<string, string> {
   if (Array.isArray(value)) {
     for (const line of value) {
       const at = typeof line === 'string' ? line.indexOf(':') : -1;
+      // The entry is not quoted: its value may be a credential that is not masked yet.
       if (typeof line !== 'string' || at <= 0)
-        throw problem('headers', `expected "Name: value" entries, got ${JSON.stringify(line)}`);
+        throw problem('headers', `expected "Name: value" entries; entry ${pairs.length + 1} has no "Name:"`);
       pairs.push([line.slice(0, at).trim(), line.slice(at + 1).trim()]);
     }
   } else if (isRecord(value)) {
@@ -274,7 +277,10 @@ function parseRegex(value: unknown): RegExp | undefined {
   try {
     return new RegExp(text);
   } catch (error) {
-    throw problem('expected-body-regex', `not a valid regular expression: ${(error as Error).message}`);
+    throw problem(
+      'expected-body-regex',
+      `${showRegex(text)} is not a valid regular expression: ${withoutPattern((error as Error).message)}`,
+    );
   }
 }
 

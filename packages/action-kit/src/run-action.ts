@@ -1,6 +1,7 @@
 import * as core from './runner.js';
 import {
   ActionFailure,
+  asUserError,
   CancelledError,
   ConfigurationError,
   errorMessage,
@@ -84,6 +85,11 @@ function fail(error: unknown, signal: AbortSignal): void {
   process.exitCode = 1;
   if (error instanceof ConfigurationError || error instanceof ActionFailure) {
     core.annotate('error', error.message, { title: error.title });
+    return;
+  }
+  const userError = asUserError(error);
+  if (userError) {
+    core.annotate('error', userError.message, { title: userError.title });
     return;
   }
   if (error instanceof CancelledError || (signal.aborted && isAbortError(error))) {

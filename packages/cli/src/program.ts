@@ -5,7 +5,7 @@
  * 130 interrupted.
  */
 import cliPackage from '../package.json' with { type: 'json' };
-import { ActionFailure, ConfigurationError, errorMessage } from '@planner-deploy/core';
+import { ActionFailure, asUserError, errorMessage } from '@planner-deploy/core';
 import { commandHelp, parseCommandLine, programHelp, UsageError, type Command } from './args.js';
 import type { CommandContext, CommandResult, LeftBehind } from './context.js';
 import { Ui, type UiStream } from './ui.js';
@@ -129,11 +129,13 @@ export async function main(options: MainOptions): Promise<number> {
   } catch (error) {
     if (options.signal.aborted) return interrupted(ui, command, options.left);
     if (error instanceof UsageError) return usageFailure(ui, error, ui.json, command);
-    const exitCode = error instanceof ConfigurationError ? EXIT.usage : EXIT.failed;
-    const message = describe(error);
+    // A Kubernetes 404, 401 or 403 is the user's to fix (a name, a namespace, a credential, a permission):
+    // said like a bad input, with exit 2.
+    const userError = asUserError(error);
+    const exitCode = userError ? EXIT.usage : EXIT.failed;
+    const message = userError ? userError.message : describe(error);
     ui.error(message);
-    if (ui.verbose && error instanceof Error && !(error instanceof ConfigurationError))
-      ui.debug(error.stack ?? '');
+    if (ui.verbose && error instanceof Error && !userError) ui.debug(error.stack ?? '');
     if (ui.json) ui.document({ command, error: message, exitCode });
     return exitCode;
   }

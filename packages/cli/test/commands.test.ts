@@ -4,7 +4,7 @@
  * --json documents, and the settings' precedence (flag > environment variable > config file > default).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentImage, startHarness, waitReady, writeConfig, type Harness } from './helpers.js';
@@ -90,6 +90,21 @@ describe('bad input', () => {
     });
     expect(h.mutations(from, 'planner-staging')).toEqual([]);
   });
+
+  it.concurrent(
+    'a token the cluster refuses (401) exits 2 naming the kubeconfig user and what to check',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'cli-401-'));
+      const path = join(dir, 'kubeconfig');
+      const text = await readFile(h.cloud.kube.kubeconfigPath, 'utf8');
+      await writeFile(path, text.replace(/token: .*/, 'token: "refused-token-0123456789"'));
+      const r = await h.cli(['status', 'staging', '--kubeconfig', path]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('refused the credentials of user "sandbox"');
+      expect(r.stderr).toContain('401 Unauthorized');
+      expect(r.stderr).not.toMatch(/internal error/i);
+    },
+  );
 
   it.concurrent('with --json, prints the error as the one JSON document on stdout', async () => {
     const r = await h.cli(['status', 'BAD', '--json']);

@@ -45,3 +45,16 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * The user's mistake an error stands for, when it knows one: an error from a lower layer (a Kubernetes API
+ * 404, 401 or 403) offers it through a `userError()` method, so the boundaries (runAction, the CLI) print
+ * what to fix instead of an internal error, without depending on that layer.
+ */
+export function asUserError(error: unknown): ConfigurationError | undefined {
+  if (error instanceof ConfigurationError) return error;
+  const offer = (error as { userError?: unknown } | null)?.userError;
+  if (typeof offer !== 'function') return undefined;
+  const found: unknown = offer.call(error);
+  return found instanceof ConfigurationError ? found : undefined;
+}

@@ -1,5 +1,24 @@
-import { quoteUntrusted } from '@planner-deploy/core';
+import { ConfigurationError, quoteUntrusted } from '@planner-deploy/core';
 import type { KubeStatus } from './types.js';
+
+/** Which cluster, context and credential a request went to, for an error a person must act on. */
+export interface ClusterContext {
+  /** `EKS cluster prod (eu-west-1)` or `the kubeconfig input, context ci (https://…)`; no credentials. */
+  cluster: string;
+  /** The kubeconfig context, when there is one the user chose or wrote. */
+  context?: string | undefined;
+  /** The credential sent, in words: `the EKS token of the AWS identity in the environment`. */
+  credential: string;
+  /** What to check when that credential is refused (401). */
+  credentialAdvice: string;
+}
+
+/** The request that failed. */
+export interface FailedRequest {
+  method: string;
+  path: string;
+  query?: Record<string, unknown> | undefined;
+}
 
 /** An HTTP error from the API server, with the server's Status reason and message when it sent one. */
 export class KubeApiError extends Error {
@@ -10,6 +29,9 @@ export class KubeApiError extends Error {
   /** Retry-After in ms when the server sent one (429, 503). */
   readonly retryAfterMs: number | undefined;
   readonly status: KubeStatus | undefined;
+  /** Set by the transport: the request that failed, and the cluster it went to. */
+  request: FailedRequest | undefined;
+  where: ClusterContext | undefined;
 
   constructor(
     statusCode: number,
@@ -31,6 +53,145 @@ export class KubeApiError extends Error {
   describe(): string {
     return `Error from server (${this.reason ?? this.statusCode}): ${this.message}`;
   }
+
+  /**
+   * The user's mistake this error is, as a ConfigurationError that says what to fix: a resource or namespace
+   * that does not exist (404), credentials the cluster refuses (401), a permission the identity lacks (403).
+   * Undefined for any other status. The boundaries (runAction, the CLI) print it instead of an internal error.
+   */
+  userError(): ConfigurationError | undefined {
+    const text = explainUserError(this);
+    if (text === undefined) return undefined;
+    return new ConfigurationError(text.message, { title: text.title, cause: this });
+  }
+}
+
+const KINDS: Record<string, string> = {
+  deployments: 'Deployment',
+  replicasets: 'ReplicaSet',
+  jobs: 'Job',
+  pods: 'Pod',
+  events: 'Event',
+  namespaces: 'Namespace',
+  services: 'Service',
+  secrets: 'Secret',
+  configmaps: 'ConfigMap',
+};
+
+interface ParsedPath {
+  group: string;
+  namespace: string | undefined;
+  resource: string;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+/** `/apis/apps/v1/namespaces/ns/deployments/web/scale` → its parts. */
+export function parseApiPath(path: string): ParsedPath | undefined {
+  const pathname = path.split('?')[0] ?? '';
+  const namespaceItself = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(pathname);
+  if (namespaceItself) {
+    return {
+      group: '',
+      namespace: undefined,
+      resource: 'namespaces',
+      name: decodeURIComponent(namespaceItself[1] as string),
+      subresource: undefined,
+    };
+  }
+  const match =
+    /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(
+      pathname,
+    );
+  if (!match) return undefined;
+  const decode = (part: string | undefined): string | undefined =>
+    part === undefined ? undefined : decodeURIComponent(part);
+  return {
+    group: match[1] ?? '',
+    namespace: decode(match[2]),
+    resource: match[3] as string,
+    name: decode(match[4]),
+    subresource: match[5],
+  };
+}
+
+/** The RBAC verb a request needs (kubectl auth can-i's vocabulary). */
+function rbacVerb(request: FailedRequest, parsed: ParsedPath | undefined): string {
+  const watch = request.query?.watch === true || request.query?.watch === 'true';
+  switch (request.method.toUpperCase()) {
+    case 'GET':
+      return watch ? 'watch' : parsed?.name === undefined ? 'list' : 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return parsed?.name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return request.method.toLowerCase();
+  }
+}
+
+function capped(text: string, limit = 300): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > limit ? `${one.slice(0, limit - 1)}…` : one;
+}
+
+function explainUserError(error: KubeApiError): { title: string; message: string } | undefined {
+  const code = error.statusCode;
+  if (code !== 401 && code !== 403 && code !== 404) return undefined;
+  const where = error.where;
+  const cluster = where
+    ? `${where.cluster}${where.context && !where.cluster.includes(`context ${where.context}`) ? `, context ${where.context}` : ''}`
+    : 'the cluster';
+  const parsed = error.request ? parseApiPath(error.request.path) : undefined;
+  const server = capped(error.message);
+
+  if (code === 401) {
+    return {
+      title: 'Kubernetes credentials refused',
+      message:
+        `${cluster} refused ${where?.credential ?? 'the credentials'} (401 Unauthorized: ${server}). ` +
+        `${where?.credentialAdvice ?? 'Check that the credentials are current and belong to this cluster.'}`,
+    };
+  }
+  if (code === 403) {
+    const verb = error.request ? rbacVerb(error.request, parsed) : 'use';
+    const resource = parsed
+      ? `${parsed.resource}${parsed.subresource ? `/${parsed.subresource}` : ''}`
+      : 'this resource';
+    const group = parsed?.group ? `"${parsed.group}"` : 'the core group ("")';
+    const scope = parsed?.namespace ? ` in namespace "${parsed.namespace}"` : '';
+    return {
+      title: 'Kubernetes permission missing',
+      message:
+        `The deploy identity may not ${verb} ${resource}${scope} on ${cluster} (403 Forbidden: ${server}). ` +
+        `Grant it the verb "${verb}" on "${resource}" in API group ${group}${scope ? ' in that namespace' : ''}: ` +
+        'examples/k8s/rbac.yaml has the Role and RoleBinding the actions need.',
+    };
+  }
+  const details = (error.status?.details ?? {}) as { kind?: unknown; name?: unknown };
+  if (details.kind === 'namespaces' || parsed?.resource === 'namespaces') {
+    const name = typeof details.name === 'string' ? details.name : (parsed?.namespace ?? parsed?.name ?? '');
+    return {
+      title: 'Namespace not found',
+      message: `Namespace "${name}" does not exist on ${cluster}. Check the namespace (input or flag "namespace") and the cluster or context.`,
+    };
+  }
+  const kind = parsed ? (KINDS[parsed.resource] ?? parsed.resource) : 'The resource';
+  const name = parsed?.name ?? (typeof details.name === 'string' ? details.name : undefined);
+  const inNamespace = parsed?.namespace ? ` in namespace "${parsed.namespace}"` : '';
+  return {
+    title: `${kind} not found`,
+    message:
+      `${kind}${name !== undefined ? ` "${name}"` : ''} was not found${inNamespace} on ${cluster} (404: ${server}). ` +
+      `Check the ${kind === 'The resource' ? 'name' : `${kind}'s name`}, the namespace and the cluster or context` +
+      (parsed?.namespace && parsed.resource !== 'namespaces'
+        ? ` (kubectl get ${parsed.resource} -n ${parsed.namespace}${where?.context ? ` --context ${where.context}` : ''} lists what is there).`
+        : '.'),
+  };
 }
 
 /** Parses a Retry-After header (seconds or an HTTP date) into ms. */

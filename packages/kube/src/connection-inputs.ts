@@ -1,4 +1,4 @@
-import { invalidInput, missingInput } from '@planner-deploy/core';
+import { imageReferenceProblem, invalidInput, missingInput } from '@planner-deploy/core';
 import { decodeKubeconfigInput } from './kubeconfig-text.js';
 
 /**
@@ -87,9 +87,10 @@ export function checkDeploymentNames(input: string, names: string[]): string[] {
   return names;
 }
 
-/** A container image reference: `[registry/]repository[:tag][@sha256:<64 hex>]`. */
+/**
+ * A container image reference: `[registry/]repository[:tag][@sha256:<64 hex>]`, within the distribution
+ * limits (name ≤ 255, tag ≤ 128); `imageReferenceProblem` (packages/core) says why not.
+ */
 export function isImageReference(reference: string): boolean {
-  return /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/.test(
-    reference,
-  );
+  return imageReferenceProblem(reference) === undefined;
 }

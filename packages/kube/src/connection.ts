@@ -2,13 +2,18 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type https from 'node:https';
-import { ConfigurationError, errorMessage, type Logger } from '@planner-deploy/core';
+import {
+  ConfigurationError,
+  errorMessage,
+  redactUrl,
+  urlCredentials,
+  type Logger,
+} from '@planner-deploy/core';
 import type { AppsV1Api, BatchV1Api, Cluster, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node';
 import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws';
 import { eksExecAuthOf, type EksExecAuth } from './exec-credential.js';
 import { decodeKubeconfigInput, secretsOfUser } from './kubeconfig-text.js';
-import { KubeApiError } from './api-error.js';
-import { createTransport, type RequestOptions, type Transport } from './transport.js';
+import { createTransport, type Transport } from './transport.js';
 
 export interface ConnectOptions {
   /** The `kubeconfig` input: YAML or its base64. Wins over everything else. */
@@ -113,6 +118,11 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
   for (const user of kc.getUsers()) {
     for (const secret of secretsOfUser(user)) mask(secret);
   }
+  // A server URL may carry credentials (`https://user:password@host`, `https://TOKEN@host`): masked here,
+  // and the server is only ever described with them replaced by ***.
+  for (const cluster of kc.getClusters()) {
+    for (const secret of urlCredentials(cluster.server)) mask(secret);
+  }
 
   if (options.context) {
     if (!kc.getContextObject(options.context)) {
@@ -139,21 +149,34 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     description = `${description} (${execAuth.plugin} for ${execAuth.clusterId}, built in-process)`;
   }
   if (cluster.server.startsWith('http:')) allowPlainHttp(kc, cluster);
-  if (source !== 'eks') description = `${description}, context ${kc.getCurrentContext()} (${cluster.server})`;
+  const kubeconfigDescription = description;
+  if (source !== 'eks')
+    description = `${description}, context ${kc.getCurrentContext()} (${redactUrl(cluster.server)})`;
   const contextObject = kc.getContextObject(kc.getCurrentContext());
 
-  const eksToken = source === 'eks' || execAuth !== undefined;
-  const transport = explainUnauthorized(
-    createTransport({
-      server: cluster.server,
-      authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
-      keepAuthorizerAgent: Boolean(cluster.proxyUrl),
-    }),
-    `The API server of ${description} refused the credentials (401 Unauthorized).`,
-    eksToken
-      ? `The EKS token is signed with the AWS credentials of this environment${execAuth ? ` for the cluster "${execAuth.clusterId}"` : ''}: check that they are valid, that the name is the cluster's, and that the identity has an access entry (or an aws-auth mapping) on the cluster.`
-      : "The kubeconfig's token or client certificate is not accepted by this cluster (expired, revoked, or for another cluster): generate a fresh one.",
-  );
+  const transport = createTransport({
+    where:
+      source === 'eks' || execAuth
+        ? {
+            cluster: description,
+            ...(source === 'eks' ? {} : { context: kc.getCurrentContext() }),
+            credential: execAuth
+              ? `the EKS token for cluster "${execAuth.clusterId}" (the kubeconfig's ${execAuth.plugin}, signed in-process with the job's AWS credentials)`
+              : 'the EKS token signed with the AWS credentials of the job',
+            credentialAdvice: `Check that the AWS credentials (e.g. aws-actions/configure-aws-credentials) are valid and for the account of cluster ${execAuth ? execAuth.clusterId : (options.clusterName ?? '')}, that the name is the cluster's, and that this IAM identity has an access entry in the cluster (or an aws-auth mapping).`,
+          }
+        : {
+            cluster: description,
+            context: kc.getCurrentContext(),
+            credential: user
+              ? `the credentials of user "${user.name}" in ${kubeconfigDescription}`
+              : 'no credentials (the context has no user)',
+            credentialAdvice: `Check that this user's token or client certificate is current (not expired or revoked) and was issued for this cluster; an old KUBE_CONFIG_DATA secret or a kubeconfig of another cluster is the usual cause.`,
+          },
+    server: cluster.server,
+    authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
+    keepAuthorizerAgent: Boolean(cluster.proxyUrl),
+  });
   let typed: Promise<TypedApis> | undefined;
   options.logger.debug(`Connecting to ${description}.`);
   return {
@@ -170,29 +193,6 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
       }));
       return typed;
     },
-  };
-}
-
-/**
- * A 401 is the user's to fix (credentials), never an internal error: every call of the transport turns it
- * into a ConfigurationError saying which credentials were refused and what to check.
- */
-function explainUnauthorized(transport: Transport, what: string, hint: string): Transport {
-  const explain = (error: unknown): never => {
-    if (!(error instanceof KubeApiError) || error.statusCode !== 401) throw error;
-    const said = error.message.replace(/\s+/g, ' ').slice(0, 200);
-    throw new ConfigurationError(`${what} The server said: ${said}. ${hint}`, {
-      title: 'Kubernetes credentials refused',
-      cause: error,
-    });
-  };
-  return {
-    ...transport,
-    request: <T>(method: string, path: string, request?: RequestOptions) =>
-      transport.request<T>(method, path, request).catch(explain),
-    requestText: (method, path, request) => transport.requestText(method, path, request).catch(explain),
-    lines: (path, request) => transport.lines(path, request).catch(explain),
-    watch: <T>(path: string, request?: RequestOptions) => transport.watch<T>(path, request).catch(explain),
   };
 }
 

@@ -176,3 +176,61 @@ export function isOurJob(existing: Job, wanted: Job): boolean {
     have[LABEL_RUN] === want[LABEL_RUN]
   );
 }
+
+/**
+ * How an existing Job of our run differs from the one this step would create, in the fields that decide
+ * what the migration does: the image, command and args, and where its environment comes from (env and
+ * envFrom). Empty when it is the same Job (a retried request, a re-run step of the same attempt), which is
+ * then adopted; otherwise each entry names a field and both values, for an error that deletes nothing.
+ */
+export function jobDifferences(existing: Job, wanted: Job): string[] {
+  const want = wanted.spec.template.spec.containers[0];
+  const containers = existing.spec?.template?.spec?.containers ?? [];
+  const have = containers.find((c) => c.name === want?.name) ?? containers[0];
+  if (!want) return [];
+  if (!have) return ['containers: the existing Job has none'];
+  const show = (value: unknown): string => {
+    const text = value === undefined ? '(not set)' : JSON.stringify(value);
+    return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+  };
+  const out: string[] = [];
+  const compare = (field: string, a: unknown, b: unknown): void => {
+    if (canonical(a) !== canonical(b))
+      out.push(`${field}: the existing Job has ${show(a)}, this step would run ${show(b)}`);
+  };
+  compare('image', have.image, want.image);
+  compare('command', have.command, want.command);
+  compare('args', have.args, want.args);
+  compare('env', normaliseEnv(have.env), normaliseEnv(want.env));
+  compare('envFrom', have.envFrom, want.envFrom);
+  return out;
+}
+
+/** JSON with sorted keys and empty lists as absent (the server drops empty lists). */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(sort);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])])
+          .filter(([, x]) => x !== undefined),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value)) ?? 'undefined';
+}
+
+/** The API server defaults `fieldRef.apiVersion` to v1: compare without it. */
+function normaliseEnv(env: Container['env']): unknown {
+  if (!env) return undefined;
+  return env.map((entry) => {
+    const fieldRef = (entry as { valueFrom?: { fieldRef?: { apiVersion?: string } } }).valueFrom?.fieldRef;
+    if (fieldRef?.apiVersion !== 'v1') return entry;
+    const copy = structuredClone(entry) as { valueFrom: { fieldRef: { apiVersion?: string } } };
+    delete copy.valueFrom.fieldRef.apiVersion;
+    return copy;
+  });
+}

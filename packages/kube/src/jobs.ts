@@ -7,7 +7,7 @@ import {
 } from '@planner-deploy/core';
 import { describeTransient, isNotFound, isTransient, KubeApiError } from './api-error.js';
 import { explainFargateMismatch, type FargateProfileLookup } from './fargate-profiles.js';
-import { isOurJob } from './job-spec.js';
+import { isOurJob, jobDifferences } from './job-spec.js';
 import { listWatch } from './list-watch.js';
 import { diagnosePod, formatEvents, type PodFailure } from './pod-diagnosis.js';
 import { followContainerLogs } from './pod-logs.js';
@@ -63,6 +63,16 @@ export async function createJob(options: CreateJobOptions): Promise<{ job: Job; 
     throw new ConfigurationError(
       `A Job named "${name}" already exists in namespace ${namespace} and was not created by this run: choose another job-name, or delete it (kubectl delete job ${name} -n ${namespace}).`,
       { title: 'Job already exists' },
+    );
+  }
+  // Same run and attempt is not enough: a step re-run with another image (or command, or environment) would
+  // otherwise report the earlier Job's result as its own.
+  const differences = jobDifferences(existing, options.job);
+  if (differences.length > 0) {
+    throw new ConfigurationError(
+      `A Job named "${name}" already exists in namespace ${namespace} from this run and attempt, but it is not the one this step would create: ${differences.join('; ')}. Nothing was deleted. ` +
+        `Give another job-name, or delete the earlier Job (kubectl delete job ${name} -n ${namespace}) and run again.`,
+      { title: 'Job already exists with other settings' },
     );
   }
   options.logger?.info(

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { LINE_LIMIT_CHARS, LineSplitter, quoteUntrusted } from '@planner-deploy/core';
-import { apiErrorFromResponse, KubeApiError } from './api-error.js';
+import { apiErrorFromResponse, KubeApiError, type ClusterContext } from './api-error.js';
 import type { WatchEvent } from './types.js';
 
 export type QueryValue = string | number | boolean | undefined;
@@ -47,6 +47,8 @@ export interface TransportOptions {
   /** Keep the agent the authorizer sets (proxies); by default a keep-alive agent of our own is used. */
   keepAuthorizerAgent?: boolean;
   userAgent?: string;
+  /** The cluster, context and credential, named in errors a person must act on (401, 403, 404). */
+  where?: ClusterContext | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -117,7 +119,10 @@ export function createTransport(options: TransportOptions): Transport {
     const status = response.statusCode ?? 0;
     if (status >= 400) {
       const text = await readBody(response);
-      throw apiErrorFromResponse(status, text, headerText(response.headers['retry-after']));
+      const error = apiErrorFromResponse(status, text, headerText(response.headers['retry-after']));
+      error.request = { method, path, query: request.query };
+      error.where = options.where;
+      throw error;
     }
     return response;
   }

@@ -51,6 +51,36 @@ function errors(result: RunResult): string[] {
   return result.annotations.filter((a) => a.level === 'error').map((a) => `${a.title ?? ''}: ${a.message}`);
 }
 
+describe('create-release with credentials in environment-url', () => {
+  it('masks them and keeps them out of the summary, the outputs and the published release body', async () => {
+    const api = await sandbox();
+    const password = 'env-url-e2e-pass-8080';
+    const result = await runStep({
+      action,
+      inputs: {
+        environment: 'production',
+        'environment-url': `https://viewer:${password}@planner.example.com/`,
+      },
+      github: { token: api.token },
+      env: {
+        GITHUB_API_URL: api.url,
+        GITHUB_REF: 'refs/tags/v1.2.0',
+        GITHUB_REPOSITORY: 'owner/repo',
+        GITHUB_RUN_ID: '987654321',
+        GITHUB_RUN_ATTEMPT: '1',
+      },
+      // The harness fails the run if the password shows anywhere the runner would show it.
+      secrets: { password },
+    });
+    expect(errors(result)).toEqual([]);
+    expect(result.masks).toContain(password);
+    const body = api.releases()[0]?.body ?? '';
+    expect(body).toContain('[production](https://planner.example.com/)');
+    expect(body).not.toContain(password);
+    expect(result.summary).not.toContain(password);
+  });
+});
+
 describe('create-release (built dist through the runner harness, sandbox GitHub API)', () => {
   it('creates the release of a new tag with notes from the previous version of the same family', async () => {
     const api = await sandbox();

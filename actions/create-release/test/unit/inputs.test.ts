@@ -1,6 +1,11 @@
 // Inputs through INPUT_* values as the runner sets them (setInputSource), not by mocking @actions/core.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ConfigurationError, inputEnvName, setInputSource } from '@planner-deploy/action-kit';
+import {
+  ConfigurationError,
+  inputEnvName,
+  registeredSecrets,
+  setInputSource,
+} from '@planner-deploy/action-kit';
 import { readInputs, refNameProblem } from '../../src/inputs.js';
 
 const ENV = {
@@ -127,5 +132,29 @@ describe('refNameProblem', () => {
     ['v1\ttab', true],
   ])('%s refused: %s', (name, refused) => {
     expect(refNameProblem(name) !== undefined).toBe(refused);
+  });
+});
+
+describe('readInputs: credentials in environment-url', () => {
+  it('masks them and keeps them out of the URL the summary and the release body use', () => {
+    const inputs = read({ 'environment-url': 'https://viewer:env-url-pass-4242@planner.example.com/app' });
+    expect(registeredSecrets()).toContain('env-url-pass-4242');
+    expect(JSON.stringify(inputs)).not.toContain('env-url-pass-4242');
+    expect(JSON.stringify(inputs)).toContain('https://planner.example.com/app');
+  });
+
+  it('masks a token given as the user, and never quotes the password of a URL that does not parse', () => {
+    const inputs = read({ 'environment-url': 'https://tok_env_0123456789@planner.example.com/' });
+    expect(registeredSecrets()).toContain('tok_env_0123456789');
+    expect(JSON.stringify(inputs)).not.toContain('tok_env_0123456789');
+    let message = '';
+    try {
+      read({ 'environment-url': 'https://viewer:bad-url-pass-777@planner example.com/' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('Input "environment-url"');
+    expect(message).not.toContain('bad-url-pass-777');
+    expect(registeredSecrets()).toContain('bad-url-pass-777');
   });
 });

@@ -113,6 +113,33 @@ describe('run-migration-job (built dist on the sandbox)', () => {
     expect(jobs().filter((j) => j.metadata.name === 'planner-app-migrate-fixed')).toHaveLength(1);
   });
 
+  it('a re-run of the same attempt with another image does not adopt the earlier Job, and deletes nothing', async () => {
+    sandbox.images.set('registry.local/planner-app:broken', { kind: 'exit', exitCode: 3, lines: ['boom'] });
+    sandbox.images.set('registry.local/planner-app:fixed', { kind: 'exit', exitCode: 0, lines: ['ok'] });
+    const first = await migrate({
+      image: 'registry.local/planner-app:broken',
+      'job-name': 'planner-app-migrate-img',
+    });
+    expect(first.outputs['exit-code']).toBe('3');
+    seq--; // same run id and attempt
+    const again = await migrate({
+      image: 'registry.local/planner-app:fixed',
+      'job-name': 'planner-app-migrate-img',
+    });
+    expect(again.exitCode).toBe(1);
+    expect(again.outputs['exit-code']).not.toBe('3');
+    const [error] = again.annotations.filter((a) => a.level === 'error');
+    expect(error?.title).toBe('Job already exists with other settings');
+    expect(error?.message).toContain('A Job named "planner-app-migrate-img"');
+    expect(error?.message).toContain(
+      'image: the existing Job has "registry.local/planner-app:broken", this step would run "registry.local/planner-app:fixed"',
+    );
+    expect(error?.message).toContain('Nothing was deleted');
+    const kept = jobs().filter((j) => j.metadata.name === 'planner-app-migrate-img');
+    expect(kept).toHaveLength(1);
+    expect(kept[0]?.spec.template.spec.containers[0].image).toBe('registry.local/planner-app:broken');
+  });
+
   it('on cancel deletes the Job and says so', async () => {
     sandbox.images.set('registry.local/planner-app:long', {
       kind: 'exit',

@@ -202,6 +202,105 @@ describe('verify-health (built dist through the runner harness)', () => {
   });
 });
 
+describe('verify-health against hostile endpoints and careless inputs', () => {
+  const catastrophic = '^(a+)+$';
+  const hostileBody = `${'a'.repeat(48)}b`;
+
+  it('returns by its deadline with a clear failure when expected-body-regex backtracks catastrophically', async () => {
+    const app = await server((_req, res) => res.writeHead(200).end(hostileBody));
+    const result = await runStep({
+      action,
+      inputs: {
+        urls: `${app.url}/health`,
+        'expected-body-regex': catastrophic,
+        timeout: '3s',
+        'request-timeout': '1s',
+        interval: '200ms',
+      },
+      // Without a budget on the match the step never returns (2^48 paths); the harness stops it here.
+      limitMs: 60_000,
+    });
+    expect(result.signal).toBeNull();
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.healthy).toBe('false');
+    const [row] = results(result.outputs);
+    expect(String(row?.['last-error'])).toContain('backtracks catastrophically');
+    const errors = result.annotations.filter((a) => a.level === 'error');
+    expect(errors.some((a) => a.message.includes('expected-body-regex /^(a+)+$/ did not finish'))).toBe(true);
+  });
+
+  it('still stops within the grace on SIGINT while a catastrophic match runs', async () => {
+    const app = await server((_req, res) => res.writeHead(200).end(hostileBody));
+    const result = await runStep({
+      action,
+      inputs: {
+        urls: `${app.url}/health`,
+        'expected-body-regex': catastrophic,
+        timeout: '1h',
+        'request-timeout': '1h',
+      },
+      cancel: { afterMs: 1500 },
+      limitMs: 60_000,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.exitAfterCancelMs).toBeLessThan(7500);
+    expect(
+      result.annotations.some((a) => a.level === 'error' && /cancel/i.test(`${a.title} ${a.message}`)),
+    ).toBe(true);
+  });
+
+  it('refuses a redirect to the metadata address and never quotes what is there', async () => {
+    const app = await server((_req, res) =>
+      res
+        .writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' })
+        .end(),
+    );
+    const result = await runStep({
+      action,
+      inputs: { urls: `${app.url}/health`, timeout: '1s', interval: '200ms' },
+    });
+    expect(result.exitCode).toBe(1);
+    const [row] = results(result.outputs);
+    expect(String(row?.['last-error'])).toMatch(/redirect to .*169\.254\.169\.254.* was refused/);
+    expect(String(row?.['last-error'])).toContain('link-local');
+  });
+
+  it('masks a token given as the user of a URL and logs the final URL without it', async () => {
+    const token = 'ghp_e2eUserOnlyToken0123456789abcd';
+    const app = await server((req, res) =>
+      req.url === '/start' ? res.writeHead(302, { location: '/health' }).end() : json(res, 200, { ok: true }),
+    );
+    const start = new URL(`${app.url}/start`);
+    start.username = token;
+    const result = await runStep({
+      action,
+      inputs: { urls: start.href, interval: '200ms' },
+      secrets: { token },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.masks).toContain(token);
+    const final = new URL(`${app.url}/health`);
+    final.username = '***';
+    expect(result.log).toContain(`answered by ${final.href}`);
+    expect(results(result.outputs)[0]?.['final-url']).toBe(final.href);
+    // The runner sent the token as Basic credentials: the server did get it.
+    expect(app.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${token}:`).toString('base64')}`,
+    );
+  });
+
+  it('masks the password of a URL that does not parse, before quoting the line', async () => {
+    const password = 'e2e-unparsed-pass-90210';
+    const result = await runStep({
+      action,
+      inputs: { urls: `https://deployer:${password}@bad host/health` },
+      secrets: { password },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.annotations[0]?.message).toContain('deployer:***@');
+  });
+});
+
 describe('verify-health bad inputs: exit 1 before any request, the message names the input', () => {
   const cases: Array<[string, Record<string, string>]> = [
     ['urls', { urls: 'ftp://example.com/health' }],

@@ -108,6 +108,37 @@ describe('probe', () => {
     expect(other.requests[0]?.headers['x-env']).toBe('staging');
   });
 
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/iam/', '169.254.169.254', 'link-local'],
+    ['http://[::ffff:169.254.169.254]/latest/', '::ffff:a9fe:a9fe', 'link-local'],
+    ['http://10.0.0.1:1/admin', '10.0.0.1', 'private'],
+  ])(
+    'refuses a redirect from a loopback URL to %s without connecting, naming the address',
+    async (location, address, kind) => {
+      const server = await startServer((_req, res) => res.writeHead(302, { location }).end());
+      const error = await probeError(request(`${server.url}/health`));
+      expect(error.code).toBe('REDIRECT_REFUSED');
+      expect(error.message).toContain(`is ${address}, a ${kind} address`);
+      expect(server.requests).toHaveLength(1);
+    },
+  );
+
+  it('follows a redirect between loopback addresses (a check of localhost stays on localhost)', async () => {
+    const other = await startServer((_req, res) => json(res, 200, { at: 'other' }));
+    const port = new URL(other.url).port;
+    const first = await startServer((_req, res) =>
+      res.writeHead(302, { location: `http://localhost:${port}/x` }).end(),
+    );
+    const response = await probe(request(first.url), new AbortController().signal);
+    expect(response.status).toBe(200);
+    expect(response.url.href).toBe(`http://localhost:${port}/x`);
+  });
+
+  it('names a host that does not resolve before connecting', async () => {
+    const error = await probeError(request('http://no-such-host.invalid/'));
+    expect(error.message).toMatch(/DNS lookup failed: no such host no-such-host\.invalid/);
+  });
+
   it('refuses a redirect to another scheme', async () => {
     const server = await startServer((_req, res) => res.writeHead(302, { location: 'ftp://x.test/' }).end());
     expect((await probeError(request(server.url))).message).toMatch(/only http and https are followed/);

@@ -155,7 +155,7 @@ describe('readInputs: every input refuses a bad value, naming the input and sayi
     [
       'headers',
       { urls: 'https://a.test', headers: 'X-A: 1\nBad Name: x' },
-      /line 2: "Bad Name" is not a valid header name/,
+      /line 2: the text before ":" is not a valid header name \(it contains a space/,
     ],
     [
       'headers',
@@ -274,5 +274,34 @@ describe('readInputs: every input refuses a bad value, naming the input and sayi
     expect(error.message).not.toContain('never-shown-0000');
     const bad = await failure({ urls: 'https://a.test', headers: 'X-Token: ok\u0001never-shown-0001' });
     expect(bad.message).not.toContain('never-shown-0001');
+  });
+});
+
+describe('readInputs: credentials in URLs and header lines are masked and never quoted', () => {
+  it('masks a token given as the user of a URL (https://TOKEN@host)', async () => {
+    await read({ urls: 'https://ghp_userOnlyToken0123456789@a.test/health' });
+    expect(registeredSecrets()).toContain('ghp_userOnlyToken0123456789');
+  });
+
+  it('masks the password of a URL that does not parse, and quotes the line without it', async () => {
+    const error = await failure({ urls: 'https://deployer:unparsed-pass-5150@a test/health' });
+    expect(error.message).toContain('Input "urls"');
+    expect(error.message).not.toContain('unparsed-pass-5150');
+    expect(error.message).toContain('deployer:***@');
+    expect(registeredSecrets()).toContain('unparsed-pass-5150');
+  });
+
+  it('does not quote a header line whose name part holds a pasted value', async () => {
+    const error = await failure({ urls: 'https://a.test', headers: 'Bearer pasted-token-7777: x' });
+    expect(error.message).toContain('line 1');
+    expect(error.message).not.toContain('pasted-token-7777');
+  });
+
+  it('names an invalid regex without echoing a huge pattern whole', async () => {
+    const pattern = `(${'x'.repeat(5000)}`;
+    const error = await failure({ urls: 'https://a.test', 'expected-body-regex': pattern });
+    expect(error.message).toContain('Input "expected-body-regex"');
+    expect(error.message).toContain('Unterminated group');
+    expect(error.message.length).toBeLessThan(400);
   });
 });

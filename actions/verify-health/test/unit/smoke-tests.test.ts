@@ -149,7 +149,7 @@ describe('parseSmokeTests: every problem names the input, the file and the field
     [
       'a bad regex',
       '- url: /a\n  expected-body-regex: "([x"',
-      /checks\[0\]\.expected-body-regex: not a valid regular expression/,
+      /checks\[0\]\.expected-body-regex: \/\(\[x\/ is not a valid regular expression: Unterminated/,
     ],
     [
       'a bad JSON path',
@@ -164,7 +164,7 @@ describe('parseSmokeTests: every problem names the input, the file and the field
     [
       'a bad header name',
       '- url: /a\n  headers: { "Bad Name": x }',
-      /checks\[0\]\.headers: "Bad Name" is not a valid header name/,
+      /checks\[0\]\.headers: the text before ":" is not a valid header name \(it contains a space/,
     ],
     [
       'a header value that is not text',

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer as createNetServer, connect as netConnect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ConfigurationError, MemoryLogger } from '@planner-deploy/core';
+import { asUserError, ConfigurationError, MemoryLogger } from '@planner-deploy/core';
 import { startSandbox, type Sandbox } from '@planner-deploy/sandbox';
 import { parse, stringify } from 'yaml';
 import { KubeApiError } from '../../src/api-error.js';
@@ -86,12 +86,15 @@ describe('connect (against the sandbox over HTTPS)', () => {
     const conn = await connect({ kubeconfig: stringify(config), logger: new MemoryLogger() });
     try {
       const error = await conn.request('GET', '/api/v1/namespaces').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ConfigurationError);
-      expect((error as Error).message).toMatch(
-        /refused the credentials \(401 Unauthorized\)\. The server said: .*token or client certificate/,
+      expect(error).toBeInstanceOf(KubeApiError);
+      expect((error as KubeApiError).statusCode).toBe(401);
+      // What runAction and the CLI print: the user's to fix, never an internal error.
+      const shown = asUserError(error);
+      expect(shown).toBeInstanceOf(ConfigurationError);
+      expect(shown?.title).toBe('Kubernetes credentials refused');
+      expect(shown?.message).toMatch(
+        /refused the credentials of user "[^"]+" in .*\(401 Unauthorized: .*token or client certificate/,
       );
-      expect((error as Error).cause).toBeInstanceOf(KubeApiError);
-      expect(((error as Error).cause as KubeApiError).statusCode).toBe(401);
     } finally {
       conn.close();
     }

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ConfigurationError, MemoryLogger } from '@planner-deploy/core';
+import { asUserError, ConfigurationError, MemoryLogger } from '@planner-deploy/core';
 import { startSandbox, type Sandbox } from '@planner-deploy/sandbox';
 // The AWS side of the sandbox is not re-exported by the package yet.
 import { startAwsSandbox, updateKubeconfigYaml, type AwsSandbox } from '../../../sandbox/src/aws/index.js';
@@ -194,9 +194,11 @@ describe('the kubeconfig of aws eks update-kubeconfig (exec: aws eks get-token),
     const error = await namespacesWith(
       updateKubeconfigYaml({ ...base(), clusterName: 'someone-else' }),
     ).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toMatch(
-      /refused the credentials \(401 Unauthorized\).*for the cluster "someone-else".*access entry/,
+    const shown = asUserError(error);
+    expect(shown).toBeInstanceOf(ConfigurationError);
+    expect(shown?.title).toBe('Kubernetes credentials refused');
+    expect(shown?.message).toMatch(
+      /refused the EKS token for cluster "someone-else".*\(401 Unauthorized.*access entry/,
     );
   });
 });

@@ -94,3 +94,112 @@ describe('withRetry', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
+
+describe('KubeApiError.userError: a 404, 401 or 403 says what to fix', () => {
+  const where = {
+    cluster: 'the kubeconfig input, context ci (https://k8s.example)',
+    context: 'ci',
+    credential: 'the credentials of user "deployer" in the kubeconfig input',
+    credentialAdvice: "Check that this user's token is current.",
+  };
+  function failed(status: number, body: object, method: string, path: string, query = {}): KubeApiError {
+    const error = apiErrorFromResponse(status, JSON.stringify({ kind: 'Status', ...body }));
+    error.request = { method, path, query };
+    error.where = where;
+    return error;
+  }
+
+  it('404 on a Deployment names it, its namespace, the cluster and context, and how to list what is there', () => {
+    const error = failed(
+      404,
+      {
+        message: 'deployments.apps "planner-app" not found',
+        reason: 'NotFound',
+        details: { name: 'planner-app', group: 'apps', kind: 'deployments' },
+      },
+      'GET',
+      '/apis/apps/v1/namespaces/planner-production/deployments/planner-app',
+    ).userError();
+    expect(error?.title).toBe('Deployment not found');
+    expect(error?.message).toContain(
+      'Deployment "planner-app" was not found in namespace "planner-production"',
+    );
+    expect(error?.message).toContain('context ci');
+    expect(error?.message).toContain('kubectl get deployments -n planner-production --context ci');
+  });
+
+  it('404 for a missing namespace says the namespace does not exist', () => {
+    const error = failed(
+      404,
+      {
+        message: 'namespaces "planner-prod" not found',
+        reason: 'NotFound',
+        details: { name: 'planner-prod', kind: 'namespaces' },
+      },
+      'POST',
+      '/apis/batch/v1/namespaces/planner-prod/jobs',
+    ).userError();
+    expect(error?.title).toBe('Namespace not found');
+    expect(error?.message).toContain('Namespace "planner-prod" does not exist');
+  });
+
+  it('404 on a Job names the Job', () => {
+    const error = failed(
+      404,
+      { message: 'jobs.batch "migrate-1" not found' },
+      'GET',
+      '/apis/batch/v1/namespaces/db/jobs/migrate-1',
+    ).userError();
+    expect(error?.message).toContain('Job "migrate-1" was not found in namespace "db"');
+  });
+
+  it('401 names the credential and what to check', () => {
+    const error = failed(
+      401,
+      { message: 'Unauthorized', reason: 'Unauthorized' },
+      'GET',
+      '/apis/apps/v1/namespaces/a/deployments/b',
+    ).userError();
+    expect(error?.title).toBe('Kubernetes credentials refused');
+    expect(error?.message).toContain(
+      'refused the credentials of user "deployer" in the kubeconfig input (401 Unauthorized',
+    );
+    expect(error?.message).toContain("Check that this user's token is current.");
+  });
+
+  it.each([
+    ['PATCH', '/apis/apps/v1/namespaces/web/deployments/app', {}, 'patch', 'deployments', '"apps"'],
+    ['GET', '/apis/apps/v1/namespaces/web/deployments', { watch: true }, 'watch', 'deployments', '"apps"'],
+    ['GET', '/api/v1/namespaces/web/pods', {}, 'list', 'pods', 'the core group ("")'],
+    ['GET', '/api/v1/namespaces/web/pods/p-1/log', {}, 'get', 'pods/log', 'the core group ("")'],
+    ['POST', '/apis/batch/v1/namespaces/web/jobs', {}, 'create', 'jobs', '"batch"'],
+    ['DELETE', '/apis/batch/v1/namespaces/web/jobs/j', {}, 'delete', 'jobs', '"batch"'],
+  ])(
+    '403 on %s %s names the verb %s on %s and points at the RBAC example',
+    (method, path, query, verb, resource, group) => {
+      const error = failed(
+        403,
+        { message: 'forbidden: User "ci" cannot do it', reason: 'Forbidden' },
+        method,
+        path,
+        query,
+      ).userError();
+      expect(error?.title).toBe('Kubernetes permission missing');
+      expect(error?.message).toContain(`may not ${verb} ${resource} in namespace "web"`);
+      expect(error?.message).toContain(`Grant it the verb "${verb}" on "${resource}" in API group ${group}`);
+      expect(error?.message).toContain('examples/k8s/rbac.yaml');
+    },
+  );
+
+  it("is undefined for errors that are not the user's to fix, and caps a long server message", () => {
+    expect(new KubeApiError(500, 'x').userError()).toBeUndefined();
+    expect(new KubeApiError(409, 'x').userError()).toBeUndefined();
+    const long = failed(
+      404,
+      { message: `x${'y'.repeat(5000)}` },
+      'GET',
+      '/apis/apps/v1/namespaces/a/deployments/b',
+    ).userError();
+    expect(long?.message.length).toBeLessThan(800);
+  });
+});

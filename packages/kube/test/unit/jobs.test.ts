@@ -213,6 +213,53 @@ describe('createJob', () => {
     );
   });
 
+  it.each([
+    ['image', { image: 'registry.local/app:old' }, 'image: the existing Job has "registry.local/app:old"'],
+    [
+      'command',
+      { command: ['sh', '-c', 'drop all'] },
+      'command: the existing Job has ["sh","-c","drop all"]',
+    ],
+    ['args', { args: ['downgrade', 'base'] }, 'args: the existing Job has ["downgrade","base"]'],
+    ['env', { env: [{ name: 'DATABASE_URL', value: 'postgres://other' }] }, 'env: the existing Job has'],
+    ['envFrom', { envFrom: [{ secretRef: { name: 'other-db' } }] }, 'envFrom: the existing Job has'],
+  ])(
+    "refuses our run's Job when its %s differs, naming the Job and the difference",
+    async (_field, change, says) => {
+      const container = { ...job.spec.template.spec.containers[0], ...change };
+      const existing = structuredClone(job);
+      existing.spec.template.spec.containers = [
+        container as (typeof existing.spec.template.spec.containers)[0],
+      ];
+      const conn = new FakeConn((method) => {
+        if (method === 'POST') throw new KubeApiError(409, 'exists', { reason: 'AlreadyExists' });
+        return existing;
+      });
+      const error = (await createJob({ conn, job }).catch((e: unknown) => e)) as Error;
+      expect(error.message).toContain(`A Job named "${job.metadata.name}" already exists in namespace prod`);
+      expect(error.message).toContain(says);
+      expect(conn.calls.some((c) => c.method === 'DELETE')).toBe(false);
+    },
+  );
+
+  it('adopts our Job when only server defaults differ (fieldRef apiVersion, empty lists)', async () => {
+    const wanted = structuredClone(job);
+    wanted.spec.template.spec.containers[0]!.env = [
+      { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ];
+    delete wanted.spec.template.spec.containers[0]!.envFrom;
+    const existing = structuredClone(wanted);
+    existing.spec.template.spec.containers[0]!.env = [
+      { name: 'POD', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+    ];
+    existing.spec.template.spec.containers[0]!.envFrom = [];
+    const conn = new FakeConn((method) => {
+      if (method === 'POST') throw new KubeApiError(409, 'exists', { reason: 'AlreadyExists' });
+      return existing;
+    });
+    expect((await createJob({ conn, job: wanted })).adopted).toBe(true);
+  });
+
   it('deletes with background propagation, a missing Job is fine', async () => {
     const conn = new FakeConn(() => {
       throw new KubeApiError(404, 'not found');

@@ -23,10 +23,17 @@ export interface FaultOptions {
   watchCutSeconds?: number;
   /** The next N watch requests get an ERROR event with a 410 Expired Status. */
   expireNextWatches?: number;
+  /**
+   * Requests that match `verbs`/`resources` are refused 403 Forbidden, as RBAC refuses an identity that
+   * lacks the permission (the request is not applied). Set `verbs` or `resources`: alone it forbids all.
+   */
+  forbid?: boolean;
   /** Only requests with these verbs are faulted (get, list, watch, create, update, patch, delete). Default all. */
   verbs?: string[];
   /** Only requests for these resources are faulted (e.g. ["deployments"]). Default all. */
   resources?: string[];
+  /** Only requests for objects with these names are faulted (e.g. one Deployment of several). Default all. */
+  names?: string[];
   /** Seed for a repeatable sequence of decisions. Default: random. */
   seed?: number;
 }
@@ -35,6 +42,7 @@ export type FaultDecision =
   | { kind: 'none' }
   | { kind: 'error'; code: number; retryAfterSeconds?: number }
   | { kind: 'throttle'; retryAfterSeconds: number }
+  | { kind: 'forbidden' }
   | { kind: 'reset' };
 
 export interface FaultStats {
@@ -112,10 +120,11 @@ export class Faults {
   }
 
   /** What happens to an API request with this verb and resource. */
-  decide(verb: string, resource: string | undefined): FaultDecision {
+  decide(verb: string, resource: string | undefined, name?: string): FaultDecision {
     this.stats.requests++;
-    if (!this.applies(verb, resource)) return { kind: 'none' };
+    if (!this.applies(verb, resource, name)) return { kind: 'none' };
     const o = this.opts;
+    if (o.forbid === true) return { kind: 'forbidden' };
     if (clampRate(o.resetRate) > 0 && this.random() < clampRate(o.resetRate)) {
       this.stats.resets++;
       return { kind: 'reset' };
@@ -153,8 +162,9 @@ export class Faults {
     this.stats.watchesCut++;
   }
 
-  private applies(verb: string, resource: string | undefined): boolean {
-    const { verbs, resources } = this.opts;
+  private applies(verb: string, resource: string | undefined, name?: string): boolean {
+    const { verbs, resources, names } = this.opts;
+    if (names && names.length > 0 && (name === undefined || !names.includes(name))) return false;
     if (verbs && verbs.length > 0 && !verbs.includes(verb)) return false;
     if (resources && resources.length > 0 && (!resource || !resources.includes(resource))) return false;
     return true;
@@ -178,6 +188,8 @@ export function validateFaultOptions(o: unknown): asserts o is FaultOptions {
     'verbs',
     'resources',
     'seed',
+    'forbid',
+    'names',
   ]);
   for (const [k, v] of Object.entries(o)) {
     if (!known.has(k)) throw new Error(`unknown fault option "${k}"; known: ${[...known].join(', ')}`);
@@ -213,10 +225,13 @@ export function validateFaultOptions(o: unknown): asserts o is FaultOptions {
       throw new Error(`errorCodes must be a list of 5xx codes, got ${JSON.stringify(v)}`);
     }
     if (
-      (k === 'verbs' || k === 'resources') &&
+      (k === 'verbs' || k === 'resources' || k === 'names') &&
       !(Array.isArray(v) && v.every((x) => typeof x === 'string'))
     ) {
       throw new Error(`${k} must be a list of strings, got ${JSON.stringify(v)}`);
+    }
+    if (k === 'forbid' && typeof v !== 'boolean') {
+      throw new Error(`forbid must be true or false, got ${JSON.stringify(v)}`);
     }
   }
 }

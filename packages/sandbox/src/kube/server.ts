@@ -284,11 +284,26 @@ export class KubeApiServer {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     // A client that gave up during the latency is served nothing: no fault is decided or counted for it.
     if (req.socket.destroyed || res.destroyed) return;
-    const decision = this.faults.decide(verb, p.resource);
+    const decision = this.faults.decide(verb, p.resource, p.name);
     if (decision.kind !== 'none') record.fault = decision.kind;
     if (decision.kind === 'reset') {
       req.socket.destroy();
       return;
+    }
+    if (decision.kind === 'forbidden') {
+      req.resume();
+      // The API server's RBAC wording (what kubectl shows for a missing permission).
+      const group = p.info.group;
+      const what = `${p.resource}${p.subresource ? `/${p.subresource}` : ''}`;
+      const object = `${p.resource}${group ? `.${group}` : ''}${p.name ? ` "${p.name}"` : ''}`;
+      const scope = p.namespace ? ` in the namespace "${p.namespace}"` : ' at the cluster scope';
+      return sendStatus(
+        res,
+        403,
+        `${object} is forbidden: User "sandbox" cannot ${verb} resource "${what}" in API group "${group}"${scope}`,
+        'Forbidden',
+        { ...(p.name ? { name: p.name } : {}), group, kind: p.resource },
+      );
     }
     if (decision.kind === 'throttle') {
       req.resume();
