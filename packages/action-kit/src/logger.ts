@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as core from './toolkit.js';
 import type { Logger } from '@planner-deploy/core';
 
 /** The runner's log: workflow commands for annotations and groups. */

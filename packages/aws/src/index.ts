@@ -1,5 +1,3 @@
-export * from './eks-token.js';
-export * from './eks-cluster.js';
-export * from './credentials.js';
+export * from './eks.js';
 export * from './rds.js';
 export * from './ecr.js';

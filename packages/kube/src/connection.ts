@@ -3,8 +3,8 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type https from 'node:https';
 import { ConfigurationError, errorMessage, type Logger } from '@planner-deploy/core';
-import type { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node';
-import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws';
+import type { KubeConfig, User } from '@kubernetes/client-node';
+import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws/eks';
 import { decodeKubeconfigInput, secretsOfUser } from './kubeconfig-text.js';
 import { createTransport, type Transport } from './transport.js';
 
@@ -33,14 +33,11 @@ export interface ConnectOptions {
 /** Where the connection's settings came from. */
 export type ConnectionSource = 'kubeconfig-input' | 'kubeconfig-file' | 'eks';
 
-/** The typed API clients of @kubernetes/client-node, built on the same KubeConfig. */
-export interface TypedApis {
-  apps: AppsV1Api;
-  core: CoreV1Api;
-  batch: BatchV1Api;
-}
-
-/** A connection to one cluster: raw requests and watches, plus client-node's typed clients on demand. */
+/**
+ * A connection to one cluster: raw requests and watches over its transport. The KubeConfig is exposed for a
+ * caller that wants client-node's typed clients (`kubeConfig.makeApiClient(CoreV1Api)`); production code
+ * does not, because importing the generated API classes puts the whole generated client in the bundle.
+ */
 export interface KubeConnection extends Transport {
   readonly kubeConfig: KubeConfig;
   readonly source: ConnectionSource;
@@ -48,8 +45,6 @@ export interface KubeConnection extends Transport {
   readonly defaultNamespace: string;
   /** Human description for the log: `EKS cluster prod (eu-west-1)` or `context kind-dev`. */
   readonly description: string;
-  /** AppsV1Api, CoreV1Api and BatchV1Api, loaded on first use. */
-  typed(): Promise<TypedApis>;
 }
 
 const EKS_AUTH_PROVIDER = 'planner-deploy-eks';
@@ -136,7 +131,6 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
     keepAuthorizerAgent: Boolean(cluster.proxyUrl),
   });
-  let typed: Promise<TypedApis> | undefined;
   options.logger.debug(`Connecting to ${description}.`);
   return {
     ...transport,
@@ -144,14 +138,6 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     source,
     description,
     defaultNamespace: contextObject?.namespace || 'default',
-    typed() {
-      typed ??= import('@kubernetes/client-node').then((k) => ({
-        apps: kc.makeApiClient(k.AppsV1Api),
-        core: kc.makeApiClient(k.CoreV1Api),
-        batch: kc.makeApiClient(k.BatchV1Api),
-      }));
-      return typed;
-    },
   };
 }
 
@@ -216,7 +202,8 @@ async function configureEks(
   options: ConnectOptions,
   mask: (value: string) => void,
 ): Promise<void> {
-  const aws = await import('@planner-deploy/aws');
+  // Only the EKS part of packages/aws: its subpath export keeps the RDS and ECR clients out of kube's bundles.
+  const aws = await import('@planner-deploy/aws/eks');
   const describe =
     options.eks?.describeCluster ??
     ((name: string, reg: string, signal?: AbortSignal) =>

@@ -68,10 +68,11 @@ describe('connect (against the sandbox over HTTPS)', () => {
     }
   });
 
-  it('gives the typed client-node APIs on the same settings', async () => {
+  it("gives client-node's typed APIs through its KubeConfig, on the same settings", async () => {
     const conn = await connect({ kubeconfig: sandbox.kubeconfigYaml, logger: new MemoryLogger() });
     try {
-      const { core } = await conn.typed();
+      const { CoreV1Api } = await import('@kubernetes/client-node');
+      const core = conn.kubeConfig.makeApiClient(CoreV1Api);
       const namespaces = await core.listNamespace();
       expect(namespaces.items.map((n) => n.metadata?.name)).toContain('default');
     } finally {
