@@ -65,7 +65,11 @@ export function annotate(
   for (const [key, value] of Object.entries(properties)) {
     if (value !== undefined && value !== '') (props as Record<string, unknown>)[key] = value;
   }
-  core[level](message, props);
+  // A call per level, not core[level]: a computed member of the namespace would make the bundler keep every
+  // export of @actions/core (and with getIDToken its HTTP client).
+  if (level === 'error') core.error(message, props);
+  else if (level === 'warning') core.warning(message, props);
+  else core.notice(message, props);
 }
 
 export function startGroup(name: string): void {

@@ -75,13 +75,19 @@ describe('runner protocol', () => {
       .map((line) => parseWorkflowCommand(line))
       .filter((c) => c?.command === 'add-mask')
       .map((c) => c?.message);
-    expect(masks).toEqual(['first-line-secret\nsecond-line-secret', 'first-line-secret', 'second-line-secret']);
+    expect(masks).toEqual([
+      'first-line-secret\nsecond-line-secret',
+      'first-line-secret',
+      'second-line-secret',
+    ]);
   });
 
   it('appends the redacted summary to GITHUB_STEP_SUMMARY, after what earlier steps wrote', async () => {
     writeFileSync(process.env.GITHUB_STEP_SUMMARY!, '# earlier step\n');
     maskSecret('s3cr3t-token-value');
-    expect(await new SummaryBuilder().heading('Rollout').paragraph('token s3cr3t-token-value').write()).toBe(true);
+    expect(await new SummaryBuilder().heading('Rollout').paragraph('token s3cr3t-token-value').write()).toBe(
+      true,
+    );
     expect(readFileSync(process.env.GITHUB_STEP_SUMMARY!, 'utf8')).toBe(
       '# earlier step\n## Rollout\n\ntoken ***\n\n',
     );
