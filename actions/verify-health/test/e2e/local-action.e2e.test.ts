@@ -9,7 +9,7 @@ beforeAll(async () => {
   server = await startTestServer((req, res) => {
     if (req.url === '/healthz') json(res, 200, { status: 'ok', version: 'abc123' });
     else json(res, 503, { status: 'starting' });
-  }, 180_000);
+  });
 });
 afterAll(() => server.close());
 
