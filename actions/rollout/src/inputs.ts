@@ -13,10 +13,9 @@ import {
   checkDeploymentNames,
   isDnsLabel,
   isImageReference,
-  readConnectionInputs,
-  readNamespace,
   type ConnectionInputs,
 } from '@planner-deploy/kube';
+import { readConnectionInputs, readNamespace } from '@planner-deploy/kube-inputs';
 
 export interface Inputs {
   connection: ConnectionInputs;
@@ -39,8 +38,8 @@ const IMAGE_RULE =
 
 /** Reads and validates every input before anything talks to the cluster. */
 export function readInputs(): Inputs {
-  const connection = readConnectionInputs(getOptionalString);
-  const namespace = readNamespace(getOptionalString);
+  const connection = readConnectionInputs();
+  const namespace = readNamespace();
   const deployments = checkDeploymentNames('deployments', getList('deployments'));
 
   const image = getOptionalString('image');

@@ -6,14 +6,8 @@ import {
   getRequiredString,
   invalidInput,
 } from '@planner-deploy/action-kit';
-import {
-  isDnsLabel,
-  isDnsSubdomain,
-  isImageReference,
-  readConnectionInputs,
-  readNamespace,
-  type ConnectionInputs,
-} from '@planner-deploy/kube';
+import { isDnsLabel, isDnsSubdomain, isImageReference, type ConnectionInputs } from '@planner-deploy/kube';
+import { readConnectionInputs, readNamespace } from '@planner-deploy/kube-inputs';
 
 export interface Inputs {
   connection: ConnectionInputs;
@@ -68,8 +62,8 @@ export function splitCommand(name: string, text: string | undefined): string[] |
 }
 
 export function readInputs(): Inputs {
-  const connection = readConnectionInputs(getOptionalString);
-  const namespace = readNamespace(getOptionalString);
+  const connection = readConnectionInputs();
+  const namespace = readNamespace();
   const deployment = getRequiredString('deployment');
   if (!isDnsSubdomain(deployment))
     throw invalidInput(
