@@ -29,26 +29,27 @@ async function build(name) {
       maxBuffer: 64 * 1024 * 1024,
     },
   );
-  await minifyChunks(join(dir, 'dist'));
+  await minifyDist(join(dir, 'dist'));
   // ncc emits ESM for "type": "module" packages; the dist's own package.json makes Node load it as ESM.
   await writeFile(join(dir, 'dist/package.json'), '{ "type": "module" }\n');
   console.log(`built actions/${name}/dist in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
 /**
- * ncc's -m runs terser over dist/index.js only: webpack runs with `minimize: false` and ncc minifies the one
- * entry file itself, so the chunks of dynamic imports (`<id>.index.js`, the SDK and client-node code) stay
- * unminified. This applies the same terser settings to them (mangle, no compress, class and function names
- * kept: error handling reads `error.name`).
+ * ncc's -m runs terser over dist/index.js only, and without compression: webpack runs with `minimize: false`
+ * and ncc minifies the one entry file itself, so the chunks of dynamic imports (`<id>.index.js`: the SDK and
+ * client-node code) stay unminified. This runs terser over every file of the dist, compressing too, with
+ * class and function names kept (error handling reads `error.name`). Licence texts are in licenses.txt.
  */
-async function minifyChunks(dist) {
+async function minifyDist(dist) {
   for (const file of await readdir(dist)) {
-    if (!/^\d+\.index\.js$/.test(file)) continue;
+    if (!file.endsWith('.js')) continue;
     const path = join(dist, file);
     const result = await minify(await readFile(path, 'utf8'), {
       module: true,
-      compress: false,
+      compress: true,
       mangle: { keep_classnames: true, keep_fnames: true },
+      format: { comments: false },
     });
     if (result.code === undefined) throw new Error(`terser returned nothing for ${file}`);
     await writeFile(path, result.code);
