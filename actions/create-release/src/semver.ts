@@ -7,7 +7,9 @@
  * `api/v3.1.0`, and moving major tags such as `v1` (not full versions) are never chosen.
  */
 
-import { SemVer, compare } from 'semver';
+// The two modules used, not the package's index: that loads every semver module (ranges included) at start-up.
+import SemVer from 'semver/classes/semver.js';
+import compare from 'semver/functions/compare.js';
 
 export interface TagVersion {
   tag: string;
