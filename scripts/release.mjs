@@ -149,7 +149,16 @@ async function reusableDist(root, name, packages) {
     dirs.add(dep.dir);
     queue.push(...dep.deps);
   }
-  const inputs = [...dirs, 'package.json', 'pnpm-lock.yaml', 'tsconfig.base.json', 'scripts/build.mjs'];
+  // patches/ and pnpm-workspace.yaml (patchedDependencies) change what the bundler keeps.
+  const inputs = [
+    ...dirs,
+    'package.json',
+    'pnpm-lock.yaml',
+    'pnpm-workspace.yaml',
+    'patches',
+    'tsconfig.base.json',
+    'scripts/build.mjs',
+  ];
   const changed = await git(root, ['status', '--porcelain', '--', ...inputs]);
   if (changed !== '') return { reuse: false, why: 'its sources differ from HEAD' };
   for (const input of inputs) {

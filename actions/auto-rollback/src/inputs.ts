@@ -6,12 +6,8 @@ import {
   invalidInput,
   parseInteger,
 } from '@planner-deploy/action-kit';
-import {
-  checkDeploymentNames,
-  readConnectionInputs,
-  readNamespace,
-  type ConnectionInputs,
-} from '@planner-deploy/kube';
+import { checkDeploymentNames, type ConnectionInputs } from '@planner-deploy/kube';
+import { readConnectionInputs, readNamespace } from '@planner-deploy/kube-inputs';
 
 export interface Inputs {
   connection: ConnectionInputs;
@@ -65,8 +61,8 @@ export function parseToRevision(text: string | undefined, deployments: string[])
 }
 
 export function readInputs(): Inputs {
-  const connection = readConnectionInputs(getOptionalString);
-  const namespace = readNamespace(getOptionalString);
+  const connection = readConnectionInputs();
+  const namespace = readNamespace();
   const deployments = checkDeploymentNames('deployments', getList('deployments'));
   const snapshot = getOptionalString('snapshot-identifier');
   if (snapshot !== undefined && !/^[A-Za-z][A-Za-z0-9-]{0,254}$/.test(snapshot)) {

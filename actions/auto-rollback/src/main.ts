@@ -5,11 +5,13 @@ import { autoRollback } from './run.js';
 
 // Runs with `if: failure()`: rolls each deployment back to the revision the rollout step recorded, verifies
 // the rollback's rollout, and says where the database snapshot is (it is never restored automatically).
-await runAction(async ({ signal, logger }) => {
-  const inputs = readInputs();
-  const report = await autoRollback(inputs, logger, signal);
-  setOutputs(toOutputs(report));
-  await buildSummary(report).write();
-  const failure = verdictError(report);
-  if (failure) throw failure;
-});
+export async function run(): Promise<void> {
+  await runAction(async ({ signal, logger }) => {
+    const inputs = readInputs();
+    const report = await autoRollback(inputs, logger, signal);
+    setOutputs(toOutputs(report));
+    await buildSummary(report).write();
+    const failure = verdictError(report);
+    if (failure) throw failure;
+  });
+}

@@ -19,7 +19,7 @@ import {
   type CacheMode,
   type DockerCli,
   type RepositoryInfo,
-} from '@planner-deploy/aws';
+} from '@planner-deploy/aws/ecr';
 import { ensureBuildx } from './buildx.js';
 import type { Inputs } from './inputs.js';
 import type { BuildResult } from './run.js';

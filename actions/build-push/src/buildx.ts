@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ActionFailure, errorMessage, type Logger } from '@planner-deploy/action-kit';
-import type { DockerCli } from '@planner-deploy/aws';
+import type { DockerCli } from '@planner-deploy/aws/ecr';
 
 /** Where buildx releases are downloaded from; the env var points tests (or a mirror) elsewhere. */
 export const BUILDX_DOWNLOAD_ENV = 'PLANNER_DEPLOY_BUILDX_DOWNLOAD_URL';

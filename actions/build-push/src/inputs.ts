@@ -27,7 +27,7 @@ import {
   type CacheMode,
   type RegistryRef,
   type SourceInfo,
-} from '@planner-deploy/aws';
+} from '@planner-deploy/aws/ecr';
 
 /** The inputs of action.yml, validated before any request or command. */
 export interface Inputs {

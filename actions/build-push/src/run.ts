@@ -20,7 +20,7 @@ import {
   putTag,
   type Builder,
   type EcrContext,
-} from '@planner-deploy/aws';
+} from '@planner-deploy/aws/ecr';
 import {
   buildAndPushSha,
   buildOnly,

@@ -7,6 +7,10 @@
  * `api/v3.1.0`, and moving major tags such as `v1` (not full versions) are never chosen.
  */
 
+// The two modules used, not the package's index: that loads every semver module (ranges included) at start-up.
+import SemVer from 'semver/classes/semver.js';
+import compare from 'semver/functions/compare.js';
+
 export interface TagVersion {
   tag: string;
   /** Text before the version (`v`, `api/v`, or empty). */
@@ -16,27 +20,42 @@ export interface TagVersion {
   patch: number;
   /** Dot-separated prerelease identifiers (`rc.1` → ['rc', 1]); empty for a stable version. */
   prerelease: Array<string | number>;
+  /** The version as the `semver` package parsed it (precedence comes from there). */
+  version: SemVer;
 }
 
-const VERSION =
-  /^(.*?)(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+/** The version part per the `semver` package (strict: no `v`, `=` or spaces), or undefined. */
+function strictVersion(text: string): SemVer | undefined {
+  if (!/^\d/.test(text) || /\s/.test(text)) return undefined;
+  try {
+    return new SemVer(text);
+  } catch {
+    return undefined;
+  }
+}
 
-/** Parses `<family><major>.<minor>.<patch>[-prerelease][+build]`; undefined when the tag is not one. */
+/**
+ * Parses `<family><major>.<minor>.<patch>[-prerelease][+build]`; undefined when the tag is not one. The
+ * family is the shortest prefix after which the rest is a semantic version (the `semver` package decides);
+ * a family ending in a digit or a dot is refused, or `1.2.3.4` would be family "1." and version 2.3.4.
+ */
 export function parseTag(tag: string): TagVersion | undefined {
-  const match = VERSION.exec(tag);
-  if (!match) return undefined;
-  const [, family = '', major, minor, patch, prerelease] = match;
-  // `1.2.3.4` would otherwise parse as family "1." and version 2.3.4.
-  if (family !== '' && /[\d.]$/.test(family)) return undefined;
-  return {
-    tag,
-    family,
-    major: Number(major),
-    minor: Number(minor),
-    patch: Number(patch),
-    prerelease:
-      prerelease === undefined ? [] : prerelease.split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id)),
-  };
+  for (let at = 0; at < tag.length; at++) {
+    const version = strictVersion(tag.slice(at));
+    if (!version) continue;
+    const family = tag.slice(0, at);
+    if (family !== '' && /[\d.]$/.test(family)) return undefined;
+    return {
+      tag,
+      family,
+      major: version.major,
+      minor: version.minor,
+      patch: version.patch,
+      prerelease: [...version.prerelease],
+      version,
+    };
+  }
+  return undefined;
 }
 
 /** True when the tag is a version with a prerelease part (`v1.2.0-rc.1`). */
@@ -44,27 +63,9 @@ export function isPrereleaseTag(tag: string): boolean {
   return (parseTag(tag)?.prerelease.length ?? 0) > 0;
 }
 
-function compareIdentifiers(a: string | number, b: string | number): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  // Numeric identifiers have lower precedence than alphanumeric ones.
-  if (typeof a === 'number') return -1;
-  if (typeof b === 'number') return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Semantic version precedence (build metadata ignored); the family is not compared. */
+/** Semantic version precedence (build metadata ignored), from the `semver` package; the family is not compared. */
 export function compareVersions(a: TagVersion, b: TagVersion): number {
-  const core = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
-  if (core !== 0) return core;
-  if (a.prerelease.length === 0 || b.prerelease.length === 0) {
-    // A stable version is higher than any prerelease of it.
-    return b.prerelease.length - a.prerelease.length;
-  }
-  for (let i = 0; i < Math.min(a.prerelease.length, b.prerelease.length); i++) {
-    const order = compareIdentifiers(a.prerelease[i] as string | number, b.prerelease[i] as string | number);
-    if (order !== 0) return order;
-  }
-  return a.prerelease.length - b.prerelease.length;
+  return compare(a.version, b.version);
 }
 
 function sameFamily(version: TagVersion, tags: readonly string[]): TagVersion[] {

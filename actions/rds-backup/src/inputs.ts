@@ -18,7 +18,7 @@ import {
   snapshotIdentifierProblem,
   tagProblem,
   type DatabaseRef,
-} from '@planner-deploy/aws';
+} from '@planner-deploy/aws/rds';
 
 /** The inputs of action.yml, validated before any request. Durations are in ms. */
 export interface Inputs {

@@ -6,7 +6,7 @@ import {
   errorMessage,
   formatDuration,
 } from '@planner-deploy/action-kit';
-import { describeDatabaseRef, restoreCommands } from '@planner-deploy/aws';
+import { describeDatabaseRef, restoreCommands } from '@planner-deploy/aws/rds';
 import type { Inputs } from './inputs.js';
 import type { BackupResult } from './run.js';
 

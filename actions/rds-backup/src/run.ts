@@ -11,7 +11,7 @@ import {
   type EnsuredSnapshot,
   type RetentionResult,
   type SnapshotInfo,
-} from '@planner-deploy/aws';
+} from '@planner-deploy/aws/rds';
 import type { Inputs } from './inputs.js';
 
 /** How the step ended: `started` = wait: false, the snapshot is still being created. */

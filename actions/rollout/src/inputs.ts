@@ -10,13 +10,8 @@ import {
   missingInput,
   parseMap,
 } from '@planner-deploy/action-kit';
-import {
-  checkDeploymentNames,
-  isDnsLabel,
-  readConnectionInputs,
-  readNamespace,
-  type ConnectionInputs,
-} from '@planner-deploy/kube';
+import { checkDeploymentNames, isDnsLabel, type ConnectionInputs } from '@planner-deploy/kube';
+import { readConnectionInputs, readNamespace } from '@planner-deploy/kube-inputs';
 
 export interface Inputs {
   connection: ConnectionInputs;
@@ -39,8 +34,8 @@ const IMAGE_RULE =
 
 /** Reads and validates every input before anything talks to the cluster. */
 export function readInputs(): Inputs {
-  const connection = readConnectionInputs(getOptionalString);
-  const namespace = readNamespace(getOptionalString);
+  const connection = readConnectionInputs();
+  const namespace = readNamespace();
   const deployments = checkDeploymentNames('deployments', getList('deployments'));
 
   const image = getOptionalString('image');

@@ -7,13 +7,8 @@ import {
   imageReferenceProblem,
   invalidInput,
 } from '@planner-deploy/action-kit';
-import {
-  isDnsLabel,
-  isDnsSubdomain,
-  readConnectionInputs,
-  readNamespace,
-  type ConnectionInputs,
-} from '@planner-deploy/kube';
+import { isDnsLabel, isDnsSubdomain, type ConnectionInputs } from '@planner-deploy/kube';
+import { readConnectionInputs, readNamespace } from '@planner-deploy/kube-inputs';
 
 export interface Inputs {
   connection: ConnectionInputs;
@@ -68,8 +63,8 @@ export function splitCommand(name: string, text: string | undefined): string[] |
 }
 
 export function readInputs(): Inputs {
-  const connection = readConnectionInputs(getOptionalString);
-  const namespace = readNamespace(getOptionalString);
+  const connection = readConnectionInputs();
+  const namespace = readNamespace();
   const deployment = getRequiredString('deployment');
   if (!isDnsSubdomain(deployment))
     throw invalidInput(

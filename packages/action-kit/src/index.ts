@@ -6,5 +6,5 @@ export * from './mask.js';
 export * from './summary.js';
 export * from './state.js';
 export * from './run-action.js';
-export * as runner from './runner.js';
+export * as runner from './toolkit.js';
 export * from './untrusted.js';

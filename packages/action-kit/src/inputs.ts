@@ -1,9 +1,11 @@
 import { invalidInput, missingInput, parseDuration } from '@planner-deploy/core';
+import { getInput } from './toolkit.js';
 
 /**
  * Typed readers for action inputs. They read `INPUT_<NAME>` exactly as the runner sets it (name upper-cased,
- * spaces to underscores, hyphens kept), treat an empty value as absent, and throw a ConfigurationError that
- * names the input, quotes the value and says what is allowed.
+ * spaces to underscores, hyphens kept) through @actions/core's getInput, treat an empty value as absent, and
+ * throw a ConfigurationError that names the input, quotes the value and says what is allowed. Reading through
+ * getInput is what lets @github/local-action, which stubs @actions/core, apply action.yml's defaults.
  */
 export type InputSource = Record<string, string | undefined>;
 
@@ -21,7 +23,7 @@ export function inputEnvName(name: string): string {
 }
 
 function raw(name: string): string | undefined {
-  const value = source[inputEnvName(name)];
+  const value = source === process.env ? getInput(name) : source[inputEnvName(name)];
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;

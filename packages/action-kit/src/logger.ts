@@ -1,5 +1,5 @@
 import { EOL } from 'node:os';
-import * as core from './runner.js';
+import * as core from './toolkit.js';
 import { defuseLine, type Logger } from '@planner-deploy/core';
 import { printUntrusted } from './untrusted.js';
 

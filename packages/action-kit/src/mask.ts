@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as core from './toolkit.js';
 
 const registered = new Set<string>();
 

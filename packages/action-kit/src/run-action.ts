@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as core from './toolkit.js';
 import {
   ActionFailure,
   asUserError,
@@ -28,7 +28,7 @@ const POST_STATE = 'isPost';
  * AbortSignal, and reports a failure as exactly one error annotation.
  */
 export async function runAction(main: ActionPhase, post?: ActionPhase): Promise<void> {
-  const isPost = process.env[`STATE_${POST_STATE}`] === 'true';
+  const isPost = core.getState(POST_STATE) === 'true';
   if (isPost && !post) return;
   if (!isPost && post) core.saveState(POST_STATE, 'true');
 
@@ -65,16 +65,16 @@ export async function runAction(main: ActionPhase, post?: ActionPhase): Promise<
     // A later step or the post step must find commands on.
     resumeCommands();
   }
-  await exitPromptly();
 }
 
 /**
- * Ends the process as soon as the step's work is done and its log is flushed. Outputs, state and the
- * summary are already written (synchronously, or awaited by the phase), so nothing is lost; what is cut
- * short is the wait for idle keep-alive sockets and closed watches to wind down, which otherwise delays
- * the runner's next step by tens of milliseconds after the result is known.
+ * Ends the process as soon as the step's work is done and its log is flushed; `src/index.ts` calls it after
+ * `run()` (never `run()` itself, so @github/local-action can import and run an action and print its outputs).
+ * Outputs, state and the summary are already written (synchronously, or awaited by the phase), so nothing is
+ * lost; what is cut short is the wait for idle keep-alive sockets and closed watches to wind down, which
+ * otherwise delays the runner's next step by tens of milliseconds after the result is known.
  */
-async function exitPromptly(): Promise<void> {
+export async function exitPromptly(): Promise<void> {
   const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
     stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.once('drain', resolve));
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

@@ -1,4 +1,4 @@
-import * as core from './runner.js';
+import * as core from './toolkit.js';
 
 /** Typed STATE_* shared between the main step and its post step. */
 export function saveState<T>(name: string, value: T): void {

@@ -1,6 +1,5 @@
-// node:fs rather than node:fs/promises, which loads readline at start-up for FileHandle.readLines.
-import { appendFile } from 'node:fs';
 import { redact } from './mask.js';
+import { appendSummary } from './toolkit.js';
 
 /** GitHub refuses a step summary larger than 1 MiB. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -90,13 +89,9 @@ export class SummaryBuilder {
     return cut + notice;
   }
 
-  /** Appends to GITHUB_STEP_SUMMARY when the runner provides it; returns false otherwise. */
+  /** Appends to GITHUB_STEP_SUMMARY (through @actions/core) when the runner provides it; false otherwise. */
   async write(): Promise<boolean> {
-    const file = process.env.GITHUB_STEP_SUMMARY;
-    if (!file || this.isEmpty()) return false;
-    await new Promise<void>((resolve, reject) =>
-      appendFile(file, this.render() + '\n', 'utf8', (err) => (err ? reject(err) : resolve())),
-    );
-    return true;
+    if (this.isEmpty()) return false;
+    return appendSummary(this.render());
   }
 }

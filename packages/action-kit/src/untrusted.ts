@@ -2,8 +2,8 @@
  * The one way an action prints text we do not control. A stream of it (a Job's log, followed pod logs,
  * docker output) is printed inside `::stop-commands::<token>` … `::<token>::`, so the runner acts on no
  * line of it; every command of the step's own (a mask first of all) resumes commands first, and the next
- * untrusted line stops them again with a new token. The state lives here, and runner.ts calls
- * `resumeCommands()` before writing any command. Single values are quoted by core's `quoteUntrusted`.
+ * untrusted line stops them again with a new token. The state lives here, and toolkit.ts (the
+ * only writer of commands, over @actions/core) calls `resumeCommands()` before writing any command. Single values are quoted by core's `quoteUntrusted`.
  */
 import { EOL } from 'node:os';
 import { capLine, LINE_LIMIT_CHARS } from '@planner-deploy/core';

@@ -38,7 +38,34 @@ export type CommandRunner = (
   options?: CommandOptions,
 ) => Promise<CommandResult>;
 
-/** The real runner: child_process.spawn with an argument array and no shell. */
+/**
+ * A short command that needs no cancellation (`docker version`, `buildx version`, `buildx inspect`, login
+ * and logout), through @actions/exec: an argument array, no shell, stdin for the password, nothing echoed.
+ * Loaded on first use, so an action that never runs docker does not load it.
+ */
+export const execCommand: CommandRunner = async (file, args, options = {}) => {
+  if (options.signal?.aborted) throw new CancelledError(`Cancelled before running ${file} ${args[0] ?? ''}.`);
+  const { getExecOutput } = await import('@actions/exec');
+  const env = Object.fromEntries(
+    Object.entries(options.env ?? process.env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
+  const result = await getExecOutput(file, args, {
+    env,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    input: Buffer.from(options.stdin ?? ''),
+    silent: true,
+    ignoreReturnCode: true,
+  });
+  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+};
+
+/**
+ * The runner for builds and pushes: child_process.spawn with an argument array and no shell. It stays ours
+ * rather than @actions/exec because a cancelled step must stop docker cleanly, and @actions/exec takes no
+ * signal: on abort this sends SIGINT (docker stops the build or push), then SIGKILL 5 s later.
+ */
 export const spawnCommand: CommandRunner = (file, args, options = {}) =>
   new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
@@ -133,7 +160,10 @@ function lastErrorLineText(result: CommandResult): string {
 }
 
 export interface DockerOptions {
+  /** Runs builds and pushes (cancellable). Default: spawnCommand. */
   runner?: CommandRunner | undefined;
+  /** Runs the short probes, login and logout. Default: `runner` when given, else execCommand. */
+  probeRunner?: CommandRunner | undefined;
   /** The docker executable (default `docker` on the PATH). */
   executable?: string | undefined;
   /** Environment of every docker command (DOCKER_HOST, DOCKER_CONFIG…); default this process's. */
@@ -146,6 +176,7 @@ export interface DockerOptions {
 /** The docker CLI, one method per command, each with an argument array. */
 export class DockerCli {
   readonly runner: CommandRunner;
+  readonly probeRunner: CommandRunner;
   readonly executable: string;
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
@@ -154,6 +185,7 @@ export class DockerCli {
 
   constructor(options: DockerOptions) {
     this.runner = options.runner ?? spawnCommand;
+    this.probeRunner = options.probeRunner ?? options.runner ?? execCommand;
     this.executable = options.executable ?? 'docker';
     this.env = options.env ?? process.env;
     this.logger = options.logger;
@@ -161,7 +193,7 @@ export class DockerCli {
     this.cwd = options.cwd;
   }
 
-  /** Runs `docker <args>`; `live` streams the output to the log as it comes. */
+  /** Runs `docker <args>` (cancellable); `live` streams the output to the log as it comes. */
   run(
     args: string[],
     options: { stdin?: string; live?: boolean; env?: NodeJS.ProcessEnv } = {},
@@ -176,31 +208,41 @@ export class DockerCli {
     });
   }
 
+  /** Runs a short `docker <args>` that needs no cancellation. */
+  probe(args: string[], options: { stdin?: string } = {}): Promise<CommandResult> {
+    return this.probeRunner(this.executable, args, {
+      stdin: options.stdin,
+      env: this.env,
+      cwd: this.cwd,
+      signal: this.signal,
+    });
+  }
+
   /** The server's version, or undefined with the reason when no daemon answers. */
   async serverVersion(): Promise<{ version?: string; problem?: string }> {
-    const result = await this.run(['version', '--format', '{{.Server.Version}}']);
+    const result = await this.probe(['version', '--format', '{{.Server.Version}}']);
     if (result.code === 0 && result.stdout.trim() !== '') return { version: result.stdout.trim() };
     return { problem: lastErrorLine(result) };
   }
 
   /** The buildx plugin's version line, or undefined when docker has no buildx. */
   async buildxVersion(): Promise<string | undefined> {
-    const result = await this.run(['buildx', 'version']);
+    const result = await this.probe(['buildx', 'version']);
     return result.code === 0 ? result.stdout.trim() || 'buildx' : undefined;
   }
 
   /** The current buildx builder's driver (docker, docker-container, kubernetes, remote), if buildx says. */
   async buildxDriver(): Promise<string | undefined> {
-    const result = await this.run(['buildx', 'inspect']);
+    const result = await this.probe(['buildx', 'inspect']);
     if (result.code !== 0) return undefined;
     return inspectDriver(result.stdout);
   }
 
   async login(host: string, username: string, password: string): Promise<CommandResult> {
-    return this.run(loginArgs(host, username), { stdin: password });
+    return this.probe(loginArgs(host, username), { stdin: password });
   }
 
   async logout(host: string): Promise<CommandResult> {
-    return this.run(logoutArgs(host));
+    return this.probe(logoutArgs(host));
   }
 }

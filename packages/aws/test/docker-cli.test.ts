@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { MemoryLogger } from '@planner-deploy/core';
 import {
   DockerCli,
+  execCommand,
   lastErrorLine,
   loginArgs,
   logoutArgs,
@@ -98,6 +99,34 @@ describe('spawnCommand (a real process, no shell)', () => {
 
   it('a missing executable rejects', async () => {
     await expect(spawnCommand('/nonexistent/docker', ['version'])).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('execCommand (@actions/exec, for the probes, login and logout)', () => {
+  it('passes arguments verbatim, the password on stdin and the environment, and prints nothing itself', async () => {
+    const result = await execCommand(
+      process.execPath,
+      [
+        '-e',
+        'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(process.argv[1]);console.log("in:"+s);console.error(process.env.PROBE_ENV)})',
+        '$(echo not-expanded); *',
+      ],
+      { stdin: 'hunter2', env: { ...process.env, PROBE_ENV: 'from-env' } },
+    );
+    expect(result).toEqual({
+      code: 0,
+      stdout: '$(echo not-expanded); *\nin:hunter2\n',
+      stderr: 'from-env\n',
+    });
+  });
+
+  it('returns a failing exit code rather than throwing', async () => {
+    const result = await execCommand(process.execPath, ['-e', 'console.error("no daemon");process.exit(3)']);
+    expect(result).toMatchObject({ code: 3, stderr: 'no daemon\n' });
+  });
+
+  it('a missing executable rejects', async () => {
+    await expect(execCommand('/nonexistent/docker', ['version'])).rejects.toThrow(/docker/);
   });
 });
 

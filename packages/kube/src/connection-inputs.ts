@@ -1,9 +1,9 @@
 import { imageReferenceProblem, invalidInput, missingInput } from '@planner-deploy/core';
-import { decodeKubeconfigInput } from './kubeconfig-text.js';
 
 /**
- * The connection inputs the Kubernetes actions and the CLI share, validated in one place. The package does
- * not read inputs itself: the caller passes its reader (the actions pass action-kit's getOptionalString).
+ * The connection settings and the name rules the Kubernetes actions and the CLI share. Pure validators: this
+ * package never reads a step's inputs (the actions read them in packages/kube-inputs, the CLI from its
+ * flags and environment) and never imports action-kit.
  */
 export interface ConnectionInputs {
   kubeconfig?: string | undefined;
@@ -25,50 +25,6 @@ export function isDnsLabel(name: string): boolean {
 /** A Deployment or Job name: lower-case RFC 1123 subdomain, at most 253 characters. */
 export function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && DNS_SUBDOMAIN.test(name);
-}
-
-export function readConnectionInputs(
-  read: (name: string) => string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): ConnectionInputs {
-  const kubeconfig = read('kubeconfig');
-  if (kubeconfig !== undefined) decodeKubeconfigInput(kubeconfig, 'kubeconfig');
-  const clusterName = read('cluster-name');
-  if (clusterName !== undefined && !CLUSTER_NAME.test(clusterName)) {
-    throw invalidInput(
-      'cluster-name',
-      clusterName,
-      'expected an EKS cluster name: 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit.',
-    );
-  }
-  const region =
-    read('region') ?? (clusterName !== undefined ? (env.AWS_REGION ?? env.AWS_DEFAULT_REGION) : undefined);
-  if (region !== undefined && !AWS_REGION.test(region)) {
-    throw invalidInput('region', region, 'expected an AWS region such as us-east-1 or eu-west-2.');
-  }
-  if (clusterName !== undefined && region === undefined) {
-    throw missingInput(
-      'region',
-      'with cluster-name (or set AWS_REGION, as aws-actions/configure-aws-credentials does)',
-    );
-  }
-  return { kubeconfig, clusterName, region, context: read('context') };
-}
-
-/** Reads and validates a namespace input. */
-export function readNamespace(
-  read: (name: string) => string | undefined,
-  input = 'namespace',
-): string | undefined {
-  const namespace = read(input);
-  if (namespace !== undefined && !isDnsLabel(namespace)) {
-    throw invalidInput(
-      input,
-      namespace,
-      'expected a namespace name: lower-case letters, digits and hyphens, at most 63.',
-    );
-  }
-  return namespace;
 }
 
 /** Validates Deployment names (a list input). */

@@ -9,8 +9,8 @@ import {
   urlCredentials,
   type Logger,
 } from '@planner-deploy/core';
-import type { AppsV1Api, BatchV1Api, Cluster, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node';
-import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws';
+import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
+import type { AwsCredentials, EksClusterInfo, EksToken } from '@planner-deploy/aws/eks';
 import { eksExecAuthOf, type EksExecAuth } from './exec-credential.js';
 import { decodeKubeconfigInput, secretsOfUser } from './kubeconfig-text.js';
 import { createTransport, type Transport } from './transport.js';
@@ -40,14 +40,11 @@ export interface ConnectOptions {
 /** Where the connection's settings came from. */
 export type ConnectionSource = 'kubeconfig-input' | 'kubeconfig-file' | 'eks';
 
-/** The typed API clients of @kubernetes/client-node, built on the same KubeConfig. */
-export interface TypedApis {
-  apps: AppsV1Api;
-  core: CoreV1Api;
-  batch: BatchV1Api;
-}
-
-/** A connection to one cluster: raw requests and watches, plus client-node's typed clients on demand. */
+/**
+ * A connection to one cluster: raw requests and watches over its transport. The KubeConfig is exposed for a
+ * caller that wants client-node's typed clients (`kubeConfig.makeApiClient(CoreV1Api)`); production code
+ * does not, because importing the generated API classes puts the whole generated client in the bundle.
+ */
 export interface KubeConnection extends Transport {
   readonly kubeConfig: KubeConfig;
   readonly source: ConnectionSource;
@@ -55,8 +52,6 @@ export interface KubeConnection extends Transport {
   readonly defaultNamespace: string;
   /** Human description for the log: `EKS cluster prod (eu-west-1)` or `context kind-dev`. */
   readonly description: string;
-  /** AppsV1Api, CoreV1Api and BatchV1Api, loaded on first use. */
-  typed(): Promise<TypedApis>;
 }
 
 const EKS_AUTH_PROVIDER = 'planner-deploy-eks';
@@ -177,7 +172,6 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     authorize: (opts: https.RequestOptions) => kc.applyToHTTPSOptions(opts),
     keepAuthorizerAgent: Boolean(cluster.proxyUrl),
   });
-  let typed: Promise<TypedApis> | undefined;
   options.logger.debug(`Connecting to ${description}.`);
   return {
     ...transport,
@@ -185,14 +179,6 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     source,
     description,
     defaultNamespace: contextObject?.namespace || 'default',
-    typed() {
-      typed ??= import('@kubernetes/client-node').then((k) => ({
-        apps: kc.makeApiClient(k.AppsV1Api),
-        core: kc.makeApiClient(k.CoreV1Api),
-        batch: kc.makeApiClient(k.BatchV1Api),
-      }));
-      return typed;
-    },
   };
 }
 
@@ -240,7 +226,8 @@ async function configureEks(
   options: ConnectOptions,
   mask: (value: string) => void,
 ): Promise<void> {
-  const aws = await import('@planner-deploy/aws');
+  // Only the EKS part of packages/aws: its subpath export keeps the RDS and ECR clients out of kube's bundles.
+  const aws = await import('@planner-deploy/aws/eks');
   const describe =
     options.eks?.describeCluster ??
     ((name: string, reg: string, signal?: AbortSignal) =>
@@ -268,7 +255,7 @@ async function configureExecEks(
   options: ConnectOptions,
   mask: (value: string) => void,
 ): Promise<void> {
-  const aws = await import('@planner-deploy/aws');
+  const aws = await import('@planner-deploy/aws/eks');
   let credentials =
     options.eks?.credentials ??
     (await aws.defaultCredentials({
@@ -337,7 +324,7 @@ async function addEksTokenAuthenticator(
   options: ConnectOptions,
   mask: (value: string) => void,
 ): Promise<void> {
-  const aws = await import('@planner-deploy/aws');
+  const aws = await import('@planner-deploy/aws/eks');
   const now = options.eks?.now ?? (() => new Date());
   const env = options.env ?? process.env;
   const { clusterId, region, credentials } = target;

@@ -1,5 +1,5 @@
 import { errorMessage, type Logger } from '@planner-deploy/core';
-import type { FargateProfileInfo, FargateProfilesAnswer } from '@planner-deploy/aws';
+import type { FargateProfileInfo, FargateProfilesAnswer } from '@planner-deploy/aws/eks';
 import type { PodFailure } from './pod-diagnosis.js';
 import type { ConnectionSource } from './connection.js';
 
@@ -19,7 +19,7 @@ export function fargateProfileLookup(
   if (source !== 'eks' || !clusterName || !region) return undefined;
   return async (signal) => {
     try {
-      const aws = await import('@planner-deploy/aws');
+      const aws = await import('@planner-deploy/aws/eks');
       return await aws.listFargateProfiles({
         clusterName,
         region,

@@ -3,7 +3,7 @@
  * cluster, with no kubectl and no aws CLI.
  *
  * - `connect()`: kubeconfig input (base64 or YAML), EKS (cluster name + region), or KUBECONFIG; masks every
- *   credential; raw requests, watches and log streams, plus client-node's typed clients on demand.
+ *   credential; raw requests, watches and log streams over node:https.
  * - `setImages()`, `restartDeployment()`, `scaleDeployment()`, `managementWarning()`: kubectl set image /
  *   rollout restart / scale, and a warning when Helm or Argo CD owns the Deployment.
  * - `waitForRollouts()`: `kubectl rollout status` for many deployments on one watch, failing fast on broken
@@ -12,7 +12,8 @@
  * - `buildMigrationJob()`, `createJob()`, `waitForJob()`, `deleteJob()`: a migration Job from a Deployment's
  *   pod template, followed to Complete or Failed with its logs and exit code.
  *
- * Functions take options objects and a Logger; nothing here reads action inputs.
+ * Functions take options objects and a Logger; nothing here reads action inputs (packages/kube-inputs does,
+ * on the actions' side) or imports action-kit.
  */
 export * from './api-error.js';
 export * from './connection-inputs.js';

@@ -3,3 +3,4 @@ export * from './workflow-commands.js';
 export * from './run-step.js';
 export * from './test-servers.js';
 export * from './secret-scan.js';
+export * from './local-action.js';

@@ -145,16 +145,19 @@ describe('checkEksToken against the known-answer vector', () => {
       false,
     ],
     ['refused in another region', { region: 'eu-west-1' }, false],
-  ])('%s', (_what, overrides, ok) => {
-    expect(check(VECTOR.token, overrides).ok).toBe(ok);
+  ])('%s', async (_what, overrides, ok) => {
+    expect((await check(VECTOR.token, overrides)).ok).toBe(ok);
   });
 
-  it('says why a token is refused', () => {
-    expect(check('Bearer abc')).toEqual({ ok: false, reason: expect.stringContaining('k8s-aws-v1.') });
+  it('says why a token is refused', async () => {
+    expect(await check('Bearer abc')).toEqual({ ok: false, reason: expect.stringContaining('k8s-aws-v1.') });
     const tampered = VECTOR.token.slice(0, -4) + 'AAAA';
-    expect(check(tampered).ok).toBe(false);
+    expect((await check(tampered)).ok).toBe(false);
     const otherHost = `k8s-aws-v1.${Buffer.from(Buffer.from(VECTOR.token.slice(11), 'base64url').toString().replace('sts.us-west-2.amazonaws.com', 'sts.evil.example')).toString('base64url')}`;
-    expect(check(otherHost)).toEqual({ ok: false, reason: expect.stringContaining('sts.evil.example') });
+    expect(await check(otherHost)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('sts.evil.example'),
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer as createNetServer, connect as netConnect, type AddressInfo } from 'node:net';
@@ -69,10 +70,11 @@ describe('connect (against the sandbox over HTTPS)', () => {
     }
   });
 
-  it('gives the typed client-node APIs on the same settings', async () => {
+  it("gives client-node's typed APIs through its KubeConfig, on the same settings", async () => {
     const conn = await connect({ kubeconfig: sandbox.kubeconfigYaml, logger: new MemoryLogger() });
     try {
-      const { core } = await conn.typed();
+      const { CoreV1Api } = await import('@kubernetes/client-node');
+      const core = conn.kubeConfig.makeApiClient(CoreV1Api);
       const namespaces = await core.listNamespace();
       expect(namespaces.items.map((n) => n.metadata?.name)).toContain('default');
     } finally {
@@ -187,7 +189,7 @@ describe('connect (against the sandbox over HTTPS)', () => {
         const conn = await connect({ kubeconfig: plain.kubeconfigYaml, logger: new MemoryLogger() });
         try {
           expect(await version(conn)).toMatch(/^v1\.32\./);
-          const { core } = await conn.typed();
+          const core = conn.kubeConfig.makeApiClient(CoreV1Api);
           const namespaces = await core.listNamespace();
           expect(namespaces.items.map((n) => n.metadata?.name)).toContain('default');
         } finally {

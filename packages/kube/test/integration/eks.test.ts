@@ -65,7 +65,8 @@ describe('connect through EKS (DescribeCluster + presigned STS token) against th
       expect(tokens).toHaveLength(2);
       expect(tokens[0]).not.toBe(tokens[1]);
 
-      const { core } = await conn.typed();
+      const { CoreV1Api } = await import('@kubernetes/client-node');
+      const core = conn.kubeConfig.makeApiClient(CoreV1Api);
       const namespaces = await core.listNamespace();
       expect(namespaces.items.length).toBeGreaterThan(0);
     } finally {

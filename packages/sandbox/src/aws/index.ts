@@ -184,8 +184,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     AWS_EC2_METADATA_DISABLED: 'true',
   });
 
-  const verifyEksToken = (token: string): { arn: string } | undefined => {
-    const result = checkEksToken(token, {
+  const verifyEksToken = async (token: string): Promise<{ arn: string } | undefined> => {
+    const result = await checkEksToken(token, {
       credentials,
       region,
       clusterName: kube?.clusterName ?? DEFAULT_CLUSTER_NAME,
@@ -219,11 +219,11 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     setKube(next: KubeEndpoint) {
       kube = next;
     },
-    verifyEksToken: (token: string) => Promise.resolve(verifyEksToken(token)),
+    verifyEksToken,
     authenticator() {
-      return (token: string) => {
-        const caller = verifyEksToken(token);
-        return Promise.resolve(caller ? { user: caller.arn } : false);
+      return async (token: string) => {
+        const caller = await verifyEksToken(token);
+        return caller ? { user: caller.arn } : false;
       };
     },
     async stop() {

@@ -139,7 +139,7 @@ export function createAwsRouter(ctx: RouterContext): (req: WireRequest) => Promi
         out: queryAnswer(namespace, status, code, message, requestId),
         record: { service, action, status, error: code },
       });
-      const auth = authCheck(req, service);
+      const auth = await authCheck(req, service);
       if (!auth.ok) return fail(403, QUERY_AUTH_CODES[auth.failure], auth.message);
       if (service === 'sts' && action === 'AssumeRole' && ctx.sessions) {
         const caller = sessionOf(req)?.arn ?? identity.arn;
@@ -210,7 +210,7 @@ export function createAwsRouter(ctx: RouterContext): (req: WireRequest) => Promi
         out: jsonAnswer(status, { message }, requestId, type),
         record: { service, action, status, error: type },
       });
-      const auth = authCheck(req, service);
+      const auth = await authCheck(req, service);
       if (!auth.ok) return fail(400, JSON_AUTH_TYPES[auth.failure], auth.message);
       if (ecrState.shouldThrottle()) return fail(400, 'ThrottlingException', 'Rate exceeded');
       let input: unknown;
@@ -230,7 +230,7 @@ export function createAwsRouter(ctx: RouterContext): (req: WireRequest) => Promi
 
     if (service === 'eks') {
       const action = eksAction(req.method, req.path);
-      const auth = authCheck(req, service);
+      const auth = await authCheck(req, service);
       if (!auth.ok) {
         const type = JSON_AUTH_TYPES[auth.failure];
         return {

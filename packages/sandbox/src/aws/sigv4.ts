@@ -1,4 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { header, parsePairs, type WireRequest } from './http.js';
 
 /** Credentials the sandbox accepts (the "test credentials"). */
@@ -133,8 +136,12 @@ export interface VerifyOptions {
   presignedValidityMs?: number;
 }
 
-/** Recomputes the SigV4 signature of a request from the test credentials and compares. */
-export function verifySigV4(req: WireRequest, options: VerifyOptions): SigV4Result {
+/**
+ * Recomputes the SigV4 signature of a request from the test credentials and compares. The signature itself
+ * comes from @smithy/signature-v4 (what the AWS SDK signs with), given the request as it arrived; what is
+ * ours is reading the signature's parts and AWS's answers (errors, expiry, scope checks).
+ */
+export async function verifySigV4(req: WireRequest, options: VerifyOptions): Promise<SigV4Result> {
   const parsed = parseSigV4(req);
   if (parsed === undefined) {
     return { ok: false, failure: 'MissingAuthenticationToken', message: 'Missing Authentication Token' };
@@ -185,7 +192,7 @@ export function verifySigV4(req: WireRequest, options: VerifyOptions): SigV4Resu
   if (!parts.signedHeaders.includes('host')) {
     return { ok: false, failure: 'SignatureDoesNotMatch', message: "'Host' must be a signed header.", parts };
   }
-  const expected = computeSignature(req, parts, credentials.secretAccessKey);
+  const expected = await computeSignatures(req, parts, credentials, date);
   if (!expected.some((candidate) => safeEqual(candidate, parts.signature))) {
     return {
       ok: false,
@@ -229,76 +236,98 @@ function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function hmac(key: Buffer | string, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
-}
+const AUTH_QUERY = new Set([
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+]);
+const CONTENT_SHA256 = 'x-amz-content-sha256';
 
-/** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ */
-function uriEncode(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/** Canonical URI for every service but S3: normalised, then each segment encoded again. */
-function canonicalUri(path: string): string {
-  const segments: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
-  return `/${segments.map(uriEncode).join('/')}${trailing}`;
-}
-
-function canonicalQuery(rawQuery: string, presigned: boolean): string {
-  const pairs = parsePairs(rawQuery, false)
-    .filter(([k]) => !(presigned && k === 'X-Amz-Signature'))
-    .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const);
-  pairs.sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
-}
-
-function canonicalHeaders(req: WireRequest, signedHeaders: string[]): string {
-  return signedHeaders
-    .map((name) => {
-      const values = (req.headers.get(name) ?? []).map((v) => v.trim().replace(/\s+/g, ' '));
-      return `${name}:${values.join(',')}\n`;
-    })
-    .join('');
-}
-
-/** Every signature a correct signer could have produced (presigned requests may or may not sign the payload). */
-function computeSignature(req: WireRequest, parts: SigV4Parts, secretAccessKey: string): string[] {
-  // The payload is hashed as received: a declared x-amz-content-sha256 only stands in for it when the
-  // payload is declared unsigned (or streamed), so a body changed on the way fails the signature.
-  const payloadHashes: string[] = [];
+/**
+ * Every signature a correct signer could have produced for this request: the request rebuilt from the wire
+ * (the raw path, the decoded query, exactly the headers it says it signed), signed again by
+ * @smithy/signature-v4 at its X-Amz-Date. Presigned requests may or may not sign the payload, so both are
+ * tried. A declared payload hash must be the body's, unless the payload is declared unsigned or streamed:
+ * a body changed on the way fails.
+ */
+async function computeSignatures(
+  req: WireRequest,
+  parts: SigV4Parts,
+  credentials: AwsCredentials,
+  signingDate: Date,
+): Promise<string[]> {
   const declared = parts.presigned
     ? new Map(parsePairs(req.query, false)).get('X-Amz-Content-Sha256')
-    : header(req, 'x-amz-content-sha256');
-  if (declared !== undefined && (declared === 'UNSIGNED-PAYLOAD' || declared.startsWith('STREAMING-'))) {
-    payloadHashes.push(declared);
-  } else {
-    payloadHashes.push(sha256Hex(req.body));
-    if (parts.presigned && declared === undefined) payloadHashes.push('UNSIGNED-PAYLOAD');
+    : header(req, CONTENT_SHA256);
+  const unsigned =
+    declared !== undefined && (declared === 'UNSIGNED-PAYLOAD' || declared.startsWith('STREAMING-'));
+  if (declared !== undefined && !unsigned && declared !== sha256Hex(req.body)) return [];
+
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of parsePairs(req.query, false)) {
+    if (parts.presigned && AUTH_QUERY.has(name)) continue;
+    const previous = query[name];
+    query[name] =
+      previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
   }
-  const scope = `${parts.scopeDate}/${parts.region}/${parts.service}/aws4_request`;
-  let key = hmac(`AWS4${secretAccessKey}`, parts.scopeDate);
-  key = hmac(key, parts.region);
-  key = hmac(key, parts.service);
-  key = hmac(key, 'aws4_request');
-  return payloadHashes.map((payloadHash) => {
-    const canonicalRequest = [
-      req.method,
-      canonicalUri(req.path),
-      canonicalQuery(req.query, parts.presigned),
-      canonicalHeaders(req, parts.signedHeaders),
-      parts.signedHeaders.join(';'),
-      payloadHash,
-    ].join('\n');
-    const stringToSign = [ALGORITHM, parts.amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-    return hmac(key, stringToSign).toString('hex');
+  const headers: Record<string, string> = {};
+  for (const name of parts.signedHeaders) {
+    const values = req.headers.get(name);
+    if (values !== undefined) headers[name] = values.map((v) => v.trim().replace(/\s+/g, ' ')).join(',');
+  }
+  const url = new URL(`http://${headers.host ?? 'localhost'}`);
+  const signer = new SignatureV4({
+    service: parts.service,
+    region: parts.region,
+    credentials: {
+      accessKeyId: parts.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken !== undefined ? { sessionToken: credentials.sessionToken } : {}),
+    },
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: true,
+    applyChecksum: false,
   });
+  const signableHeaders = new Set(parts.signedHeaders);
+  // The payload hash the signer uses, as a header it neither signs nor hoists unless the request signed it.
+  const payloadHashes = unsigned
+    ? [declared]
+    : parts.presigned && declared === undefined
+      ? [sha256Hex(req.body), 'UNSIGNED-PAYLOAD']
+      : [sha256Hex(req.body)];
+  const signatures: string[] = [];
+  for (const payloadHash of payloadHashes) {
+    const request = new HttpRequest({
+      method: req.method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      path: req.path,
+      query: { ...query },
+      headers: { ...headers, [CONTENT_SHA256]: headers[CONTENT_SHA256] ?? payloadHash },
+    });
+    const unsignableHeaders = new Set(signableHeaders.has(CONTENT_SHA256) ? [] : [CONTENT_SHA256]);
+    if (parts.presigned) {
+      const signed = await signer.presign(request, {
+        signingDate,
+        expiresIn: parts.expires ?? 900,
+        signableHeaders,
+        unsignableHeaders,
+        unhoistableHeaders: new Set([CONTENT_SHA256]),
+      });
+      const signature = signed.query?.['X-Amz-Signature'];
+      if (typeof signature === 'string') signatures.push(signature);
+    } else {
+      for (const generated of ['x-amz-date', 'x-amz-security-token']) {
+        if (!signableHeaders.has(generated)) unsignableHeaders.add(generated);
+      }
+      const signed = await signer.sign(request, { signingDate, signableHeaders, unsignableHeaders });
+      const signature = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization ?? ''))?.[1];
+      if (signature !== undefined) signatures.push(signature);
+    }
+  }
+  return signatures;
 }

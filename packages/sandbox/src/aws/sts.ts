@@ -44,7 +44,7 @@ function stsHosts(region: string): string[] {
  * GetCallerIdentity URL, check where it points and what it asks, then check its signature with the
  * cluster name as the x-k8s-aws-id header and the 15-minute validity.
  */
-export function checkEksToken(token: string, check: EksTokenCheck): EksTokenResult {
+export async function checkEksToken(token: string, check: EksTokenCheck): Promise<EksTokenResult> {
   if (!token.startsWith(EKS_TOKEN_PREFIX))
     return { ok: false, reason: `token does not start with ${EKS_TOKEN_PREFIX}` };
   const encoded = token.slice(EKS_TOKEN_PREFIX.length);
@@ -75,7 +75,7 @@ export function checkEksToken(token: string, check: EksTokenCheck): EksTokenResu
     body: Buffer.alloc(0),
   };
   const session = check.sessions?.find(accessKeyOf(query) ?? '', check.now);
-  const result = verifySigV4(req, {
+  const result = await verifySigV4(req, {
     credentials: session?.credentials ?? check.credentials,
     regions: [check.region, 'us-east-1'],
     now: check.now,
