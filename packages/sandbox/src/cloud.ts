@@ -52,7 +52,12 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   let kube: Sandbox | undefined;
   let github: GitHubApi | undefined;
   try {
-    kube = await startSandbox({ ...options.kube, ...ts, authenticate: aws.authenticator() });
+    kube = await startSandbox({
+      imageConfig: (image) => aws.ecr.imageConfig(image),
+      ...options.kube,
+      ...ts,
+      authenticate: aws.authenticator(),
+    });
     aws.setKube({ endpoint: kube.url, caData: Buffer.from(kube.caPem).toString('base64'), clusterName });
     if (options.github !== false) github = await startGitHubApi(options.github ?? {});
   } catch (e) {
@@ -87,7 +92,10 @@ export interface PlannerSeed {
   namespace(env: string): string;
   /** RDS instance of an environment: planner-<env>-db. */
   dbInstance(env: string): string;
-  /** Health URL of an environment's app (the sandbox's apps endpoint, version = the image's tag). */
+  /**
+   * Health URL of an environment's app (the sandbox's apps endpoint; `version` = APP_VERSION of the running
+   * image's config in ECR: the seeded tag for seeded images, the baked-in commit for built ones).
+   */
   appUrl(env: string, path?: string): string;
 }
 

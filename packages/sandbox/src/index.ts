@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsServer } from './kube/apps.js';
+import { AppsServer, type ImageConfigReader } from './kube/apps.js';
 import { Clock } from './kube/clock.js';
 import { ImageCatalog, startControllers, type ImageBehaviour } from './kube/controllers/index.js';
 import { Faults, type FaultOptions } from './kube/faults.js';
@@ -27,7 +27,8 @@ export type { ImageBehaviour } from './kube/controllers/index.js';
 export { KubeApiServer, MUTATING_VERBS } from './kube/server.js';
 export type { KubeRequestRecord } from './kube/server.js';
 export type { Authenticator } from './kube/server.js';
-export { deploymentHealth, imageVersion } from './kube/apps.js';
+export { APP_VERSION_ENV, deploymentHealth, imageVersion } from './kube/apps.js';
+export type { ImageConfigReader } from './kube/apps.js';
 export { kubeconfigYaml } from './kube/kubeconfig.js';
 
 export interface SandboxOptions {
@@ -55,6 +56,11 @@ export interface SandboxOptions {
   namespace?: string;
   /** How often bookmark-enabled watches get a BOOKMARK (default 1000 ms). */
   bookmarkIntervalMs?: number;
+  /**
+   * Reads an image's config from the registry, so the apps' endpoints report the version the running image
+   * carries (APP_VERSION). startCloud() passes its ECR's; without it, the version is the image's tag.
+   */
+  imageConfig?: ImageConfigReader;
 }
 
 export interface Sandbox {
@@ -112,7 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
   });
-  const apps = new AppsServer(store);
+  const apps = new AppsServer(store, options.imageConfig);
   const url = await api.start();
   const appsUrl = await apps.start('127.0.0.1', options.appsPort ?? 0);
 
