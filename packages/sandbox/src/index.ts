@@ -160,5 +160,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 export * from './fixtures.js';
 export * from './aws/index.js';
 export * from './registry.js';
+export { ensureBusyboxBase, PLANNER_BASE_IMAGE } from './docker-base.js';
 export * from './github/server.js';
 export * from './cloud.js';
