@@ -60,6 +60,17 @@ describe.each(stores)('apps endpoint version from the image config (%s store)', 
     expect((await health('by-tag'))['version']).toBe(SHA_B);
   });
 
+  it("ECR's canonical host name (<account>.dkr.ecr.<region>.amazonaws.com) names the same images", async () => {
+    await cloud.aws.ecr.addImage('planner-app', 'v1.2.3', undefined, { env: { APP_VERSION: SHA_A } });
+    const { accountId, region } = cloud.aws.ecr;
+    createDeployment(cloud.kube, {
+      name: 'planner-app',
+      namespace: 'canonical',
+      image: `${accountId}.dkr.ecr.${region}.amazonaws.com/planner-app:v1.2.3`,
+    });
+    expect((await health('canonical'))['version']).toBe(SHA_A);
+  });
+
   it('an image without APP_VERSION, or outside the sandbox registry, reports its tag', async () => {
     await cloud.aws.ecr.addImage('planner-app', 'no-version', undefined, { labels: { tier: 'x' } });
     createDeployment(cloud.kube, {

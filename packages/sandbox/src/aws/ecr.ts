@@ -205,8 +205,12 @@ export class EcrState {
    * reference names another registry, an unknown repository or image, or a manifest without an image config.
    */
   async imageConfig(image: string): Promise<ImageRuntimeConfig | undefined> {
-    const prefix = `${this.registryHost}/`;
-    if (!image.startsWith(prefix)) return undefined;
+    // The registry's own name (the ECR front on loopback when a registry is attached), or ECR's canonical
+    // host name, which a workflow builds from the account and region (deploy-manual.yml does).
+    const prefix = [`${this.registryHost}/`, `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com/`].find(
+      (host) => image.startsWith(host),
+    );
+    if (prefix === undefined) return undefined;
     let rest = image.slice(prefix.length);
     let reference: string | undefined;
     const at = rest.indexOf('@');
