@@ -14,6 +14,7 @@ import type {
   ReusableWorkflowJob,
   WorkflowJob,
 } from '@actions/workflow-parser/model/workflow-template';
+import { isString } from '@actions/workflow-parser';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token';
 import {
   asText,
@@ -58,7 +59,8 @@ export function resolveInputs(
       );
   const values: Record<string, Value> = {};
   for (const [name, def] of Object.entries(defs)) {
-    const type = String(def.type ?? 'string');
+    const rawType = tokenAt(rawInputs, name, 'type');
+    const type = rawType && isString(rawType) ? rawType.value : String(def.type ?? 'string');
     let value: Value | undefined = name in given ? (given[name] ?? null) : undefined;
     // The converter keeps boolean and string defaults only; a number's (or an expression's) is read here.
     const d = def.default ?? tokenAt(rawInputs, name, 'default');
