@@ -1,4 +1,5 @@
 // Shows the version the backend reports (the health contract: GET /api/health → { status, version }).
+/* global document, fetch */
 const target = document.getElementById('version');
 /** @param {string} text */
 const show = (text) => {
