@@ -6,7 +6,10 @@
 // when every job concluded success. act stays the way to run a workflow in containers.
 //
 //   pnpm workflow <file> [--event E] [--ref R] [--sha S] [--input k=v]… [--secret k=v]… [--var k=v]…
-//                 [--out DIR] [--no-build] [--verbose]
+//                 [--assume-job id=success|failure]… [--out DIR] [--no-build] [--verbose]
+//
+// --assume-job takes a job of the file as concluded without running it: for CI's gate when this machine
+// lacks CI's own tools (no package index, no Docker engine); the log and the report say so.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +25,7 @@ import { ensureBuilt, root, workflowSandbox } from './workflow-sandbox.js';
 
 const USAGE =
   'usage: pnpm workflow <file> [--event E] [--ref R] [--sha S] [--input k=v]… [--secret k=v]… [--var k=v]… ' +
-  '[--out DIR] [--no-build] [--verbose]';
+  '[--assume-job id=success|failure]… [--out DIR] [--no-build] [--verbose]';
 
 function pairs(list: string[] | undefined, flag: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -61,10 +64,11 @@ export function printer(options: { verbose?: boolean; prefix?: string } = {}): (
         console.log(
           `${pre}  ${mark[s.conclusion]} ${s.job} › ${s.name}: ${s.outcome}${continued}${s.outcome === 'skipped' ? '' : ` in ${s.seconds.toFixed(1)}s`}`,
         );
-        const shown = options.verbose || s.kind === 'run' || s.kind === 'stand-in' ? s.lines : [];
+        const own = s.kind === 'run' || s.kind === 'stand-in';
+        const shown = options.verbose || own ? s.lines : [];
         for (const line of shown.slice(-40)) console.log(`${pre}      ${colour('2', line)}`);
-        if (!(options.verbose || s.kind === 'run' || s.kind === 'stand-in'))
-          for (const a of s.annotations) {
+        for (const a of s.annotations)
+          if (!own || (s.error !== undefined && a.level === 'error')) {
             const text = `${a.title ? `${a.title}: ` : ''}${a.message.split('\n')[0] ?? ''}`;
             const level = a.level === 'error' ? colour('31', 'error') : a.level;
             console.log(`${pre}      ${level}: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`);
@@ -103,6 +107,7 @@ async function main(): Promise<number> {
       input: { type: 'string', multiple: true },
       secret: { type: 'string', multiple: true },
       var: { type: 'string', multiple: true },
+      'assume-job': { type: 'string', multiple: true },
       out: { type: 'string', default: join(root, '.tmp/workflow') },
       'no-build': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -124,6 +129,12 @@ async function main(): Promise<number> {
     ...(args.sha ? { sha: args.sha } : {}),
     inputs: pairs(args.input, '--input'),
   };
+  const assumeJobs: Record<string, 'success' | 'failure'> = {};
+  for (const [id, result] of Object.entries(pairs(args['assume-job'], '--assume-job'))) {
+    if (result !== 'success' && result !== 'failure')
+      throw new Error(`--assume-job ${id}=${result}: the result is success or failure`);
+    assumeJobs[id] = result;
+  }
   const secrets = pairs(args.secret, '--secret');
   const vars = pairs(args.var, '--var');
   ensureBuilt(!args['no-build'], (l) => console.log(l));
@@ -136,6 +147,7 @@ async function main(): Promise<number> {
       file,
       secrets: { ...sandbox.options.secrets, ...secrets },
       vars,
+      assumeJobs,
       workDir: join(args.out, 'work'),
       onEvent: printer({ verbose: args.verbose }),
     });

@@ -187,6 +187,11 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<RunRecor
   const events = workflow.template.events;
   const declared = Object.keys(events);
   const event = options.event ?? (declared.includes('push') ? 'push' : (declared[0] ?? 'push'));
+  for (const id of Object.keys(options.assumeJobs ?? {}))
+    if (!workflow.template.jobs.some((j) => j.id.value === id))
+      throw new WorkflowUsageError(
+        `--assume-job ${id}: ${workflow.file} has no job "${id}" (it has: ${workflow.template.jobs.map((j) => j.id.value).join(', ')})`,
+      );
   if (!declared.includes(event))
     throw new WorkflowUsageError(
       `--event ${event}: ${workflow.file} does not run on ${event} (it runs on: ${declared.join(', ')})`,
@@ -333,6 +338,38 @@ async function runWorkflowJob(
     return record;
   };
 
+  const assumed = call.prefix === '' ? run.options.assumeJobs?.[id] : undefined;
+  if (assumed) {
+    const at = (performance.now() - run.t0) / 1000;
+    const message = `stand-in: job ${id} not run, taken as ${assumed} (--assume-job ${id}=${assumed})`;
+    const record: JobRecord = {
+      id,
+      name: display(job.name ? asText(evaluateToken(job.name, base)) : id),
+      result: assumed,
+      outputs: {},
+      steps: [
+        {
+          job: display(id),
+          id: 'assumed',
+          name: `Assumed ${assumed}`,
+          kind: 'stand-in',
+          outcome: assumed,
+          conclusion: assumed,
+          startedAt: at,
+          seconds: 0,
+          outputs: {},
+          summary: '',
+          annotations: [{ level: 'warning', message }],
+          lines: [message],
+        },
+      ],
+      startedAt: at,
+      seconds: 0,
+    };
+    run.options.onEvent?.({ type: 'step-end', step: record.steps[0]! });
+    run.options.onEvent?.({ type: 'job-end', job: record });
+    return [record];
+  }
   let go: boolean;
   try {
     go = evaluateCondition(job.if.expression, base, {

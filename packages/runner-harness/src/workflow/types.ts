@@ -93,4 +93,9 @@ export interface WorkflowRunOptions {
   /** Extra context for the event payload (e.g. workflow_run's conclusion). */
   eventPayload?: Record<string, Value>;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Jobs of the top-level workflow not run but taken as concluded (`--assume-job ci=success`): for a gate
+   * whose own tools this machine lacks. Said in the log and the report as a stand-in.
+   */
+  assumeJobs?: Record<string, 'success' | 'failure'>;
 }
