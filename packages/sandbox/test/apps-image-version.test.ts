@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDeployment, waitForDeploymentReady } from '../src/fixtures.js';
 import { startCloud, type Cloud } from '../src/cloud.js';
 import { registryUnavailableReason } from '../src/registry.js';
+import { readImageConfig } from '../src/aws/ecr-images.js';
 
 const SHA_A = 'a'.repeat(40);
 const SHA_B = 'b'.repeat(40);
@@ -97,5 +98,45 @@ describe.each(stores)('apps endpoint version from the image config (%s store)', 
     await cloud.aws.ecr.addImage('planner-app', 'v1.0.0');
     createDeployment(cloud.kube, { name: 'planner-app', namespace: 'seeded', image: `${uri}:v1.0.0` });
     expect((await health('seeded'))['version']).toBe('v1.0.0');
+  });
+});
+
+describe('readImageConfig', () => {
+  const config = (env: string[]) => Buffer.from(JSON.stringify({ config: { Env: env, Labels: { a: 'b' } } }));
+  const blobs = new Map([
+    ['sha256:c-amd64', config(['PATH=/bin', 'APP_VERSION=amd', 'X=a=b'])],
+    ['sha256:c-arm64', config(['APP_VERSION=arm'])],
+  ]);
+  const manifests = new Map<string, string>([
+    [
+      'multi',
+      JSON.stringify({
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          { digest: 'sha256:m-arm64', platform: { os: 'linux', architecture: 'arm64' } },
+          { digest: 'sha256:m-amd64', platform: { os: 'linux', architecture: 'amd64' } },
+        ],
+      }),
+    ],
+    ['sha256:m-amd64', JSON.stringify({ config: { digest: 'sha256:c-amd64' } })],
+    ['sha256:m-arm64', JSON.stringify({ config: { digest: 'sha256:c-arm64' } })],
+    ['no-config', JSON.stringify({ layers: [] })],
+    ['not-json', 'garbage'],
+    ['lost-blob', JSON.stringify({ config: { digest: 'sha256:gone' } })],
+  ]);
+  const store = {
+    manifest: (_repo: string, reference: string) => Promise.resolve(manifests.get(reference)),
+    blob: (_repo: string, digest: string) => Promise.resolve(blobs.get(digest)),
+  };
+
+  it("takes an index's linux/amd64 image, and reads Env as docker does (first = splits)", async () => {
+    expect(await readImageConfig(store, 'app', 'multi')).toEqual({
+      env: { PATH: '/bin', APP_VERSION: 'amd', X: 'a=b' },
+      labels: { a: 'b' },
+    });
+  });
+
+  it.each(['no-config', 'not-json', 'lost-blob', 'unknown'])('%s: no config, undefined', async (ref) => {
+    expect(await readImageConfig(store, 'app', ref)).toBeUndefined();
   });
 });
