@@ -21,7 +21,9 @@ function unescapeProperty(text: string): string {
 
 /** Parses one stdout line; undefined when it is not a workflow command. */
 export function parseWorkflowCommand(line: string): WorkflowCommand | undefined {
-  const match = /^::([A-Za-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
+  // As actions/runner reads it: the command and its properties end at the first `::` (a single `:` in a
+  // property, `title=Invalid input: tag`, is part of it).
+  const match = /^::([A-Za-z-]+)(?: (.*?))?::(.*)$/s.exec(line);
   if (!match) return undefined;
   const properties: Record<string, string> = {};
   for (const pair of (match[2] ?? '').split(',')) {
