@@ -11,6 +11,7 @@ import {
   expandMatrix,
   loadWorkflow,
   runWorkflow,
+  STAND_INS,
   WorkflowFileError,
   workflowReport,
   type RunRecord,
@@ -202,6 +203,24 @@ describe('pnpm workflow runs a workflow as written', () => {
     expect(after?.outcome).toBe('skipped');
     expect(setupNode?.outcome).toBe('success');
     expect(setupNode?.lines.join('\n')).toMatch(/stand-in: uses the runner's Node/);
+  });
+
+  it('every stand-in is documented in docs/workflow-runner.md', async () => {
+    const doc = await readFile(join(root, 'docs', 'workflow-runner.md'), 'utf8');
+    expect(Object.keys(STAND_INS).filter((uses) => !doc.includes(uses))).toEqual([]);
+  });
+
+  it('--assume-job takes a job as concluded without running it, and names an unknown one', async () => {
+    const r = await run('failing.yml', { assumeJobs: { build: 'success' } });
+    expect(r.jobs.map((j) => `${j.name}:${j.result}`)).toEqual([
+      'build:success',
+      'notify:skipped',
+      'deploy:success',
+    ]);
+    expect(job(r, 'build').steps[0]?.annotations[0]?.message).toMatch(/not run, taken as success/);
+    await expect(run('failing.yml', { assumeJobs: { nope: 'success' } })).rejects.toThrow(
+      /--assume-job nope: .* has no job "nope" \(it has: build, notify, deploy\)/,
+    );
   });
 
   it('a matrix runs one job per combination, with matrix and strategy contexts', async () => {
