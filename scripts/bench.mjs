@@ -159,6 +159,8 @@ if (!process.env.BENCH_SKIP_KUBE) {
 }
 // build-push: a re-run with an existing tag beside a full build (needs a Docker engine).
 if (!process.env.BENCH_SKIP_BUILD) await tsRows('bench-build.ts', 'build-push');
+// cd-production.yml run through pnpm workflow: its wall time, and what our steps add beyond the cluster's.
+if (!process.env.BENCH_SKIP_WORKFLOW) await tsRows('bench-workflow.ts', 'cd-production workflow');
 
 // What the runner downloads and loads: the bytes of every action's dist/.
 const bytesOf = (path) =>
