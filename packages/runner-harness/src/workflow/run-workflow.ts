@@ -344,7 +344,7 @@ async function runWorkflowJob(
     const message = `stand-in: job ${id} not run, taken as ${assumed} (--assume-job ${id}=${assumed})`;
     const record: JobRecord = {
       id,
-      name: display(job.name ? asText(evaluateToken(job.name, base)) : id),
+      name: display(assumedName(job, base)),
       result: assumed,
       outputs: {},
       steps: [
@@ -594,6 +594,15 @@ async function runReusable(
       ...(error ? { error } : {}),
     },
   ];
+}
+
+/** An assumed job's name: its `name:` when that needs no matrix, else its id. */
+function assumedName(job: WorkflowJob, contexts: Contexts): string {
+  try {
+    return job.name ? asText(evaluateToken(job.name, contexts)) : job.id.value;
+  } catch {
+    return job.id.value;
+  }
 }
 
 /** `strategy.matrix` as its combinations (the product of the lists, then `exclude`, then `include`). */
