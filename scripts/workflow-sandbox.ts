@@ -10,6 +10,7 @@ import type { WorkflowRunOptions } from '@planner-deploy/runner-harness/workflow
 import {
   PLANNER_REPOSITORY,
   dockerUnavailableReason,
+  ensureBusyboxBase,
   seedPlanner,
   startCloud,
   type Cloud,
@@ -155,6 +156,8 @@ export async function workflowSandbox(
 
   const timeScale = options.timeScale ?? 0.1;
   const docker = (await dockerUnavailableReason()) === undefined;
+  // The fixture's Dockerfile starts FROM busybox:1.36, which cannot be pulled here: made locally.
+  if (docker) await ensureBusyboxBase();
   const cloud = await startCloud({
     timeScale,
     registry: docker ? 'auto' : 'none',

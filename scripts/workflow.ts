@@ -147,6 +147,13 @@ async function main(): Promise<number> {
       file,
       secrets: { ...sandbox.options.secrets, ...secrets },
       vars,
+      // What is given on the command line wins over the sandbox's settings of every environment too.
+      environments: Object.fromEntries(
+        Object.entries(sandbox.options.environments ?? {}).map(([name, e]) => [
+          name,
+          { secrets: { ...e.secrets, ...secrets }, vars: { ...e.vars, ...vars } },
+        ]),
+      ),
       assumeJobs,
       workDir: join(args.out, 'work'),
       onEvent: printer({ verbose: args.verbose }),
