@@ -155,6 +155,8 @@ if (!process.env.BENCH_SKIP_REGEX) await tsRows('bench-regex.ts', 'expected-body
 if (!process.env.BENCH_SKIP_BUILD) await tsRows('bench-build.ts', 'build-push');
 // Hostile output: the cost of a 64 MiB line without a newline (issue #12).
 if (!process.env.BENCH_SKIP_UNTRUSTED) await tsRows('bench-untrusted.ts', 'untrusted output');
+// cd-production.yml run through pnpm workflow: its wall time, and what our steps add beyond the cluster's.
+if (!process.env.BENCH_SKIP_WORKFLOW) await tsRows('bench-workflow.ts', 'cd-production workflow');
 
 // What the runner downloads and loads: the bytes of every action's dist/ (all its files), beside the
 // published dist of the nearest peer, as shared/specs/peers.md §3 ("How peers are tested; bundle sizes")

@@ -18,6 +18,21 @@ export function resolveTypeScript(specifier, parentURL) {
   return undefined;
 }
 
+/**
+ * @actions/workflow-parser (built for bundlers) imports its JSON schema without `with { type: 'json' }`,
+ * which Node refuses: a resolved JSON file of that package is given the attribute it leaves out.
+ */
+export function withJsonAttributes(resolved, context) {
+  if (
+    resolved.url.endsWith('.json') &&
+    resolved.url.includes('/@actions/workflow-parser/') &&
+    !context.importAttributes?.type
+  )
+    return { ...resolved, importAttributes: { ...context.importAttributes, type: 'json' } };
+  return resolved;
+}
+
 export async function resolve(specifier, context, nextResolve) {
-  return nextResolve(resolveTypeScript(specifier, context.parentURL) ?? specifier, context);
+  const resolved = await nextResolve(resolveTypeScript(specifier, context.parentURL) ?? specifier, context);
+  return withJsonAttributes(resolved, context);
 }

@@ -4,13 +4,13 @@
 // `register()` hooks every import crossed a worker boundary, which made loading @kubernetes/client-node's
 // thousand files take a second longer.
 import * as module from 'node:module';
-import { resolveTypeScript } from './ts-hooks.mjs';
+import { resolveTypeScript, withJsonAttributes } from './ts-hooks.mjs';
 
 if (typeof module.registerHooks === 'function') {
   module.registerHooks({
     resolve(specifier, context, nextResolve) {
       const ts = resolveTypeScript(specifier, context.parentURL);
-      return nextResolve(ts ?? specifier, context);
+      return withJsonAttributes(nextResolve(ts ?? specifier, context), context);
     },
   });
 } else {

@@ -211,6 +211,8 @@ describe('workflow files', () => {
         if (!match) continue;
         const [, uses = '', rest = ''] = match;
         if (ourAction(uses) || uses.startsWith('org/planner-deploy/.github/workflows/')) continue;
+        // A local reusable workflow (CI called by the deploy workflows) is the repository's own file.
+        if (uses.startsWith('./.github/workflows/')) continue;
         if (!/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(uses) || !/#\s*v\d/.test(rest)) {
           problems.push(`${file}:${index + 1}: ${uses}${rest}`);
         }
@@ -235,12 +237,27 @@ describe('workflow files', () => {
 });
 
 describe("the Planner app's pipelines follow the pipeline guide", () => {
-  const deployJob = (file: string): Json => Object.values<Json>(load(file).jobs)[0] ?? {};
+  // The deploy job (the reusable workflow has one job; the app's CD workflows run CI first).
+  const deployJob = (file: string): Json => {
+    const jobs = load(file).jobs as Record<string, Json>;
+    return jobs['deploy'] ?? Object.values(jobs)[0] ?? {};
+  };
 
-  it('ci: push and pull requests to main and develop; backend, frontend, docker, security, integration', () => {
+  it('ci: pull requests to main and develop, called by every push pipeline; backend, frontend, docker, security, integration', () => {
     const ci = load('examples/workflows/ci.yml');
-    expect(ci.on.push.branches).toEqual(['main', 'develop']);
     expect(ci.on.pull_request.branches).toEqual(['main', 'develop']);
+    expect(ci.on).toHaveProperty('workflow_call');
+    expect(ci.on).toHaveProperty('workflow_dispatch');
+    // Pushes to main and develop run CI as the first job of the CD workflows: a red CI never deploys.
+    for (const [file, gated] of [
+      ['examples/workflows/cd-staging.yml', 'deploy'],
+      ['examples/workflows/cd-production.yml', 'deploy'],
+      ['examples/workflows/build-hotfix.yml', 'build'],
+    ] as const) {
+      const jobs = load(file).jobs as Record<string, Json>;
+      expect([file, jobs['ci']?.uses]).toEqual([file, './.github/workflows/ci.yml']);
+      expect([file, [jobs[gated]?.needs].flat()]).toEqual([file, ['ci']]);
+    }
     expect(Object.keys(ci.jobs)).toEqual(['backend', 'frontend', 'docker', 'security', 'integration']);
     const text = read('examples/workflows/ci.yml');
     expect(Object.keys(ci.jobs.backend.services)).toEqual(['postgres', 'redis']);
@@ -311,7 +328,7 @@ describe("the Planner app's pipelines follow the pipeline guide", () => {
       'auto-rollback',
     ]);
     const health = stepOf(job, 'verify-health').with;
-    expect(health['initial-delay']).toBe('60s');
+    expect(health['initial-delay']).toBe("${{ vars.HEALTH_INITIAL_DELAY || '60s' }}");
     expect(health.urls.trim().split('\n').length).toBeGreaterThan(1);
     expect(health['smoke-tests']).toBeTruthy();
     expect(stepOf(job, 'create-release').if).toBe("startsWith(github.ref, 'refs/tags/v')");

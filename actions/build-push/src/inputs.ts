@@ -188,6 +188,19 @@ function readRepository(): { repository: string; registry: RegistryRef } {
 }
 
 function readSource(env: Record<string, string | undefined>): SourceInfo {
+  // A job that checks out another ref (a reusable workflow's `ref` input) builds that commit, not the
+  // workflow's: `sha` names it (actions/checkout's `commit` output), else the workflow's commit.
+  const given = getOptionalString('sha');
+  if (given !== undefined) {
+    if (!isCommitSha(given)) {
+      throw invalidInput(
+        'sha',
+        given,
+        "expected the full commit SHA the image is built from (40 or 64 lowercase hex digits), e.g. actions/checkout's `commit` output.",
+      );
+    }
+    return { ...sourceRefs(env), sha: given };
+  }
   const sha = sourceCommit(env);
   if (sha === undefined || !isCommitSha(sha)) {
     throw new ConfigurationError(
@@ -195,8 +208,11 @@ function readSource(env: Record<string, string | undefined>): SourceInfo {
       { title: 'No commit SHA' },
     );
   }
+  return { ...sourceRefs(env), sha };
+}
+
+function sourceRefs(env: Record<string, string | undefined>): Omit<SourceInfo, 'sha'> {
   return {
-    sha,
     ref: env.GITHUB_REF?.trim() || undefined,
     repository: env.GITHUB_REPOSITORY?.trim() || undefined,
     serverUrl: env.GITHUB_SERVER_URL?.trim() || undefined,

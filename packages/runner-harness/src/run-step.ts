@@ -36,6 +36,11 @@ export interface RunStepOptions {
   cancel?: { afterMs?: number; whenLog?: RegExp };
   /** Run the post step (default: when action.yml has one). */
   post?: boolean;
+  /**
+   * Run only the post step, later, as the runner does at the end of a job: with the main step's saved
+   * state (`STATE_*`) and the environment it exported. The result is the post step's, in `post` too.
+   */
+  postOf?: Pick<StepResult, 'state' | 'env'>;
   /** GITHUB_WORKSPACE (default: a new temp folder). */
   workspace?: string;
   /** A hard limit for the harness itself; the process is killed past it (default 120 s). */
@@ -179,6 +184,25 @@ export async function runStep(options: RunStepOptions): Promise<RunResult> {
   for (const name of Object.keys(declared)) resolvedInputs[name] = inputEnv[inputVariable(name)] ?? '';
   const secrets = collectSecrets(extraEnv, resolvedInputs, options.secrets);
 
+  if (options.postOf) {
+    if (!manifest.runs.post) throw new Error(`${options.action}/action.yml has no post step`);
+    const stateEnv: Record<string, string> = {};
+    for (const [key, value] of Object.entries(options.postOf.state)) stateEnv[`STATE_${key}`] = value;
+    const post = await runPhase({
+      entry: join(actionDir, manifest.runs.post),
+      env: { ...baseEnv, ...extraEnv, ...inputEnv, ...options.postOf.env, ...stateEnv },
+      temp,
+      phase: 'post',
+      cancel: undefined,
+      limitMs: options.limitMs ?? 120_000,
+      nodeArgs: options.nodeArgs ?? [],
+    });
+    const result: RunResult = { ...post, post, leaks: findLeaks(secrets, post, 'post step ') };
+    if (!options.allowLeaks && result.leaks.length === 0) await capture(options.action, result, secrets);
+    if (result.leaks.length > 0 && !options.allowLeaks)
+      throw new Error(`Secret leak in ${options.action} (post): ${result.leaks.join('; ')}.`);
+    return result;
+  }
   const main = await runPhase({
     entry: join(actionDir, manifest.runs.main),
     env: { ...baseEnv, ...extraEnv, ...inputEnv },

@@ -76,6 +76,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   let github: GitHubApi | undefined;
   try {
     kube = await startSandbox({
+      imageConfig: (image) => aws.ecr.imageConfig(image),
       ...options.kube,
       ...ts,
       ...(options.fargate ? { fargate: { region: aws.region, ...options.fargate } } : {}),
@@ -121,7 +122,10 @@ export interface PlannerSeed {
   namespace(env: string): string;
   /** RDS instance of an environment: planner-<env>-db. */
   dbInstance(env: string): string;
-  /** Health URL of an environment's app (the sandbox's apps endpoint, version = the image's tag). */
+  /**
+   * Health URL of an environment's app (the sandbox's apps endpoint; `version` = APP_VERSION of the running
+   * image's config in ECR: the seeded tag for seeded images, the baked-in commit for built ones).
+   */
   appUrl(env: string, path?: string): string;
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsServer } from './kube/apps.js';
+import { AppsServer, type ImageConfigReader } from './kube/apps.js';
 import { Clock } from './kube/clock.js';
 import {
   ImageCatalog,
@@ -45,7 +45,8 @@ export type { FargateOptions, FargateProfileSpec, FargateSelector } from './kube
 export { KubeApiServer, MUTATING_VERBS } from './kube/server.js';
 export type { KubeRequestRecord } from './kube/server.js';
 export type { Authenticator } from './kube/server.js';
-export { deploymentHealth, imageVersion } from './kube/apps.js';
+export { APP_VERSION_ENV, deploymentHealth, imageVersion } from './kube/apps.js';
+export type { ImageConfigReader } from './kube/apps.js';
 export { kubeconfigYaml } from './kube/kubeconfig.js';
 
 export interface SandboxOptions {
@@ -75,6 +76,11 @@ export interface SandboxOptions {
   bookmarkIntervalMs?: number;
   /** Run the cluster as EKS on Fargate with these profiles (default: one plain node, sandbox-node). */
   fargate?: FargateOptions;
+  /**
+   * Reads an image's config from the registry, so the apps' endpoints report the version the running image
+   * carries (APP_VERSION). startCloud() passes its ECR's; without it, the version is the image's tag.
+   */
+  imageConfig?: ImageConfigReader;
 }
 
 export interface Sandbox {
@@ -138,7 +144,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
   });
-  const apps = new AppsServer(store);
+  const apps = new AppsServer(store, options.imageConfig);
   const url = await api.start();
   const appsUrl = await apps.start('127.0.0.1', options.appsPort ?? 0);
 
@@ -181,6 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 export * from './fixtures.js';
 export * from './aws/index.js';
 export * from './registry.js';
+export { ensureBusyboxBase, PLANNER_BASE_IMAGE } from './docker-base.js';
 export * from './github/server.js';
 export * from './cloud.js';
 export * from './hostile.js';

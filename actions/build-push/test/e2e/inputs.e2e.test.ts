@@ -26,6 +26,7 @@ const cases: { input: string; value: string; expect?: RegExp; extra?: Record<str
   { input: 'build-args', value: '1BAD=x' },
   { input: 'secrets', value: `bad id!=${SECRET}` },
   { input: 'platforms', value: 'linux/amd64,amiga/68k' },
+  { input: 'sha', value: 'abc1234' },
   { input: 'tags', value: 'ok,-bad' },
   { input: 'environment', value: 'prod env' },
   { input: 'push', value: 'maybe' },

@@ -3,7 +3,10 @@ import {
   MemoryImageStore,
   RegistryImageStore,
   manifestMediaType,
+  readImageConfig,
   type EcrImage,
+  type ImageConfigSpec,
+  type ImageRuntimeConfig,
   type ImageStore,
 } from './ecr-images.js';
 import { batchGetImage, describeImages, putImage } from './ecr-image-actions.js';
@@ -177,20 +180,51 @@ export class EcrState {
 
   /**
    * Puts an image into a repository (created, mutable, if missing): the given manifest, or a
-   * small synthetic image (its blobs uploaded to the registry when one is attached).
+   * small synthetic image (its blobs uploaded to the registry when one is attached) whose config has
+   * `config`'s env and labels — by default `APP_VERSION=<tag>`, what the Planner app built for that tag
+   * reports as its version (docs/health-contract.md).
    */
   async addImage(
     repo: string,
     tag: string,
     manifest?: string,
+    config: ImageConfigSpec = { env: { APP_VERSION: tag } },
   ): Promise<{ digest: string; manifest: string }> {
     if (!this.repositories.has(repo)) this.createRepository(repo);
     const image =
       manifest !== undefined
         ? { manifest, mediaType: manifestMediaType(manifest) }
-        : await this.store.synthesize(repo, `${repo}:${tag}:${Date.now()}`);
+        : await this.store.synthesize(repo, `${repo}:${tag}:${Date.now()}`, config);
     const digest = await this.store.put(repo, image.manifest, image.mediaType, tag);
     return { digest, manifest: image.manifest };
+  }
+
+  /**
+   * The runtime config (Env, Labels) of an image reference in this registry, as a kubelet pulling it would
+   * get it: `<registryHost>/<repo>:<tag>`, `…@sha256:…` (the digest wins over a tag). undefined when the
+   * reference names another registry, an unknown repository or image, or a manifest without an image config.
+   */
+  async imageConfig(image: string): Promise<ImageRuntimeConfig | undefined> {
+    // The registry's own name (the ECR front on loopback when a registry is attached), or ECR's canonical
+    // host name, which a workflow builds from the account and region (deploy-manual.yml does).
+    const prefix = [`${this.registryHost}/`, `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com/`].find(
+      (host) => image.startsWith(host),
+    );
+    if (prefix === undefined) return undefined;
+    let rest = image.slice(prefix.length);
+    let reference: string | undefined;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+      reference = rest.slice(at + 1);
+      rest = rest.slice(0, at);
+    }
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+      reference ??= rest.slice(colon + 1);
+      rest = rest.slice(0, colon);
+    }
+    if (!this.repositories.has(rest)) return undefined;
+    return readImageConfig(this.store, rest, reference ?? 'latest');
   }
 
   getAuthorizationToken(): Record<string, unknown> {

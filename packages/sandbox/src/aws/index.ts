@@ -24,7 +24,7 @@ export type {
 } from './rds-model.js';
 export { EcrState, EcrError } from './ecr.js';
 export type { EcrFaults, EcrRepository, RegistryEndpoint, TagMutability } from './ecr.js';
-export type { EcrImage } from './ecr-images.js';
+export type { EcrImage, ImageConfigSpec, ImageRuntimeConfig } from './ecr-images.js';
 export type { KubeEndpoint } from './eks.js';
 export { DEFAULT_CLUSTER_NAME } from './eks.js';
 export type { AwsCredentials } from './sigv4.js';

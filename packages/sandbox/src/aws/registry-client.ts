@@ -97,6 +97,17 @@ export class RegistryClient {
     return res.headers.get('docker-content-digest') ?? sha256Digest(body);
   }
 
+  /** A blob by digest (an image config, a layer); undefined when the registry does not hold it. */
+  async blob(repo: string, digest: string): Promise<Buffer | undefined> {
+    const res = await this.request(`/v2/${repo}/blobs/${digest}`);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (!res.ok) return this.fail(res, `get blob ${repo}@${digest}`);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
   /** Uploads a blob in one monolithic PUT; returns its digest. */
   async putBlob(repo: string, data: Buffer): Promise<string> {
     const digest = sha256Digest(data);

@@ -1,13 +1,26 @@
 /**
  * The apps' own HTTP endpoints, one per Deployment, on a separate plain-HTTP port:
- * `GET /_sandbox/apps/<namespace>/<deployment>/<any path>` answers 200 with the image tag the
- * Deployment runs only while its rollout is complete (kubectl's done rules, kubernetes-api.md §1) and
- * its pods are ready; 503 otherwise.
+ * `GET /_sandbox/apps/<namespace>/<deployment>/<any path>` answers 200 only while the Deployment's rollout
+ * is complete (kubectl's done rules, kubernetes-api.md §1) and its pods are ready; 503 otherwise.
+ *
+ * The body follows the Planner app's health contract (docs/health-contract.md): `status` and `version`,
+ * where `version` is what the running image says — APP_VERSION of the container's env, else of the image's
+ * config as the registry holds it (the Dockerfile bakes the commit in: build-arg GIT_SHA → ENV
+ * APP_VERSION). Only an image the sandbox's registry does not hold (or without APP_VERSION) reports its
+ * tag (or digest), as before.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { sendJson } from './http-util.js';
 import type { KubeObject, ObjectStore } from './store.js';
+
+/** The environment variable the Planner app reports as its `version` (docs/health-contract.md). */
+export const APP_VERSION_ENV = 'APP_VERSION';
+
+/** The config of an image as the registry holds it (Env, Labels); undefined when it is not there. */
+export type ImageConfigReader = (
+  image: string,
+) => Promise<{ env: Record<string, string>; labels: Record<string, string> } | undefined>;
 
 export interface AppHealth {
   healthy: boolean;
@@ -62,9 +75,22 @@ export class AppsServer {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private baseUrl = '';
+  /**
+   * Versions read from image configs. A digest names one image for good; a tag is resolved again when the
+   * Deployment's pod template changes (a rollout or a restart pulls again), as the kubelet would.
+   */
+  private readonly versions = new Map<string, Promise<string | undefined>>();
 
-  constructor(private readonly store: ObjectStore) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly readImageConfig?: ImageConfigReader,
+  ) {
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { status: 'error', reason: String(error) });
+        else res.destroy();
+      });
+    });
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -98,7 +124,36 @@ export class AppsServer {
     await closed;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  /** What the Deployment's running image reports as its version (see the file comment). */
+  private async runningVersion(
+    d: KubeObject | undefined,
+    fallback: string | undefined,
+  ): Promise<string | undefined> {
+    const container = d?.spec?.template?.spec?.containers?.[0] as
+      { image?: string; env?: { name?: string; value?: unknown }[] } | undefined;
+    const own = container?.env?.find((e) => e.name === APP_VERSION_ENV);
+    if (typeof own?.value === 'string') return own.value;
+    const image = container?.image;
+    if (!image || !this.readImageConfig) return fallback;
+    const key = image.includes('@')
+      ? image
+      : `${d?.metadata.uid ?? ''}|${image}|${JSON.stringify(d?.spec?.template?.metadata?.annotations ?? {})}`;
+    let pending = this.versions.get(key);
+    if (pending === undefined) {
+      const read = this.readImageConfig;
+      pending = read(image).then((config) => config?.env[APP_VERSION_ENV]);
+      this.versions.set(key, pending);
+      // A registry that did not answer is asked again next time.
+      pending.catch(() => this.versions.delete(key));
+    }
+    try {
+      return (await pending) ?? fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
     const url = new URL(req.url ?? '/', 'http://apps');
     const m = /^\/_sandbox\/apps\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
@@ -113,9 +168,10 @@ export class AppsServer {
     const name = decodeURIComponent(m[2]!);
     const d = this.store.get('deployments', namespace, name);
     const h = deploymentHealth(d);
+    const version = await this.runningVersion(d, h.version);
     const body = {
       status: h.healthy ? 'ok' : 'unavailable',
-      ...(h.version !== undefined ? { version: h.version } : {}),
+      ...(version !== undefined ? { version } : {}),
       ...(h.image !== undefined ? { image: h.image } : {}),
       namespace,
       deployment: name,
