@@ -10,6 +10,7 @@ import {
   evaluateExpression,
   expandMatrix,
   loadWorkflow,
+  machineNetworkEnv,
   runWorkflow,
   STAND_INS,
   WorkflowFileError,
@@ -250,5 +251,25 @@ describe('pnpm workflow runs a workflow as written', () => {
     expect(report).toMatch(/\| first \| Loud only \| ⏭️ skipped \|/);
     expect(report).toContain(`### made ${'b'.repeat(40)}`);
     expect(await readFile(join(fixtures, 'basics.yml'), 'utf8')).toContain('GITHUB_STEP_SUMMARY');
+  });
+});
+
+describe("the machine's network settings reach run: steps, nothing else of the caller's environment", () => {
+  it('keeps proxies, CA files and package index settings, and drops everything else', () => {
+    const kept = machineNetworkEnv({
+      https_proxy: 'http://proxy:3128',
+      NODE_EXTRA_CA_CERTS: '/etc/ssl/extra.pem',
+      PIP_FIND_LINKS: '/opt/wheels',
+      npm_config_cafile: '/etc/ssl/ca.pem',
+      AWS_SECRET_ACCESS_KEY: 'not-for-steps',
+      GITHUB_TOKEN: 'not-for-steps',
+      npm_config_userconfig: '/root/.npmrc',
+    });
+    expect(kept).toEqual({
+      https_proxy: 'http://proxy:3128',
+      NODE_EXTRA_CA_CERTS: '/etc/ssl/extra.pem',
+      PIP_FIND_LINKS: '/opt/wheels',
+      npm_config_cafile: '/etc/ssl/ca.pem',
+    });
   });
 });
