@@ -40,11 +40,14 @@ export type CommandRunner = (
 
 /**
  * A short command that needs no cancellation (`docker version`, `buildx version`, `buildx inspect`, login
- * and logout), through @actions/exec: an argument array, no shell, stdin for the password, nothing echoed.
- * Loaded on first use, so an action that never runs docker does not load it.
+ * and logout), through @actions/exec: an argument array, no shell, nothing echoed. Loaded on first use, so an
+ * action that never runs docker does not load it. A command given stdin (login's password) goes through the
+ * small spawn instead: @actions/exec writes its `input` with no error handler on the child's stdin, so a
+ * docker that exits before reading it would end the step with an unhandled EPIPE.
  */
 export const execCommand: CommandRunner = async (file, args, options = {}) => {
   if (options.signal?.aborted) throw new CancelledError(`Cancelled before running ${file} ${args[0] ?? ''}.`);
+  if (options.stdin !== undefined) return spawnCommand(file, args, options);
   const { getExecOutput } = await import('@actions/exec');
   const env = Object.fromEntries(
     Object.entries(options.env ?? process.env).filter(
@@ -54,7 +57,6 @@ export const execCommand: CommandRunner = async (file, args, options = {}) => {
   const result = await getExecOutput(file, args, {
     env,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-    input: Buffer.from(options.stdin ?? ''),
     silent: true,
     ignoreReturnCode: true,
   });

@@ -120,6 +120,13 @@ describe('execCommand (@actions/exec, for the probes, login and logout)', () => 
     });
   });
 
+  it('a command that exits before reading its stdin (a failing docker login) is a result, not an EPIPE crash', async () => {
+    const result = await execCommand(process.execPath, ['-e', 'process.exit(4)'], {
+      stdin: 'p'.repeat(4 * 1024 * 1024),
+    });
+    expect(result.code).toBe(4);
+  });
+
   it('returns a failing exit code rather than throwing', async () => {
     const result = await execCommand(process.execPath, ['-e', 'console.error("no daemon");process.exit(3)']);
     expect(result).toMatchObject({ code: 3, stderr: 'no daemon\n' });
