@@ -88,6 +88,7 @@ export const BAD_INPUTS: Record<string, ActionTable> = {
       cache: [{ value: 's3' }],
       labels: [{ value: '-bad.key=x', shows: '-bad.key' }],
       'buildx-version': [{ value: 'latest' }],
+      sha: [{ value: 'abc1234' }, { value: 'main' }],
     },
   },
 

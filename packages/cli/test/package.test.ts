@@ -11,6 +11,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitForDeploymentReady } from '@planner-deploy/sandbox';
 import { childEnv, ROOT, run, startHarness, type Harness } from './helpers.js';
 
 const exec = promisify(execFile);
@@ -126,6 +127,8 @@ describe('the packed CLI', () => {
     let h: Harness;
     beforeAll(async () => {
       h = await startHarness({ environments: ['production'] });
+      // The Planner cluster is EKS on Fargate: the seeded pods wait for their fargate nodes first.
+      await waitForDeploymentReady(h.cloud.kube, 'planner-app', 'planner-production', 60_000);
     }, 120_000);
     afterAll(async () => {
       await h?.stop();
@@ -133,7 +136,8 @@ describe('the packed CLI', () => {
 
     it('status through EKS (DescribeCluster + STS token), as from the repository', async () => {
       const r = await installed(['status', 'production', '--json'], h.cloud.env());
-      expect(r.code).toBe(0);
+      // On a failure the assertion shows what the CLI said.
+      expect(r.code === 0 ? { code: 0 } : { code: r.code, stderr: r.stderr }).toEqual({ code: 0 });
       expect(JSON.parse(r.stdout)).toMatchObject({
         command: 'status',
         environment: 'production',

@@ -264,12 +264,14 @@ describe("the machine's network settings reach run: steps, nothing else of the c
       AWS_SECRET_ACCESS_KEY: 'not-for-steps',
       GITHUB_TOKEN: 'not-for-steps',
       npm_config_userconfig: '/root/.npmrc',
+      DOCKER_HOST: 'unix:///tmp/docker.sock',
     });
     expect(kept).toEqual({
       https_proxy: 'http://proxy:3128',
       NODE_EXTRA_CA_CERTS: '/etc/ssl/extra.pem',
       PIP_FIND_LINKS: '/opt/wheels',
       npm_config_cafile: '/etc/ssl/ca.pem',
+      DOCKER_HOST: 'unix:///tmp/docker.sock',
     });
   });
 });

@@ -485,15 +485,16 @@ function continueOnError(step: Step, contexts: Contexts, status: Status): boolea
 }
 
 /**
- * The machine's network settings (proxies, extra CA certificates, package index locations), passed to every
- * step as a self-hosted runner passes the settings of its own environment (its `.env` file): without them a
- * `run:` step's `npm ci` or `pip install` fails here on the machine's TLS interception or finds no index.
- * Nothing else of the caller's environment reaches a step.
+ * The machine's network and Docker settings (proxies, extra CA certificates, package index locations, the
+ * Docker engine's address), passed to every step as a self-hosted runner passes the settings of its own
+ * environment (its `.env` file): without them a `run:` step's `npm ci` or `pip install` fails here on the
+ * machine's TLS interception or finds no index, and build-push finds no Docker engine where the machine
+ * has one on a private socket. Nothing else of the caller's environment reaches a step.
  */
 export function machineNetworkEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const kept: Record<string, string> = {};
   const pattern =
-    /^(?:https?_proxy|no_proxy|all_proxy|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|PIP_[A-Z_]+|npm_config_(?:registry|cafile|ca|strict_ssl|proxy|https_proxy|noproxy))$/i;
+    /^(?:https?_proxy|no_proxy|all_proxy|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|PIP_[A-Z_]+|npm_config_(?:registry|cafile|ca|strict_ssl|proxy|https_proxy|noproxy)|DOCKER_HOST|DOCKER_CONTEXT|DOCKER_TLS_VERIFY|DOCKER_CERT_PATH)$/i;
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && pattern.test(name)) kept[name] = value;
   }
