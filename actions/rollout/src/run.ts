@@ -218,28 +218,22 @@ export async function rollout(
         };
       }),
     );
+    // A report written without the wait (wait: false, or a failure after a change): outputs still come from it.
+    const unwaited = (deployments: DeploymentReport[], failure?: Error): RolloutReport => ({
+      namespace,
+      cluster: conn.description,
+      deployments,
+      durationMs: Date.now() - started,
+      waited: false,
+      ...(failure ? { failure } : {}),
+    });
     const partial = partialFailure(planned, settled, progress, namespace, signal, logger);
-    if (partial) {
-      return {
-        namespace,
-        cluster: conn.description,
-        deployments: partial.reports,
-        durationMs: Date.now() - started,
-        waited: false,
-        failure: partial.failure,
-      };
-    }
+    if (partial) return unwaited(partial.reports, partial.failure);
     const reports = settled.map((result) => (result as PromiseFulfilledResult<DeploymentReport>).value);
 
     if (!inputs.wait) {
       for (const report of reports) report.durationMs = Date.now() - started;
-      return {
-        namespace,
-        cluster: conn.description,
-        deployments: reports,
-        durationMs: Date.now() - started,
-        waited: false,
-      };
+      return unwaited(reports);
     }
 
     // 3. Wait for all of them with one watch, failing fast on broken pods.
@@ -263,14 +257,7 @@ export async function rollout(
         `Waiting for the rollout failed after the change was made; changed: ${changed.join(', ') || 'none'}.`,
       );
       for (const report of reports) report.durationMs = Date.now() - started;
-      return {
-        namespace,
-        cluster: conn.description,
-        deployments: reports,
-        durationMs: Date.now() - started,
-        waited: false,
-        failure: error instanceof Error ? error : new Error(String(error)),
-      };
+      return unwaited(reports, error instanceof Error ? error : new Error(String(error)));
     }
     for (const report of reports) {
       const result = results.find((r) => r.name === report.name);

@@ -288,7 +288,10 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
 
 /** Where the response came from after redirects, for the log line (credentials already removed). */
 function via(result: CheckResult): string {
-  return result.finalUrl === undefined ? '' : ` (answered by ${result.finalUrl} after redirects)`;
+  // The final URL comes from the server's Location headers: quoted like any text we do not control.
+  return result.finalUrl === undefined
+    ? ''
+    : ` (answered by ${quoteUntrusted(result.finalUrl)} after redirects)`;
 }
 
 /**
