@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isBasicExpression, isBoolean, isString } from '@actions/workflow-parser';
 import type { Job, Step } from '@actions/workflow-parser/model/workflow-template';
 import { readManifest, runStep } from '../run-step.js';
@@ -286,6 +287,17 @@ function noteRecord(scope: JobScope, note: string): StepRecord {
   return record;
 }
 
+/**
+ * `run:` steps find the tool stand-ins (tool-stand-ins/bin, docs/workflow-runner.md) first on their PATH. Each
+ * shim runs the machine's real tool when it has one that can do the job, and otherwise runs its stated stand-in
+ * with a warning annotation saying so — never silently. Our actions get the plain PATH.
+ */
+export const TOOL_STAND_INS_BIN = fileURLToPath(new URL('../../tool-stand-ins/bin', import.meta.url));
+
+function withToolStandIns(env: Record<string, string>): Record<string, string> {
+  return { ...env, PATH: `${TOOL_STAND_INS_BIN}:${env['PATH'] ?? ''}` };
+}
+
 /** `services:` and `container:` need a container runtime: said, not silently dropped. */
 function unsupportedJobKeys(scope: JobScope): string[] {
   const job = tokenAt(scope.workflow.root, 'jobs', scope.jobId);
@@ -378,7 +390,7 @@ async function runOneStep(
         script,
         ...(shell !== undefined ? { shell } : {}),
         cwd,
-        env: helpers.processEnv(stepEnv),
+        env: withToolStandIns(helpers.processEnv(stepEnv)),
         temp: scope.temp,
         reader,
         limitMs,
