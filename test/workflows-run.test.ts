@@ -201,3 +201,17 @@ describe('the reusable deploy workflow, called from another repository', () => {
     }
   }, 180_000);
 });
+
+describe('deploy-with-reusable.yml as shipped', () => {
+  it("a push to develop: the called workflow reads the staging environment's APP_URL and RDS_DB_INSTANCE", async () => {
+    const sha = 'feed000000000000000000000000000000d00d1e';
+    const r = await run('examples/workflows/deploy-with-reusable.yml', { ref: 'develop', sha });
+    expect(failures(r)).toEqual([]);
+    expect(r.conclusion).toBe('success');
+    for (const step of ['Database backup', 'Database migration', 'EKS deployment', 'Verification'])
+      expect([step, outcome(r, step)]).toEqual([step, 'success']);
+    for (const step of ['No verification configured', 'No database backup configured'])
+      expect([step, outcome(r, step)]).toEqual([step, 'skipped']);
+    expect(await version('staging')).toBe(sha);
+  }, 180_000);
+});
