@@ -1,8 +1,11 @@
 /**
  * `${{ … }}` through GitHub's own expression engine (@actions/expressions): lexer, parser and evaluator,
- * with the runner's status functions (success, failure, always, cancelled) supplied as extension functions,
- * and the workflow parser's template tokens turned into plain values.
+ * with the runner's status functions (success, failure, always, cancelled) and hashFiles() supplied as extension
+ * functions, and the workflow parser's template tokens turned into plain values.
  */
+import { createHash } from 'node:crypto';
+import { globSync, readFileSync, statSync } from 'node:fs';
+import { matchesGlob, relative, resolve, sep } from 'node:path';
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
 import type { FunctionDefinition } from '@actions/expressions/funcs/info';
 import { TokenType } from '@actions/expressions/lexer';
@@ -45,12 +48,54 @@ function statusFunctions(status: Status): Map<string, FunctionDefinition> {
   ]);
 }
 
+/**
+ * hashFiles(pattern, …) as the runner computes it: the files under the workspace matching the patterns (a
+ * leading `!` excludes), each hashed with SHA-256, and the hashes of all of them, in path order, hashed again;
+ * '' when nothing matches. The engine ships no implementation (it needs the runner's file system), so this is
+ * ours; Node's own glob does the matching.
+ */
+function hashFilesFunction(workspace: string | undefined): FunctionDefinition {
+  return {
+    name: 'hashFiles',
+    minArgs: 1,
+    maxArgs: 255,
+    call: (...args) => {
+      if (!workspace) throw new Error('hashFiles() needs the workspace (github.workspace is not set here)');
+      const patterns = args.map((a) => a.coerceString());
+      const include = patterns.filter((p) => !p.startsWith('!'));
+      const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+      const files = new Set<string>();
+      for (const pattern of include)
+        for (const match of globSync(pattern, { cwd: workspace })) {
+          const path = resolve(workspace, match);
+          const rel = relative(workspace, path);
+          // Files only, inside the workspace, not excluded.
+          if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) continue;
+          if (exclude.some((x) => matchesGlob(rel, x))) continue;
+          if (statSync(path).isFile()) files.add(path);
+        }
+      if (files.size === 0) return new data.StringData('');
+      const all = createHash('sha256');
+      for (const file of [...files].sort())
+        all.update(createHash('sha256').update(readFileSync(file)).digest());
+      return new data.StringData(all.digest('hex'));
+    },
+  };
+}
+
 /** An expression the engine rejects, or one that reads a context it does not know. */
 export class ExpressionError extends Error {}
 
 /** Evaluates one expression (without `${{ }}`) against the contexts. */
 export function evaluateExpression(expression: string, contexts: Contexts, status: Status = RUNNING): Value {
   const functions = statusFunctions(status);
+  const github = contexts['github'];
+  const workspace =
+    github && typeof github === 'object' && !Array.isArray(github) && typeof github['workspace'] === 'string'
+      ? github['workspace']
+      : undefined;
+  // The evaluator looks extension functions up by their lower-cased name.
+  functions.set('hashfiles', hashFilesFunction(workspace));
   try {
     const tokens = new Lexer(expression).lex().tokens;
     // @actions/expressions 0.3.61 unescapes only the first '' of a string literal (String.replace with a
