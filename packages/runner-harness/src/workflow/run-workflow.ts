@@ -182,20 +182,8 @@ async function runWorkflowJob(
     inputs: call.inputs,
   };
   const display = (name: string): string => `${call.prefix}${name}`;
-  const failedRecord = (name: string, error: string, result: Result = 'failure'): JobRecord => {
-    const record: JobRecord = {
-      id,
-      name: display(name),
-      result,
-      outputs: {},
-      steps: [],
-      startedAt: 0,
-      seconds: 0,
-      error,
-    };
-    run.options.onEvent?.({ type: 'job-end', job: record });
-    return record;
-  };
+  const failedRecord = (name: string, error: string, result: Result = 'failure'): JobRecord =>
+    jobEndedBeforeSteps(run, id, display(name), error, result);
 
   const assumed = call.prefix === '' ? run.options.assumeJobs?.[id] : undefined;
   if (assumed) {
@@ -304,18 +292,7 @@ async function runPlainJob(
     const workflowEnv = evaluateMapping(workflow.template.env, withSecrets);
     env = { ...workflowEnv, ...evaluateMapping(job.env, { ...withSecrets, env: workflowEnv }) };
   } catch (e) {
-    const record: JobRecord = {
-      id,
-      name: display,
-      result: 'failure',
-      outputs: {},
-      steps: [],
-      startedAt: 0,
-      seconds: 0,
-      error: (e as Error).message,
-    };
-    run.options.onEvent?.({ type: 'job-end', job: record });
-    return record;
+    return jobEndedBeforeSteps(run, id, display, (e as Error).message);
   }
   for (const value of Object.values(secrets))
     if (value.length >= 3 && !run.masks.includes(value)) run.masks.push(value);
@@ -377,20 +354,7 @@ async function runReusable(
   display: string,
 ): Promise<JobRecord[]> {
   const id = job.id.value;
-  const fail = (error: string): JobRecord[] => {
-    const record: JobRecord = {
-      id,
-      name: display,
-      result: 'failure',
-      outputs: {},
-      steps: [],
-      startedAt: 0,
-      seconds: 0,
-      error,
-    };
-    run.options.onEvent?.({ type: 'job-end', job: record });
-    return [record];
-  };
+  const fail = (error: string): JobRecord[] => [jobEndedBeforeSteps(run, id, display, error)];
   let callee: LoadedWorkflow;
   let inputs: Record<string, Value>;
   let secrets: Record<string, string>;
@@ -456,6 +420,19 @@ async function runReusable(
 }
 
 /** An assumed job's name: its `name:` when that needs no matrix, else its id. */
+
+/** A job that ended before any step ran (a context it could not evaluate, a refused call, …), reported as ended. */
+function jobEndedBeforeSteps(
+  run: Run,
+  id: string,
+  name: string,
+  error: string,
+  result: Result = 'failure',
+): JobRecord {
+  const record: JobRecord = { id, name, result, outputs: {}, steps: [], startedAt: 0, seconds: 0, error };
+  run.options.onEvent?.({ type: 'job-end', job: record });
+  return record;
+}
 function assumedName(job: WorkflowJob, contexts: Contexts): string {
   try {
     return job.name ? asText(evaluateToken(job.name, contexts)) : job.id.value;
