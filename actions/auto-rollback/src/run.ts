@@ -85,7 +85,7 @@ export async function autoRollback(
         readyGraceMs: inputs['ready-grace'],
         logger,
         signal,
-        fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
+        fargateProfiles: fargateProfileLookup(conn.eksCluster),
       });
       for (const result of results) {
         const report = moving.find((r) => r.name === result.name) as RollbackReport;

@@ -248,7 +248,7 @@ export async function rollout(
         readyGraceMs: inputs['ready-grace'],
         logger,
         signal,
-        fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
+        fargateProfiles: fargateProfileLookup(conn.eksCluster),
       });
     } catch (error) {
       // The changes are made: the outputs must still be written for auto-rollback.

@@ -87,7 +87,7 @@ export async function runMigration(
         deadline,
         signal,
         logTailLines: inputs['log-tail-lines'],
-        fargateProfiles: fargateProfileLookup(conn.source, inputs.connection),
+        fargateProfiles: fargateProfileLookup(conn.eksCluster),
       }),
     );
     // The Job's activeDeadlineSeconds is our timeout: Kubernetes failing it for DeadlineExceeded is a timeout.

@@ -190,10 +190,7 @@ export async function runMigration(
       // The workload's text: no terminal sequence of it reaches the operator's terminal.
       onLog: (line) => ui.line(`  ${ui.dim('│')} ${stripTerminalControls(line)}`),
       logTailLines: 20,
-      fargateProfiles: fargateProfileLookup(conn.source, {
-        clusterName: settings.cluster,
-        region: settings.region,
-      }),
+      fargateProfiles: fargateProfileLookup(conn.eksCluster),
     });
     if (result.status === 'failed' && result.reason === 'DeadlineExceeded') result.status = 'timed-out';
     return { jobName, image, command, result };
@@ -242,10 +239,7 @@ export async function waitForRollout(
       logger: ui.logger({ quietInfo: true }),
       signal,
       onUpdate: (name, deployment) => ui.progress(rolloutProgress(name, deployment)),
-      fargateProfiles: fargateProfileLookup(conn.source, {
-        clusterName: settings.cluster,
-        region: settings.region,
-      }),
+      fargateProfiles: fargateProfileLookup(conn.eksCluster),
     });
     if (!result) throw new Error('no rollout result');
     return result;

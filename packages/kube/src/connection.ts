@@ -52,6 +52,19 @@ export interface KubeConnection extends Transport {
   readonly defaultNamespace: string;
   /** Human description for the log: `EKS cluster prod (eu-west-1)` or `context kind-dev`. */
   readonly description: string;
+  /**
+   * The EKS cluster behind the connection, when it is known: reached by cluster name, or through a kubeconfig
+   * whose user runs `aws eks get-token` / `aws-iam-authenticator token` (as `aws eks update-kubeconfig` writes it),
+   * with the credentials its token is signed with. What the EKS API is asked about (its Fargate profiles).
+   */
+  readonly eksCluster?: EksClusterRef;
+}
+
+export interface EksClusterRef {
+  clusterName: string;
+  region: string;
+  /** The credentials of the kubeconfig's exec entry (its profile, its role); absent: the default chain. */
+  credentials?: () => Promise<AwsCredentials>;
 }
 
 const EKS_AUTH_PROVIDER = 'planner-deploy-eks';
@@ -73,6 +86,7 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
 
   let source: ConnectionSource;
   let description: string;
+  let eksCluster: EksClusterRef | undefined;
   if (options.kubeconfig !== undefined && options.kubeconfig.trim() !== '') {
     const trimmed = options.kubeconfig.trim();
     if (!trimmed.includes(':')) mask(trimmed);
@@ -101,6 +115,7 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
       );
     }
     await configureEks(kc, options.clusterName, options.region, options, mask);
+    eksCluster = { clusterName: options.clusterName, region: options.region };
     source = 'eks';
     description = `EKS cluster ${options.clusterName} (${options.region})`;
   } else {
@@ -140,7 +155,7 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
   // The cluster-name path's own user is our provider's entry; any other user's exec or auth-provider is read.
   const execAuth = user && source !== 'eks' ? eksExecAuthOf(user, env) : undefined;
   if (execAuth && user) {
-    await configureExecEks(kc, user.name, execAuth, options, mask);
+    eksCluster = await configureExecEks(kc, user.name, execAuth, options, mask);
     description = `${description} (${execAuth.plugin} for ${execAuth.clusterId}, built in-process)`;
   }
   if (cluster.server.startsWith('http:')) allowPlainHttp(kc, cluster);
@@ -179,6 +194,7 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
     source,
     description,
     defaultNamespace: contextObject?.namespace || 'default',
+    ...(eksCluster ? { eksCluster } : {}),
   };
 }
 
@@ -254,9 +270,9 @@ async function configureExecEks(
   auth: EksExecAuth,
   options: ConnectOptions,
   mask: (value: string) => void,
-): Promise<void> {
+): Promise<EksClusterRef> {
   const aws = await import('@planner-deploy/aws/eks');
-  let credentials =
+  let credentials: () => Promise<AwsCredentials> =
     options.eks?.credentials ??
     (await aws.defaultCredentials({
       profile: auth.profile,
@@ -295,6 +311,7 @@ async function configureExecEks(
     contexts: kc.getContexts(),
     currentContext: kc.getCurrentContext(),
   });
+  return { clusterName: auth.clusterId, region: auth.region, credentials };
 }
 
 function explainProfileErrors(

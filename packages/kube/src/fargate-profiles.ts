@@ -1,28 +1,26 @@
 import { errorMessage, type Logger } from '@planner-deploy/core';
 import type { FargateProfileInfo, FargateProfilesAnswer } from '@planner-deploy/aws/eks';
 import type { PodFailure } from './pod-diagnosis.js';
-import type { ConnectionSource } from './connection.js';
+import type { EksClusterRef } from './connection.js';
 
 /** Reads the cluster's Fargate profiles (ListFargateProfiles + DescribeFargateProfile). Never throws. */
 export type FargateProfileLookup = (signal?: AbortSignal) => Promise<FargateProfilesAnswer>;
 
 /**
- * The lookup for a cluster reached by name (`cluster-name` + `region`: the EKS API knows it); undefined for a
- * kubeconfig, whose cluster has no name we could ask EKS about. The EKS client is loaded only when a
- * mismatch is being explained.
+ * The lookup for a connection whose EKS cluster is known (reached by cluster name, or a kubeconfig whose user
+ * runs `aws eks get-token`, with that entry's credentials); undefined for any other kubeconfig, whose cluster has
+ * no name we could ask EKS about. The EKS client is loaded only when a mismatch is being explained.
  */
-export function fargateProfileLookup(
-  source: ConnectionSource,
-  connection: { clusterName?: string | undefined; region?: string | undefined },
-): FargateProfileLookup | undefined {
-  const { clusterName, region } = connection;
-  if (source !== 'eks' || !clusterName || !region) return undefined;
+export function fargateProfileLookup(cluster: EksClusterRef | undefined): FargateProfileLookup | undefined {
+  if (!cluster) return undefined;
+  const { clusterName, region, credentials } = cluster;
   return async (signal) => {
     try {
       const aws = await import('@planner-deploy/aws/eks');
       return await aws.listFargateProfiles({
         clusterName,
         region,
+        ...(credentials ? { credentials } : {}),
         ...(signal ? { abortSignal: signal } : {}),
       });
     } catch (error) {
@@ -93,7 +91,7 @@ export async function explainFargateMismatch(
   if (!lookup) {
     return {
       ...failure,
-      message: `${failure.message}. See the cluster's profiles with \`aws eks list-fargate-profiles\` and \`aws eks describe-fargate-profile\` (set cluster-name to have them listed here)`,
+      message: `${failure.message}. See the cluster's profiles with \`aws eks list-fargate-profiles\` and \`aws eks describe-fargate-profile\` (set cluster-name, or use the kubeconfig \`aws eks update-kubeconfig\` writes, to have them listed here)`,
     };
   }
   const answer = await lookup(signal);

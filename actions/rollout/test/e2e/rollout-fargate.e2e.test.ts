@@ -15,6 +15,7 @@ import {
   type Cloud,
   type PlannerSeed,
 } from '@planner-deploy/sandbox';
+import { updateKubeconfigYaml } from '../../../../packages/sandbox/src/aws/index.js';
 
 let cloud: Cloud;
 let seed: PlannerSeed;
@@ -112,6 +113,32 @@ describe('rollout on EKS on Fargate', () => {
     expect(errorOf(r)).toContain(
       'profile "planner-production" selects namespace planner-production only with app.kubernetes.io/part-of=planner, which the pod lacks',
     );
+  });
+
+  it('with the kubeconfig aws eks update-kubeconfig writes, lists the profiles as by cluster name', async () => {
+    // KUBE_CONFIG_DATA as a user copies it: exec `aws eks get-token --cluster-name … --region …`.
+    const kubeconfig = updateKubeconfigYaml({
+      clusterName: cloud.clusterName,
+      region: cloud.aws.region,
+      accountId: cloud.aws.accountId,
+      endpoint: cloud.kube.url,
+      caData: Buffer.from(cloud.kube.caPem).toString('base64'),
+    });
+    const r = await rollout(
+      {
+        kubeconfig: Buffer.from(kubeconfig).toString('base64'),
+        namespace: 'planner-preview',
+        image: seed.image('v1.2.0'),
+        restart: 'true',
+      },
+      false,
+    );
+    expect(r.exitCode).toBe(1);
+    const message = errorOf(r);
+    expect(message).toContain('matches no Fargate profile');
+    expect(message).toContain('"planner-staging" selects namespace planner-staging');
+    expect(message).toContain('Add a selector for namespace "planner-preview"');
+    expect(message).not.toContain('aws eks list-fargate-profiles');
   });
 
   it('says so, and fails the same way, when the identity may not list the profiles', async () => {

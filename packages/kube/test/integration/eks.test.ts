@@ -106,17 +106,19 @@ describe('the kubeconfig of aws eks update-kubeconfig (exec: aws eks get-token),
     const conn = await connect({ kubeconfig, logger: new MemoryLogger(), mask: (v) => masked.push(v), env });
     try {
       const list = await conn.request<KubeList<unknown>>('GET', '/api/v1/namespaces');
-      return { items: list.items, masked, description: conn.description };
+      return { items: list.items, masked, description: conn.description, eksCluster: conn.eksCluster };
     } finally {
       conn.close();
     }
   }
 
   it('signs the token with the runner credentials for the cluster name', async () => {
-    const { items, masked, description } = await namespacesWith(updateKubeconfigYaml(base()));
+    const { items, masked, description, eksCluster } = await namespacesWith(updateKubeconfigYaml(base()));
     expect(items.length).toBeGreaterThan(0);
     expect(masked.some((m) => m.startsWith('k8s-aws-v1.'))).toBe(true);
     expect(description).toMatch(/aws eks get-token for planner-prod/);
+    // What the EKS API is asked about (the Fargate profiles when a pod matches none).
+    expect(eksCluster).toMatchObject({ clusterName: 'planner-prod', region: 'eu-west-1' });
   });
 
   it('assumes --role through STS AssumeRole and signs as the role session', async () => {

@@ -157,14 +157,9 @@ describe('the Fargate profiles in the report', () => {
     expect(explained.message).toContain(expected);
   });
 
-  it('looks profiles up only for a cluster reached by name', () => {
-    expect(fargateProfileLookup('eks', { clusterName: 'prod', region: 'us-east-1' })).toBeInstanceOf(
-      Function,
-    );
-    expect(
-      fargateProfileLookup('kubeconfig-input', { clusterName: 'prod', region: 'us-east-1' }),
-    ).toBeUndefined();
-    expect(fargateProfileLookup('kubeconfig-file', {})).toBeUndefined();
+  it('looks profiles up only where the EKS cluster is known', () => {
+    expect(fargateProfileLookup({ clusterName: 'prod', region: 'us-east-1' })).toBeInstanceOf(Function);
+    expect(fargateProfileLookup(undefined)).toBeUndefined();
   });
 });
 
