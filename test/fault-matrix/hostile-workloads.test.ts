@@ -14,6 +14,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runnerCommands, runStep, type RunResult, type StepResult } from '@planner-deploy/runner-harness';
@@ -214,6 +216,43 @@ describe(`hostile workloads, text, servers and inputs (seed ${SEED})`, () => {
     expect(r.log).toContain('Reason: ');
     expect(r.summary).toContain('Reason: ');
     expect(r.summary).not.toMatch(/^::/m);
+  });
+
+  test('rds-backup: the RDS API’s error message is quoted in the step’s own error annotation', async () => {
+    // An RDS endpoint (Query protocol) whose error Message carries the hostile lines, as a proxy or a forged
+    // endpoint could send it: the SDK parses it into the error the step reports.
+    const xml = (text: string): string =>
+      text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const rds = createServer((req, res) => {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/xml', 'x-amzn-requestid': 'hostile-1' });
+      res.end(
+        `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>${xml(VALUE)}</Message></Error><RequestId>hostile-1</RequestId></ErrorResponse>`,
+      );
+    });
+    await new Promise<void>((resolve) => rds.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await step(
+        'rds-backup',
+        { 'db-instance-identifier': 'planner-production-db', region: 'us-east-1' },
+        {
+          AWS_ACCESS_KEY_ID: 'AKIAHOSTILETEST00001',
+          AWS_SECRET_ACCESS_KEY: 'hostile-test-secret-key-0000000000000000',
+          AWS_ENDPOINT_URL_RDS: `http://127.0.0.1:${(rds.address() as AddressInfo).port}`,
+        },
+      );
+      expectSafe(r, 'rds-backup');
+      expect(r.exitCode).toBe(1);
+      expect(errorTitles(r)).toHaveLength(1);
+      const error = r.annotations.find((a) => a.level === 'error');
+      expect(error?.title).toBe('AWS InvalidParameterValue');
+      expect(error?.message).toMatch(
+        /^The AWS service refused the request: InvalidParameterValue \(HTTP 400, request id hostile-1\): INFO  starting\\n/,
+      );
+    } finally {
+      rds.closeAllConnections();
+      await new Promise<void>((resolve) => rds.close(() => resolve()));
+    }
   });
 
   test('create-release: GitHub’s error body is quoted in the step’s own error annotation', async () => {

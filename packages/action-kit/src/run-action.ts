@@ -2,6 +2,7 @@ import * as core from './toolkit.js';
 import {
   ActionFailure,
   asUserError,
+  awsServiceFailure,
   CancelledError,
   ConfigurationError,
   errorMessage,
@@ -90,6 +91,11 @@ function fail(error: unknown, signal: AbortSignal): void {
   const userError = asUserError(error);
   if (userError) {
     core.annotate('error', userError.message, { title: userError.title });
+    return;
+  }
+  const serviceFailure = awsServiceFailure(error);
+  if (serviceFailure && !signal.aborted) {
+    core.annotate('error', serviceFailure.message, { title: serviceFailure.title });
     return;
   }
   if (error instanceof CancelledError || (signal.aborted && isAbortError(error))) {

@@ -5,7 +5,7 @@
  * 130 interrupted.
  */
 import cliPackage from '../package.json' with { type: 'json' };
-import { ActionFailure, asUserError, errorMessage } from '@planner-deploy/core';
+import { ActionFailure, asUserError, awsServiceFailure, errorMessage } from '@planner-deploy/core';
 import { commandHelp, parseCommandLine, programHelp, UsageError, type Command } from './args.js';
 import type { CommandContext, CommandResult, LeftBehind } from './context.js';
 import { Ui, type UiStream } from './ui.js';
@@ -148,6 +148,8 @@ function interrupted(ui: Ui, command: Command, left: LeftBehind): number {
 
 function describe(error: unknown): string {
   if (error instanceof ActionFailure) return `${error.title}: ${error.message}`;
+  const service = awsServiceFailure(error);
+  if (service) return `${service.title}: ${service.message}`;
   // A Kubernetes API error (KubeApiError) describes itself with the status, reason and request.
   const describeSelf = (error as { describe?: unknown } | null)?.describe;
   if (error instanceof Error && typeof describeSelf === 'function') return String(describeSelf.call(error));

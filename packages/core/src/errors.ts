@@ -1,3 +1,5 @@
+import { quoteUntrusted } from './untrusted-text.js';
+
 /**
  * An error the user fixes (an input, a permission, a missing resource), as opposed to a bug in the action.
  * `runAction` prints its message as the step's error annotation without a stack trace.
@@ -57,4 +59,32 @@ export function asUserError(error: unknown): ConfigurationError | undefined {
   if (typeof offer !== 'function') return undefined;
   const found: unknown = offer.call(error);
   return found instanceof ConfigurationError ? found : undefined;
+}
+
+/**
+ * An AWS service's error answer (the SDK's ServiceException: `$metadata.httpStatusCode`, `$fault`, the error code
+ * as its name) that no layer explained: the service's verdict, not a bug of ours, so it is reported as such —
+ * the code, the HTTP status and the request id, with the service's message quoted (it is text we do not
+ * control: a proxy or a forged endpoint can put anything in it). Undefined for anything else.
+ */
+export function awsServiceFailure(error: unknown): ActionFailure | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { $metadata: meta, $fault: fault } = error as {
+    $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+    $fault?: unknown;
+  };
+  if (typeof meta !== 'object' || meta === null || typeof meta.httpStatusCode !== 'number') return undefined;
+  if (fault !== 'client' && fault !== 'server') return undefined;
+  const code = quoteUntrusted(error.name, 100);
+  const requestId =
+    typeof meta.requestId === 'string' ? `, request id ${quoteUntrusted(meta.requestId, 100)}` : '';
+  const side =
+    fault === 'server'
+      ? 'The AWS service failed (retries exhausted); re-run the job once it recovers'
+      : 'The AWS service refused the request';
+  return new ActionFailure(
+    `AWS ${code}`,
+    `${side}: ${code} (HTTP ${meta.httpStatusCode}${requestId}): ${quoteUntrusted(error.message)}`,
+    { cause: error },
+  );
 }
