@@ -636,7 +636,7 @@ export function runArgs(project, service, image = service.image) {
 function docker(args, { input, stdio } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.env.PLANNER_COMPOSE_DOCKER ?? 'docker', args, {
-      stdio: stdio ?? ['pipe', 'pipe', 'pipe'],
+      stdio: stdio ?? [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -644,7 +644,9 @@ function docker(args, { input, stdio } = {}) {
     child.stderr?.on('data', (c) => (stderr += c));
     child.on('error', (err) => reject(new ComposeError(`docker compose: cannot run docker: ${err.message}`)));
     child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-    if (child.stdin) child.stdin.end(input ?? '');
+    // A docker that exits before reading its input must not end us with an unhandled EPIPE.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 }
 
@@ -1124,6 +1126,7 @@ function run(cmd, args, { env, input } = {}) {
     child.stderr.on('data', (c) => (output += c));
     child.on('error', (err) => reject(new ComposeError(`cannot run ${cmd}: ${err.message}`)));
     child.on('close', (code) => resolvePromise({ code, output }));
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
