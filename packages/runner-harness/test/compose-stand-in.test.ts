@@ -14,7 +14,6 @@ import { TOOL_STAND_INS_BIN } from '../src/workflow/job.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const fixtureApp = join(root, 'examples', 'planner-app');
-const shim = join(TOOL_STAND_INS_BIN, 'docker');
 
 const { parseCommandLine, loadProject, runArgs, buildArgs, makeOutput, ComposeError } = compose as any;
 
