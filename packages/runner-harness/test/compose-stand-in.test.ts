@@ -457,6 +457,35 @@ withDocker('with a Docker engine', () => {
     expect(again.stderr).toContain('nothing of project planner-app is running');
   }, 60_000);
 
+  it("shows a failed build's output as untrusted text, and starts nothing", async () => {
+    const dir = join(work, 'badbuild');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      'FROM busybox:1.36\nRUN echo "::error::from the build" && exit 4\n',
+    );
+    await writeFile(
+      join(dir, 'compose.yaml'),
+      'services:\n  app:\n    build: .\n    command: ["sleep", "600"]\n',
+    );
+    const r = await dc(['up', '--build', '--detach'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'docker compose up: building app failed (docker build exited 4; its output is above)',
+    );
+    const fenced = /::stop-commands::(\S+)\n([\s\S]*?)::\1::/.exec(r.stdout);
+    expect(fenced?.[2]).toContain('\n  \\::error::from the build\n');
+    expect(
+      await engine([
+        'ps',
+        '--all',
+        '--quiet',
+        '--filter',
+        'label=io.planner-deploy.compose.project=badbuild',
+      ]),
+    ).toBe('');
+  }, 120_000);
+
   it('names the service that did not become healthy, quoting its last log lines as untrusted text', async () => {
     const dir = join(work, 'sick');
     await mkdir(dir, { recursive: true });

@@ -650,37 +650,6 @@ function docker(args, { input, stdio } = {}) {
   });
 }
 
-/** Runs docker with its output relayed as untrusted text (fenced and defused); resolves its exit code. */
-function dockerRelayed(args, out) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.env.PLANNER_COMPOSE_DOCKER ?? 'docker', args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines = lineRelay(out);
-    child.stdout.on('data', lines);
-    child.stderr.on('data', lines);
-    child.on('error', (err) => reject(new ComposeError(`docker compose: cannot run docker: ${err.message}`)));
-    child.on('close', (code, signal) => {
-      lines.flush();
-      resolvePromise(code ?? (signal ? 128 : 1));
-    });
-  });
-}
-
-function lineRelay(out) {
-  let rest = '';
-  const relay = (chunk) => {
-    const parts = (rest + chunk).split(/\r\n|\r|\n/);
-    rest = parts.pop();
-    for (const line of parts) out.untrusted(line);
-  };
-  relay.flush = () => {
-    if (rest !== '') out.untrusted(rest);
-    rest = '';
-  };
-  return relay;
-}
-
 /**
  * Where the stand-in writes: its own lines to stderr (as compose does), warnings as `::warning::` lines on
  * stdout, and text from docker and the containers on stdout inside `::stop-commands::` with each line
@@ -828,12 +797,17 @@ async function up(project, opts, out) {
     out.say(
       `building ${name} (${service.build.target ? `target ${service.build.target}, ` : ''}image ${service.image}) …`,
     );
-    const code = await dockerRelayed(buildArgs(project, service), out);
-    out.end();
-    if (code !== 0)
+    // Its output is shown when the build fails: on success it is pages of cached steps that would bury the
+    // lines that matter in the step's log.
+    const built = await docker(buildArgs(project, service));
+    if (built.code !== 0) {
+      for (const line of `${built.stdout}${built.stderr}`.split(/\r\n|\r|\n/)) out.untrusted(line, '  ');
+      out.end();
       throw new ComposeError(
-        `docker compose up: building ${name} failed (docker build exited ${code}; its output is above)`,
+        `docker compose up: building ${name} failed (docker build exited ${built.code}; its output is above)`,
       );
+    }
+    out.say(`built ${name} (image ${service.image}, ${(await imageId(service.image)).slice(0, 19)})`);
   }
 
   const stubs = await loadStubs(project);
