@@ -85,7 +85,7 @@ describe('the command line', () => {
       "docker compose: subcommand 'build' is not supported by the compose stand-in (supported: up, exec, logs, down, ps)",
     );
     expect(() => parseCommandLine(['up', '-d', '--force-recreate'])).toThrow(
-      "docker compose up: option '--force-recreate' is not supported by the compose stand-in (supported: --build, -d/--detach, --wait, --remove-orphans, --wait-timeout)",
+      "docker compose up: option '--force-recreate' is not supported by the compose stand-in (supported: --build, -d/--detach, --wait, --wait-timeout)",
     );
     expect(() => parseCommandLine(['logs', '-f'])).toThrow(
       /option '-f' is not supported.*--no-color, -t\/--timestamps/,

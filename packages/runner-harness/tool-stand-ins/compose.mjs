@@ -62,7 +62,6 @@ const SUBCOMMANDS = {
       '-d': 'detach',
       '--detach': 'detach',
       '--wait': 'wait',
-      '--remove-orphans': 'removeOrphans',
     },
     values: { '--wait-timeout': 'waitTimeout' },
     positional: 'services',
