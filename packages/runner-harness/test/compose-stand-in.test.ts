@@ -388,6 +388,20 @@ withDocker('with a Docker engine', () => {
         /::warning::stand-in: the image postgres:16 of db is not here and cannot be pulled .*db runs as a throwaway PostgreSQL \d+ cluster/,
       );
       expect(upped.stderr).toContain('✔ db healthy');
+      // What the compose file asks of it: its user, password and database, on db:5432.
+      const bin = ['17', '16', '15']
+        .map((v) => `/usr/lib/postgresql/${v}/bin/psql`)
+        .find((p) => existsSync(p))!;
+      const query = await runCommand(
+        bin,
+        [
+          'postgresql://planner:planner@127.0.0.1:5432/planner',
+          '-tAc',
+          'select current_user, current_database()',
+        ],
+        { env: { ...env, PGCONNECT_TIMEOUT: '5' } },
+      );
+      expect(query.stdout.trim()).toBe('planner|planner');
     } else {
       expect(upped.stdout).toContain(
         '::warning::stand-in: db is NOT started: its image postgres:16 is not here and cannot be pulled',
@@ -484,6 +498,46 @@ withDocker('with a Docker engine', () => {
         'label=io.planner-deploy.compose.project=badbuild',
       ]),
     ).toBe('');
+  }, 120_000);
+
+  it('without a PostgreSQL server here, leaves postgres out with a warning and starts its dependents, saying their condition is not met', async () => {
+    const dir = join(work, 'nopg');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'compose.yaml'),
+      [
+        'services:',
+        '  db:',
+        '    image: postgres:16',
+        '    healthcheck: { test: ["CMD", "pg_isready"], interval: 1s }',
+        '  app:',
+        '    image: busybox:1.36',
+        '    command: ["sleep", "600"]',
+        '    depends_on: { db: { condition: service_healthy } }',
+        '',
+      ].join('\n'),
+    );
+    const noPostgres = { ...env, PLANNER_COMPOSE_PG_ROOT: join(work, 'no-postgresql-here') };
+    try {
+      const r = await runCommand('docker', ['compose', 'up', '--detach', '--wait'], {
+        cwd: dir,
+        env: noPostgres,
+      });
+      expect(r.stdout).toContain(
+        '::warning::stand-in: db is NOT started: its image postgres:16 is not here and cannot be pulled',
+      );
+      expect(r.stdout).toContain(
+        'no PostgreSQL server is installed here to stand in for it (apt-get install postgresql)',
+      );
+      expect(r.stdout).toContain(
+        '::warning::stand-in: app depends on db (service_healthy), which is not running here (its image postgres:16 is not here and cannot be pulled): that condition is NOT met; starting app anyway',
+      );
+      expect(r.stderr).toContain('✔ app running');
+      expect(r.stderr).toContain('not started: db (see the warnings above)');
+      expect(r.code).toBe(0);
+    } finally {
+      await runCommand('docker', ['compose', 'down'], { cwd: dir, env: noPostgres });
+    }
   }, 120_000);
 
   it('names the service that did not become healthy, quoting its last log lines as untrusted text', async () => {
