@@ -500,7 +500,7 @@ withDocker('with a Docker engine', () => {
     ).toBe('');
   }, 120_000);
 
-  it('without a PostgreSQL server here, leaves postgres out with a warning and starts its dependents, saying their condition is not met', async () => {
+  it('without a PostgreSQL server here, leaves postgres out with a warning and starts its dependents, saying their condition is not met; --wait waits for an image healthcheck', async () => {
     const dir = join(work, 'nopg');
     await mkdir(dir, { recursive: true });
     await writeFile(
@@ -511,11 +511,15 @@ withDocker('with a Docker engine', () => {
         '    image: postgres:16',
         '    healthcheck: { test: ["CMD", "pg_isready"], interval: 1s }',
         '  app:',
-        '    image: busybox:1.36',
-        '    command: ["sleep", "600"]',
+        '    build: .',
         '    depends_on: { db: { condition: service_healthy } }',
         '',
       ].join('\n'),
+    );
+    // The image's own healthcheck is what --wait waits for when the compose file has none.
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      'FROM busybox:1.36\nHEALTHCHECK --interval=1s CMD test -e /tmp\nCMD ["sleep", "600"]\n',
     );
     const noPostgres = { ...env, PLANNER_COMPOSE_PG_ROOT: join(work, 'no-postgresql-here') };
     try {
@@ -532,7 +536,7 @@ withDocker('with a Docker engine', () => {
       expect(r.stdout).toContain(
         '::warning::stand-in: app depends on db (service_healthy), which is not running here (its image postgres:16 is not here and cannot be pulled): that condition is NOT met; starting app anyway',
       );
-      expect(r.stderr).toContain('✔ app running');
+      expect(r.stderr).toContain('✔ app healthy');
       expect(r.stderr).toContain('not started: db (see the warnings above)');
       expect(r.code).toBe(0);
     } finally {
@@ -571,7 +575,7 @@ withDocker('with a Docker engine', () => {
       );
       expect(r.stderr).toContain('✘ sick: its healthcheck reports unhealthy');
       expect(r.stderr).toContain(
-        'docker compose up --wait: sick did not become healthy within 60s: its healthcheck reports unhealthy',
+        'docker compose up --wait: sick did not become ready within 60s: its healthcheck reports unhealthy',
       );
       const fenced = /::stop-commands::(\S+)\n([\s\S]*?)::\1::/.exec(r.stdout);
       expect(fenced?.[2]).toBe('  sick | \\::error::written by the container\n');

@@ -632,10 +632,11 @@ export function runArgs(project, service, image = service.image) {
 // The engine
 
 /** Runs docker; resolves `{ code, stdout, stderr }` (never rejects but when docker cannot start). */
-function docker(args, { input, stdio } = {}) {
+function docker(args, { input, stdio, timeoutMs } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.env.PLANNER_COMPOSE_DOCKER ?? 'docker', args, {
       stdio: stdio ?? [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(timeoutMs ? { timeout: timeoutMs, killSignal: 'SIGKILL' } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -735,14 +736,14 @@ async function waitFor(project, service, condition, deadline, stubs) {
         return s.ExitCode === 0 ? { ok: true } : { ok: false, why: `it exited with code ${s.ExitCode}` };
     } else if (!s.Running) {
       return { ok: false, why: `its container is ${s.Status} (exit code ${s.ExitCode})` };
-    } else if (condition === 'service_healthy') {
-      if (health === 'healthy') return { ok: true };
+    } else if (condition === 'service_healthy' || (condition === 'healthy_if_checked' && health)) {
+      if (health === 'healthy') return { ok: true, healthy: true };
       if (health === 'unhealthy') return { ok: false, why: 'its healthcheck reports unhealthy' };
     } else return { ok: true };
     if (Date.now() > deadline) {
       return {
         ok: false,
-        why: `it was not ${condition === 'service_healthy' ? 'healthy' : condition === 'service_started' ? 'running' : 'done'} in time (state ${s.Status}${health ? `, health ${health}` : ''})`,
+        why: `it was not ${condition === 'service_completed_successfully' ? 'done' : health || condition === 'service_healthy' ? 'healthy' : 'running'} in time (state ${s.Status}${health ? `, health ${health}` : ''})`,
       };
     }
     await sleep(500);
@@ -766,7 +767,10 @@ async function reportFailure(project, service, why, out, stubs) {
 async function ensureImage(image, out) {
   if ((await docker(['image', 'inspect', '--format', '{{.Id}}', image])).code === 0) return image;
   out.say(`pulling ${image} …`);
-  const pulled = await docker(['pull', '--quiet', image]);
+  // A network that drops packets instead of refusing them would hold a pull for minutes: 60 s is plenty
+  // for a registry that answers.
+  const pulled = await docker(['pull', '--quiet', image], { timeoutMs: 60_000 });
+  if (pulled.code !== 0 && pulled.stderr.trim() === '') pulled.stderr = 'no answer within 60 s';
   if (pulled.code === 0) return image;
   return { failed: pulled.stderr.trim().split('\n').pop() ?? '' };
 }
@@ -868,16 +872,17 @@ async function up(project, opts, out) {
     for (const name of order) {
       if (missing.has(name)) continue;
       const service = project.services[name];
+      // Healthy when the compose file or the image has a healthcheck; else running.
       const condition =
-        service.healthcheck && !service.healthcheck.disabled ? 'service_healthy' : 'service_started';
+        service.healthcheck && !service.healthcheck.disabled ? 'service_healthy' : 'healthy_if_checked';
       const met = await waitFor(project, service, condition, deadline, stubs);
       if (!met.ok) {
         await reportFailure(project, service, met.why, out, stubs);
         throw new ComposeError(
-          `docker compose up --wait: ${name} did not become ${condition === 'service_healthy' ? 'healthy' : 'running'} within ${waitSeconds}s: ${met.why}`,
+          `docker compose up --wait: ${name} did not become ready within ${waitSeconds}s: ${met.why}`,
         );
       }
-      out.say(`✔ ${name} ${condition === 'service_healthy' ? 'healthy' : 'running'}`);
+      out.say(`✔ ${name} ${met.healthy ? 'healthy' : 'running'}`);
     }
   }
   if (missing.size > 0) out.say(`not started: ${[...missing.keys()].join(', ')} (see the warnings above)`);
@@ -1277,8 +1282,8 @@ function stubFromState(project, service, state) {
         return { ok: false, why: 'a database server does not complete' };
       for (;;) {
         if (!running()) return { ok: false, why: 'the PostgreSQL stand-in is not running' };
-        if (condition === 'service_started') return { ok: true };
         const hc = service.healthcheck;
+        if (condition !== 'service_healthy' || !hc || hc.disabled) return { ok: true };
         const env = {
           PATH: `${state.bin}:${process.env.PATH}`,
           PGHOST: state.socketDir,
@@ -1287,7 +1292,7 @@ function stubFromState(project, service, state) {
         const r = hc.exec
           ? await run(hc.exec[0], hc.exec.slice(1), { env })
           : await run('sh', ['-c', hc.shell], { env });
-        if (r.code === 0) return { ok: true };
+        if (r.code === 0) return { ok: true, healthy: true };
         if (Date.now() > deadline)
           return { ok: false, why: `its healthcheck still fails: ${quote(r.output.trim())}` };
         await sleep(500);
