@@ -218,7 +218,7 @@ describe('the compose file mapped to docker', () => {
     [
       'service_healthy on a service without a healthcheck',
       'services:\n  a:\n    image: x\n    depends_on: { b: { condition: service_healthy } }\n  b:\n    image: x\n',
-      'docker-compose.yml: services.a.depends_on: b has condition service_healthy but no healthcheck',
+      'docker-compose.yml: services.a.depends_on: b has condition service_healthy but no healthcheck: in the compose file (the compose stand-in reads it from there)',
     ],
     [
       'an unknown condition',

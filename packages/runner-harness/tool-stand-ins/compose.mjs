@@ -557,7 +557,9 @@ export function loadProject({ files = [], projectName, cwd = process.cwd(), env 
       if (!services[dep.service]) throw new ComposeError(`${where}: no service named ${quote(dep.service)}`);
       const target = services[dep.service];
       if (dep.condition === 'service_healthy' && (!target.healthcheck || target.healthcheck.disabled)) {
-        throw new ComposeError(`${where}: ${dep.service} has condition service_healthy but no healthcheck`);
+        throw new ComposeError(
+          `${where}: ${dep.service} has condition service_healthy but no healthcheck: in the compose file (the compose stand-in reads it from there)`,
+        );
       }
     }
   }
