@@ -339,8 +339,9 @@ describe('bin/docker, the shim', () => {
 
     const bad = await runCommand('docker', ['compose', 'pull'], { env, cwd: fixtureApp });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(
-      "docker compose: subcommand 'pull' is not supported by the compose stand-in",
+    expect(bad.stderr).toBe(
+      "docker compose: subcommand 'pull' is not supported by the compose stand-in (supported: up, exec, logs, down, ps)\n" +
+        'For all of docker compose, install the Docker Compose plugin: https://docs.docker.com/compose/install/linux/\n',
     );
   });
 });

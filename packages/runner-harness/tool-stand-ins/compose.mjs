@@ -1366,6 +1366,11 @@ export async function main(
     out.end();
     if (err instanceof ComposeError) {
       out.say(err.message);
+      if (/is not supported by the compose stand-in/.test(err.message)) {
+        out.say(
+          'For all of docker compose, install the Docker Compose plugin: https://docs.docker.com/compose/install/linux/',
+        );
+      }
       return 1;
     }
     throw err;
