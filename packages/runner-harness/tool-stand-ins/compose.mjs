@@ -591,7 +591,8 @@ export function containerName(project, service) {
 /** The `docker build` arguments for a `build:` service. */
 export function buildArgs(project, service) {
   const b = service.build;
-  const args = ['build', '--tag', service.image];
+  // --force-rm: the legacy builder otherwise leaves the container of a failed step behind.
+  const args = ['build', '--force-rm', '--tag', service.image];
   if (b.dockerfile)
     args.push('--file', isAbsolute(b.dockerfile) ? b.dockerfile : join(b.context, b.dockerfile));
   if (b.target) args.push('--target', b.target);
