@@ -129,6 +129,10 @@ export async function workflowSandbox(
     const region = env['AWS_REGION'] ?? 'us-east-1';
     const timeScale = Number(env['SANDBOX_TIME_SCALE'] ?? '1') || 1;
     const apps = env['SANDBOX_APPS_URL'] as string;
+    // The fixture's Dockerfile starts FROM busybox:1.36, which cannot be pulled here: made locally before any
+    // job builds it (build-push, and ci.yml's `docker compose up --build`).
+    if (env['DOCKER_HOST'] && (await dockerUnavailableReason()) === undefined)
+      await ensureBusyboxBase(undefined, env);
     return {
       options: {
         awsEnv,
