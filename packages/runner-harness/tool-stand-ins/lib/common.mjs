@@ -36,9 +36,9 @@ export function realEnv(env = process.env) {
 }
 
 /** Runs a program, its output captured (and echoed as it was when `echo`), never through a shell. */
-export function capture(program, args, { echo = false, input } = {}) {
+export function capture(program, args, { echo = false, input, env = process.env } = {}) {
   const result = spawnSync(program, args, {
-    env: realEnv(),
+    env: realEnv(env),
     encoding: 'utf8',
     input,
     maxBuffer: 64 * 1024 * 1024,

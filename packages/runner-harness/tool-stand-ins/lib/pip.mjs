@@ -115,8 +115,19 @@ export function parseRequirementsFile(file, read = (f) => readFileSync(f, 'utf8'
   } catch (e) {
     throw new Error(`-r ${file}: the requirements file cannot be read (${e.message})`, { cause: e });
   }
-  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
-  lines.forEach((raw, i) => {
+  // Logical lines: a trailing backslash continues a line; each keeps the number of its first physical line.
+  const lines = [];
+  let pending;
+  text.split(/\r?\n/).forEach((physical, i) => {
+    const start = pending ?? { at: i, text: '' };
+    const continued = /\\$/.test(physical);
+    start.text += continued ? `${physical.slice(0, -1)} ` : physical;
+    pending = continued ? start : undefined;
+    if (!continued) lines.push(start);
+  });
+  if (pending) lines.push(pending);
+  lines.forEach(({ at, text: raw }) => {
+    const i = at;
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (line === '') return;
     const where = `${file}:${i + 1}`;
@@ -254,12 +265,12 @@ export function pythons(path = realPath()) {
 }
 
 /** What each Python has of the requirements (Pythons that cannot run are left out). */
-export function probe(requirements, interpreters = pythons()) {
+export function probe(requirements, interpreters = pythons(), env = process.env) {
   const wanted = requirements.map(({ key, specifier, extras }) => ({ key, specifier, extras }));
   const results = [];
   const seen = new Set();
   for (const python of interpreters) {
-    const run = capture(python, ['-c', PROBE], { input: JSON.stringify(wanted) });
+    const run = capture(python, ['-c', PROBE], { input: JSON.stringify(wanted), env });
     if (run.status !== 0) continue;
     let result;
     try {
