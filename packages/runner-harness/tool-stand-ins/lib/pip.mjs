@@ -312,18 +312,21 @@ export function decide({ requirements, unchecked, reason, args, probes }) {
     };
   const installed = [];
   const missing = [];
+  const used = new Set();
   for (const requirement of requirements) {
     const probeWith = probes.find((p) => p.found[requirement.key]);
     const found = probeWith?.found[requirement.key];
-    if (found) installed.push(describe(requirement, found));
-    else missing.push(requirement);
+    if (found) {
+      installed.push(describe(requirement, found));
+      used.add(`${probeWith.python} ${probeWith.version}`);
+    } else missing.push(requirement);
   }
   if (missing.length === 0)
     return {
       ok: true,
       message:
         `pip could not install ${args.filter((a) => a !== 'install').join(' ')} here (${reason}); ` +
-        `using the installed ${installed.join(', ') || 'packages (none asked)'} [${pythonsSeen}]`,
+        `using the installed ${installed.join(', ') || 'packages (none asked)'} [${[...used].join(', ')}]`,
     };
   const debian = [...new Set(missing.map((r) => debianPackage(r.key)))];
   return {
