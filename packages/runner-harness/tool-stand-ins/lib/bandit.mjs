@@ -1,8 +1,9 @@
 // The `bandit` shim (tool-stand-ins/README.md). A real bandit that has the output format asked for runs
 // unchanged. One without a SARIF formatter (Debian 12's 1.6.2; bandit has it from 1.7.8 with the `sarif` extra)
-// runs with `-f json`, and the shim writes SARIF 2.1.0 from its results itself — said in a warning; `-o`,
-// `--exit-zero`, `-r`, `-x` and the rest pass through. No bandit at all: a warning and a report saying no scan
-// ran (a SARIF with no results, as the Trivy stand-in writes).
+// runs with `-f json`, and the shim writes SARIF 2.1.0 from its results itself — said in a warning; `-o`, `-r`,
+// `-x` and the rest pass through. `--exit-zero` passes through too, or, where the real one lacks it (1.6.2 does),
+// the shim takes bandit's "issues found" status 1 as 0, said likewise. No bandit at all: a warning and a report
+// saying no scan ran (a SARIF with no results, as the Trivy stand-in writes).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
