@@ -1,6 +1,7 @@
 // `pnpm demo`, the README's main command, run as a user runs it (after `pnpm test` built the dists): it is
 // examples/workflows/cd-production.yml run through `pnpm workflow` — the good release ships, the broken one is
-// caught and rolled back — and an edited copy of that file changes what the demo does.
+// caught and rolled back — and an edited copy of that file changes what the demo does. With a Docker engine
+// (CI) each release runs ci.yml for real first, hence the long limits.
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -74,7 +75,7 @@ describe('pnpm demo', () => {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 900_000);
 
   it('does what an edited cd-production.yml says: a step removed, a step added', async () => {
     const out = await mkdtemp(join(tmpdir(), 'planner-demo-edited-'));
@@ -102,5 +103,5 @@ describe('pnpm demo', () => {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 900_000);
 });
