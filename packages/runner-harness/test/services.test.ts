@@ -360,6 +360,25 @@ describe('with a Docker engine: a container on the host network', () => {
     120_000,
   );
 
+  (withEngine && standInsHere ? it : it.skip)(
+    'an image the engine cannot have (no registry here) runs as its stand-in, saying why',
+    async () => {
+      const r = await run('services-failing.yml');
+      expect(outcomes(r)).toEqual([
+        'Start service cache: success',
+        'Run redis-cli -p 56380 set key value: success',
+        'Run exit 4: failure',
+        'Run echo never: skipped',
+        'Stop service cache: success',
+      ]);
+      expect(steps(r)[0]?.annotations[0]?.message).toMatch(
+        /^stand-in: the image redis:7 is not here and cannot be pulled \(.+\); service cache runs as this machine's redis-server \(in memory\) on 127\.0\.0\.1:56380 instead$/,
+      );
+      expect(await portFree(56380)).toBe(true);
+    },
+    120_000,
+  );
+
   itEngine(
     'a container that never becomes healthy fails the job with its last log lines, and is removed',
     async () => {
