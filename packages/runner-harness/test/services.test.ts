@@ -3,9 +3,9 @@
 // stand-ins the steps connect to; with an engine (DOCKER_HOST) a locally built image runs as a container; in
 // every case they are gone after the job, a failed one too, and one that never becomes healthy fails the job.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerUnavailableReason, ensureBusyboxBase } from '@planner-deploy/sandbox';
@@ -246,6 +246,60 @@ describe('without a Docker engine: the local stand-ins', () => {
       );
       expect(await portFree(56381)).toBe(true);
     },
+  );
+
+  itStandIn(
+    'removes the services when the runner itself is stopped (SIGTERM) mid-job',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'services-stopped-'));
+      try {
+        const marker = join(dir, 'marker');
+        const script = join(dir, 'run.mjs');
+        await writeFile(
+          script,
+          [
+            `import { runWorkflow } from ${JSON.stringify(join(root, 'packages/runner-harness/src/workflow/index.ts'))};`,
+            'await runWorkflow({',
+            `  file: ${JSON.stringify(join(fixtures, 'services-interrupted.yml'))},`,
+            `  repoRoot: ${JSON.stringify(root)}, fixture: ${JSON.stringify(join(root, 'examples', 'planner-app'))},`,
+            `  awsEnv: {}, awsAccountId: '123456789012', workDir: ${JSON.stringify(join(dir, 'work'))},`,
+            `  vars: { MARKER: ${JSON.stringify(marker)} },`,
+            '});',
+            '',
+          ].join('\n'),
+        );
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            join(root, 'scripts/ts-register.mjs'),
+            '--experimental-transform-types',
+            '--no-warnings',
+            script,
+          ],
+          { stdio: 'ignore', env: { ...process.env, DOCKER_HOST: noEngine.DOCKER_HOST } },
+        );
+        const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+          child.on('exit', (_code, signal) => resolve(signal)),
+        );
+        // The step has reached the service once the marker says PONG.
+        for (
+          let i = 0;
+          i < 600 && !(existsSync(marker) && (await readFile(marker, 'utf8')).trim() === 'PONG');
+          i++
+        )
+          await new Promise((r) => setTimeout(r, 100));
+        expect((await readFile(marker, 'utf8')).trim()).toBe('PONG');
+        expect(await portFree(56382)).toBe(false);
+        child.kill('SIGTERM');
+        expect(await ended).toBe('SIGTERM');
+        for (let i = 0; i < 50 && !(await portFree(56382)); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(await portFree(56382)).toBe(true);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
   );
 
   it('a service with no stand-in is not started, with a warning; the job runs', async () => {
