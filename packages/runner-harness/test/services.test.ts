@@ -248,6 +248,35 @@ describe('without a Docker engine: the local stand-ins', () => {
     },
   );
 
+  itStandIn('a health command that outlives --health-timeout counts as failed, and is killed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'services-timeout-'));
+    try {
+      await writeFile(
+        join(dir, 'w.yml'),
+        job(
+          [
+            '      cache:',
+            '        image: redis:7',
+            "        ports: ['56383:56383']",
+            '        options: --health-cmd "sleep 30" --health-timeout 300ms --health-interval 100ms --health-retries 1',
+          ].join('\n'),
+        ),
+      );
+      const r = await run(join(dir, 'w.yml'));
+      expect(outcomes(r)).toEqual([
+        'Start service cache: failure',
+        'Run true: skipped',
+        'Stop service cache: success',
+      ]);
+      expect(stepNamed(r, 'Start service cache').error).toMatch(
+        /^service cache did not become healthy: its health command kept failing \(1 times; last output: '\(timed out after 300 ms\)'\)/,
+      );
+      expect(await portFree(56383)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   itStandIn(
     'removes the services when the runner itself is stopped (SIGTERM) mid-job',
     async () => {

@@ -12,7 +12,7 @@ export function portFree(port: number): Promise<boolean>;
 export function run(
   cmd: string,
   args: string[],
-  options?: { env?: Record<string, string>; input?: string },
+  options?: { env?: Record<string, string>; input?: string; timeoutMs?: number },
 ): Promise<{ code: number | null; output: string }>;
 
 export interface PostgresState {

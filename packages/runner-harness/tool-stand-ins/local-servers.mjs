@@ -85,8 +85,11 @@ export function portFree(port) {
   });
 }
 
-/** Runs a command to its end; resolves `{ code, output }` (stdout and stderr together). */
-export function run(cmd, args, { env, input } = {}) {
+/**
+ * Runs a command to its end; resolves `{ code, output }` (stdout and stderr together). With `timeoutMs`, its
+ * process group is killed then, and the code is 124 (as timeout(1) says).
+ */
+export function run(cmd, args, { env, input, timeoutMs } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, {
       env: { ...process.env, ...env },
@@ -97,7 +100,24 @@ export function run(cmd, args, { env, input } = {}) {
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));
     child.on('error', (err) => reject(new LocalServerError(`cannot run ${cmd}: ${err.message}`)));
-    child.on('close', (code) => resolvePromise({ code, output }));
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            try {
+              process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise(
+        timedOut ? { code: 124, output: `${output}(timed out after ${timeoutMs} ms)` } : { code, output },
+      );
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });

@@ -552,15 +552,7 @@ export class JobServices {
     for (;;) {
       if (!server.running())
         return this.unhealthy(spec, record, 'the stand-in server is not running', server.lastLines(20));
-      const r = await Promise.race([
-        run('sh', ['-c', h.cmd], { env: server.healthEnv() }),
-        new Promise<{ code: number; output: string }>((resolve) =>
-          setTimeout(
-            () => resolve({ code: 124, output: `timed out after ${h.timeout}` }),
-            durationMs(h.timeout),
-          ).unref(),
-        ),
-      ]);
+      const r = await run('sh', ['-c', h.cmd], { env: server.healthEnv(), timeoutMs: durationMs(h.timeout) });
       if (r.code === 0) {
         record.lines.push(`${spec.id} is healthy`);
         return;
