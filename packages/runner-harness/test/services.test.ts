@@ -153,6 +153,54 @@ describe('service definitions', () => {
   });
 });
 
+/**
+ * Runs a workflow in a runner process of its own (vars.MARKER: a file its step writes once it reached its
+ * service), waits for the marker, checks `whileRunning`, sends the runner SIGTERM; resolves the marker's text
+ * and the signal that ended the runner.
+ */
+async function runThenStop(
+  file: string,
+  dir: string,
+  env: Record<string, string>,
+  whileRunning: () => Promise<void>,
+): Promise<{ marker: string; signal: NodeJS.Signals | null }> {
+  const marker = join(dir, 'marker');
+  const script = join(dir, 'run.mjs');
+  await writeFile(
+    script,
+    [
+      `import { runWorkflow } from ${JSON.stringify(join(root, 'packages/runner-harness/src/workflow/index.ts'))};`,
+      'await runWorkflow({',
+      `  file: ${JSON.stringify(file)},`,
+      `  repoRoot: ${JSON.stringify(root)}, fixture: ${JSON.stringify(join(root, 'examples', 'planner-app'))},`,
+      `  awsEnv: {}, awsAccountId: '123456789012', workDir: ${JSON.stringify(join(dir, 'work'))},`,
+      `  vars: { MARKER: ${JSON.stringify(marker)} },`,
+      '});',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      join(root, 'scripts/ts-register.mjs'),
+      '--experimental-transform-types',
+      '--no-warnings',
+      script,
+    ],
+    { stdio: 'ignore', env: { ...process.env, ...env } },
+  );
+  const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
+  const text = async (): Promise<string> =>
+    existsSync(marker) ? (await readFile(marker, 'utf8')).trim() : '';
+  for (let i = 0; i < 600 && (await text()) === ''; i++) await new Promise((r) => setTimeout(r, 100));
+  await whileRunning();
+  child.kill('SIGTERM');
+  return { marker: await text(), signal: await ended };
+}
+
 const postgresHere = ['15', '16', '17'].some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/postgres`));
 const redisHere = existsSync('/usr/bin/redis-server') && existsSync('/usr/bin/redis-cli');
 const standInsHere = postgresHere && redisHere;
@@ -282,46 +330,13 @@ describe('without a Docker engine: the local stand-ins', () => {
     async () => {
       const dir = await mkdtemp(join(tmpdir(), 'services-stopped-'));
       try {
-        const marker = join(dir, 'marker');
-        const script = join(dir, 'run.mjs');
-        await writeFile(
-          script,
-          [
-            `import { runWorkflow } from ${JSON.stringify(join(root, 'packages/runner-harness/src/workflow/index.ts'))};`,
-            'await runWorkflow({',
-            `  file: ${JSON.stringify(join(fixtures, 'services-interrupted.yml'))},`,
-            `  repoRoot: ${JSON.stringify(root)}, fixture: ${JSON.stringify(join(root, 'examples', 'planner-app'))},`,
-            `  awsEnv: {}, awsAccountId: '123456789012', workDir: ${JSON.stringify(join(dir, 'work'))},`,
-            `  vars: { MARKER: ${JSON.stringify(marker)} },`,
-            '});',
-            '',
-          ].join('\n'),
+        const stopped = await runThenStop(
+          join(fixtures, 'services-interrupted.yml'),
+          dir,
+          { DOCKER_HOST: noEngine.DOCKER_HOST },
+          async () => expect(await portFree(56382)).toBe(false),
         );
-        const child = spawn(
-          process.execPath,
-          [
-            '--import',
-            join(root, 'scripts/ts-register.mjs'),
-            '--experimental-transform-types',
-            '--no-warnings',
-            script,
-          ],
-          { stdio: 'ignore', env: { ...process.env, DOCKER_HOST: noEngine.DOCKER_HOST } },
-        );
-        const ended = new Promise<NodeJS.Signals | null>((resolve) =>
-          child.on('exit', (_code, signal) => resolve(signal)),
-        );
-        // The step has reached the service once the marker says PONG.
-        for (
-          let i = 0;
-          i < 600 && !(existsSync(marker) && (await readFile(marker, 'utf8')).trim() === 'PONG');
-          i++
-        )
-          await new Promise((r) => setTimeout(r, 100));
-        expect((await readFile(marker, 'utf8')).trim()).toBe('PONG');
-        expect(await portFree(56382)).toBe(false);
-        child.kill('SIGTERM');
-        expect(await ended).toBe('SIGTERM');
+        expect(stopped).toEqual({ marker: 'PONG', signal: 'SIGTERM' });
         for (let i = 0; i < 50 && !(await portFree(56382)); i++) await new Promise((r) => setTimeout(r, 100));
         expect(await portFree(56382)).toBe(true);
       } finally {
@@ -458,6 +473,35 @@ describe('with a Docker engine: a container on the host network', () => {
         /^stand-in: the image redis:7 is not here and cannot be pulled \(.+\); service cache runs as this machine's redis-server \(in memory\) on 127\.0\.0\.1:56380 instead$/,
       );
       expect(await portFree(56380)).toBe(true);
+    },
+    120_000,
+  );
+
+  itEngine(
+    'removes the container when the runner itself is stopped (SIGTERM) mid-job',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'services-engine-stopped-'));
+      try {
+        await writeFile(
+          join(dir, 'w.yml'),
+          job(
+            [
+              '      web:',
+              `        image: ${image}`,
+              "        ports: ['58080:58080']",
+              '        options: --health-cmd "wget -q -O- http://127.0.0.1:58080/" --health-interval 1s --health-retries 20',
+            ].join('\n'),
+          ).replace('run: true', 'run: curl -fsS http://127.0.0.1:58080/ > "${{ vars.MARKER }}"; sleep 15'),
+        );
+        const label = ['ps', '--all', '--quiet', '--filter', 'label=io.planner-deploy.workflow.service'];
+        const stopped = await runThenStop(join(dir, 'w.yml'), dir, {}, async () =>
+          expect((await docker(label)).out.trim()).not.toBe(''),
+        );
+        expect(stopped).toEqual({ marker: 'served from the service container', signal: 'SIGTERM' });
+        expect((await docker(label)).out.trim()).toBe('');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
     120_000,
   );
