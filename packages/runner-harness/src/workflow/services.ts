@@ -295,11 +295,10 @@ export class JobServices {
   private readonly onExit = (): void => this.stopNow();
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.stopNow();
-    // Without other listeners the signal would have ended the process: end it the same way.
-    if (process.listenerCount(signal) === 1) {
-      this.unhook();
-      process.kill(process.pid, signal);
-    }
+    this.unhook();
+    // Without other listeners (another job's services unhook theirs the same way) the signal would have ended
+    // the process: end it the same way.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   };
 
   constructor(
@@ -307,10 +306,6 @@ export class JobServices {
     private readonly specs: ServiceSpec[],
   ) {
     this.docker = dockerCli(scope.env);
-  }
-
-  get count(): number {
-    return this.specs.length;
   }
 
   /** Starts every service; resolves false when one failed (the job fails, its steps do not run). */
