@@ -13,6 +13,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -650,5 +651,7 @@ export class JobServices {
       }
     }
     this.started.length = 0;
+    if (this.dataRoot) rmSync(this.dataRoot, { recursive: true, force: true });
+    this.dataRoot = undefined;
   }
 }
