@@ -12,29 +12,31 @@
  * `db:5432` reaches the db service. Containers are labelled with the project and service, so `down` removes
  * only what this stand-in started. An `image:` service whose image is neither local nor pullable is left out
  * with a warning (its dependents' condition said to be unmet) — except `postgres:*` where Debian's PostgreSQL
- * server is installed: then a throwaway cluster runs on the service's port instead, and the log says so.
+ * server is installed: then a throwaway cluster runs on the service's port instead (local-servers.mjs, shared with
+ * `pnpm workflow`'s job services), and the log says so.
  *
  * Plain JavaScript, so it runs with any node; the one dependency, `yaml`, is runner-harness's own and is
  * resolved relative to this file.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  chownSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  defuse,
+  findPostgres,
+  fromState,
+  isPostgresImage,
+  LocalServerError,
+  quote,
+  run,
+  startPostgres,
+} from './local-servers.mjs';
+
+export { defuse, quote };
 
 const require = createRequire(import.meta.url);
 
@@ -217,28 +219,8 @@ const SERVICE_KEYS = [
 ];
 const BUILD_KEYS = ['context', 'dockerfile', 'target', 'args'];
 const HEALTHCHECK_KEYS = ['test', 'interval', 'timeout', 'retries', 'start_period', 'disable'];
-// C0 controls but TAB, LF and CR (lines are split on those first), DEL and C1 controls.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f]/g;
 const CONDITIONS = ['service_started', 'service_healthy', 'service_completed_successfully'];
 const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-
-/** Text we do not control (a file's value, a container's log line) made harmless to print in one line. */
-export function quote(value) {
-  return `'${defuse(String(value)).replace(/[\r\n]/g, (c) => (c === '\n' ? '\\n' : '\\r'))}'`;
-}
-
-/**
- * The rule of core's defuseLine, by hand because this file is plain JavaScript and core is TypeScript: the
- * runner acts on a line whose first non-blank characters are `::` and on `##[` anywhere; control characters
- * other than TAB (ESC starts terminal sequences) are shown escaped.
- */
-export function defuse(line) {
-  return line
-    .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/##\[/g, '##\\[')
-    .replace(/^(\s*)::/, '$1\\::');
-}
 
 /**
  * Compose's variable substitution in a string of the file: `$$` is a `$`, `$VAR`/`${VAR}` the variable (empty
@@ -1074,55 +1056,8 @@ function stateDir(project) {
   return join(tmpdir(), `planner-compose-${project.name}-${key}`);
 }
 
-/** The newest /usr/lib/postgresql/<version>/bin with a postgres server, if any. */
-function findPostgres() {
-  const root = process.env.PLANNER_COMPOSE_PG_ROOT ?? '/usr/lib/postgresql';
-  let versions;
-  try {
-    versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres')));
-  } catch {
-    return undefined;
-  }
-  versions.sort((a, b) => Number(b) - Number(a));
-  return versions.length ? { version: versions[0], bin: join(root, versions[0], 'bin') } : undefined;
-}
-
-function portFree(port) {
-  return new Promise((r) => {
-    const server = createServer();
-    server.once('error', () => r(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => r(true)));
-  });
-}
-
-function run(cmd, args, { env, input } = {}) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, {
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    child.stdout.on('data', (c) => (output += c));
-    child.stderr.on('data', (c) => (output += c));
-    child.on('error', (err) => reject(new ComposeError(`cannot run ${cmd}: ${err.message}`)));
-    child.on('close', (code) => resolvePromise({ code, output }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
-}
-
-/**
- * PostgreSQL cannot run as root: as root the cluster belongs to the `postgres` user Debian's package made,
- * and its commands run through runuser.
- */
-function asPgUser(bin, tool, args) {
-  if (userInfo().uid !== 0) return [join(bin, tool), args];
-  return ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]];
-}
-
 function postgresStandIn(project, service) {
-  if (!/^(docker\.io\/)?(library\/)?postgres(:|@|$)/.test(service.image)) return { available: false };
+  if (!isPostgresImage(service.image)) return { available: false };
   const found = findPostgres();
   if (!found)
     return {
@@ -1136,162 +1071,45 @@ function postgresStandIn(project, service) {
     ...found,
     port,
     async start(out) {
-      if (!(await portFree(port))) {
-        throw new ComposeError(
-          `docker compose up: ${service.name}: port ${port} on 127.0.0.1 is already in use, so the PostgreSQL stand-in cannot listen there`,
-        );
-      }
-      const dir = join(stateDir(project), service.name);
-      const data = join(dir, 'data');
       // The project's state directory is traversable; the cluster's own directory belongs to its owner.
       mkdirSync(stateDir(project), { recursive: true, mode: 0o755 });
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const user = env.POSTGRES_USER || 'postgres';
-      const password = env.POSTGRES_PASSWORD ?? '';
-      const database = env.POSTGRES_DB || user;
-      if (userInfo().uid === 0) {
-        const pw = readFileSync('/etc/passwd', 'utf8')
-          .split('\n')
-          .find((l) => l.startsWith('postgres:'));
-        if (!pw)
-          throw new ComposeError(
-            `docker compose up: ${service.name}: running as root, and there is no postgres user to own the stand-in cluster`,
-          );
-        const [, , uid, gid] = pw.split(':');
-        chownSync(dir, Number(uid), Number(gid));
-      }
-      const log = join(dir, 'postgres.log');
-      if (!existsSync(join(data, 'PG_VERSION'))) {
-        const pwfile = join(dir, 'pwfile');
-        writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
-        if (userInfo().uid === 0) chownSync(pwfile, ...ids());
-        const [cmd, args] = asPgUser(this.bin, 'initdb', [
-          '--pgdata',
-          data,
-          '--username',
-          user,
-          '--pwfile',
-          pwfile,
-          '--auth-local',
-          'trust',
-          '--auth-host',
-          password ? 'scram-sha-256' : 'trust',
-          '--encoding',
-          'UTF8',
-          '--no-instructions',
-        ]);
-        const init = await run(cmd, args);
-        rmSync(pwfile, { force: true });
-        if (init.code !== 0)
-          throw new ComposeError(
-            `docker compose up: ${service.name}: initdb failed:\n${init.output.split('\n').map(defuse).join('\n')}`,
-          );
-      }
-      const [cmd, args] = asPgUser(this.bin, 'pg_ctl', [
-        '--pgdata',
-        data,
-        '--log',
-        log,
-        '--wait',
-        '--options',
-        `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}`,
-        'start',
-      ]);
-      const started = await run(cmd, args);
-      if (started.code !== 0)
-        throw new ComposeError(
-          `docker compose up: ${service.name}: pg_ctl start failed:\n${started.output.split('\n').map(defuse).join('\n')}`,
-        );
-      if (database !== 'postgres') {
-        const [c2, a2] = asPgUser(this.bin, 'psql', [
-          '-h',
-          dir,
-          '-p',
-          String(port),
-          '-U',
-          user,
-          '-d',
-          'postgres',
-          '-tAc',
-          `SELECT 1 FROM pg_database WHERE datname = '${database.replace(/'/g, "''")}'`,
-        ]);
-        const exists = await run(c2, a2);
-        if (exists.output.trim() !== '1') {
-          const [c3, a3] = asPgUser(this.bin, 'createdb', [
-            '-h',
-            dir,
-            '-p',
-            String(port),
-            '-U',
-            user,
-            database,
-          ]);
-          const created = await run(c3, a3);
-          if (created.code !== 0)
-            throw new ComposeError(
-              `docker compose up: ${service.name}: createdb ${database} failed: ${quote(created.output.trim())}`,
-            );
-        }
-      }
-      writeFileSync(
-        join(dir, 'stand-in.json'),
-        JSON.stringify({
-          kind: 'postgres',
-          bin: this.bin,
-          version: this.version,
+      let state;
+      try {
+        state = await startPostgres({
+          name: service.name,
+          dir: join(stateDir(project), service.name),
           port,
-          data,
-          log,
-          socketDir: dir,
-        }),
-      );
+          env,
+          found,
+        });
+      } catch (err) {
+        if (err instanceof LocalServerError) throw new ComposeError(`docker compose up: ${err.message}`);
+        throw err;
+      }
       out.say(
-        `started ${service.name} (PostgreSQL ${this.version} of this machine on 127.0.0.1:${port}, user ${user}, database ${database})`,
+        `started ${service.name} (PostgreSQL ${found.version} of this machine on 127.0.0.1:${port}, user ${state.user}, database ${state.database})`,
       );
-      return stubFromState(project, service, JSON.parse(readFileSync(join(dir, 'stand-in.json'), 'utf8')));
+      return stubFromState(project, service, state);
     },
   };
 }
 
-function ids() {
-  const pw = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('postgres:'));
-  const [, , uid, gid] = pw.split(':');
-  return [Number(uid), Number(gid)];
-}
-
 /** What up, ps, logs and down know of a running PostgreSQL stand-in, from its state file. */
 function stubFromState(project, service, state) {
-  const dir = join(stateDir(project), service.name);
-  const running = () => existsSync(join(state.data, 'postmaster.pid'));
-  const lastLines = (count) => {
-    try {
-      const lines = readFileSync(state.log, 'utf8')
-        .split(/\r\n|\r|\n/)
-        .filter(Boolean);
-      return count === Infinity ? lines : lines.slice(-count);
-    } catch {
-      return [];
-    }
-  };
+  const server = fromState(state);
   return {
-    description: `PostgreSQL ${state.version} (${state.bin}) on 127.0.0.1:${state.port}`,
-    status: () => (running() ? 'running (stand-in)' : 'stopped (stand-in)'),
-    lastLines,
+    description: server.description,
+    status: () => (server.running() ? 'running (stand-in)' : 'stopped (stand-in)'),
+    lastLines: server.lastLines,
     /** The service's own healthcheck, run on this machine with the cluster's socket and port. */
     async wait(condition, deadline) {
       if (condition === 'service_completed_successfully')
         return { ok: false, why: 'a database server does not complete' };
       for (;;) {
-        if (!running()) return { ok: false, why: 'the PostgreSQL stand-in is not running' };
+        if (!server.running()) return { ok: false, why: 'the PostgreSQL stand-in is not running' };
         const hc = service.healthcheck;
         if (condition !== 'service_healthy' || !hc || hc.disabled) return { ok: true };
-        const env = {
-          PATH: `${state.bin}:${process.env.PATH}`,
-          PGHOST: state.socketDir,
-          PGPORT: String(state.port),
-        };
+        const env = server.healthEnv();
         const r = hc.exec
           ? await run(hc.exec[0], hc.exec.slice(1), { env })
           : await run('sh', ['-c', hc.shell], { env });
@@ -1302,23 +1120,13 @@ function stubFromState(project, service, state) {
       }
     },
     async stop(removeData) {
-      if (running()) {
-        const [cmd, args] = asPgUser(state.bin, 'pg_ctl', [
-          '--pgdata',
-          state.data,
-          '--mode',
-          'fast',
-          '--wait',
-          'stop',
-        ]);
-        const r = await run(cmd, args);
-        if (r.code !== 0 && running())
-          throw new ComposeError(
-            `docker compose down: ${service.name}: pg_ctl stop failed: ${quote(r.output.trim())}`,
-          );
+      try {
+        await server.stop(removeData);
+      } catch (err) {
+        if (err instanceof LocalServerError)
+          throw new ComposeError(`docker compose down: ${service.name}: ${err.message}`);
+        throw err;
       }
-      if (removeData) rmSync(dir, { recursive: true, force: true });
-      else rmSync(join(dir, 'stand-in.json'), { force: true });
     },
   };
 }

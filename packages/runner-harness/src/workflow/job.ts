@@ -22,6 +22,7 @@ import {
 } from './expressions.js';
 import { rawStep, tokenAt, type LoadedWorkflow } from './load.js';
 import { CommandReader, runScript } from './shell.js';
+import { JobServices, readServices } from './services.js';
 import { findStandIn, NoStandInError } from './stand-ins.js';
 import type { JobRecord, Result, StepRecord, WorkflowRunOptions } from './types.js';
 
@@ -67,8 +68,41 @@ interface PendingPost {
 
 const now = (t0: number): number => (performance.now() - t0) / 1000;
 
-/** Runs the steps of a (non-reusable) job. */
+/**
+ * Runs a (non-reusable) job: its services started before its first step and removed after its last (post
+ * steps included) — and, should anything in between throw, here on the way out.
+ */
 export async function runJob(scope: JobScope, job: Job): Promise<JobRecord> {
+  const services = jobServices(scope);
+  try {
+    return await runSteps(scope, job, services);
+  } finally {
+    if (services instanceof JobServices) await services.stop();
+  }
+}
+
+/** The job's services, or the record saying why its `services:` cannot be read. */
+function jobServices(scope: JobScope): JobServices | StepRecord {
+  try {
+    return new JobServices(
+      {
+        jobDisplay: scope.display,
+        env: { ...machineNetworkEnv(), PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        masks: scope.masks,
+        now: () => now(scope.t0),
+        onRecord: (r) => scope.options.onEvent?.({ type: 'step-end', step: r }),
+      },
+      readServices(tokenAt(scope.workflow.root, 'jobs', scope.jobId), scope.contexts),
+    );
+  } catch (e) {
+    // A mistake in `services:` (ServiceDefinitionError), or an expression in it that cannot be evaluated.
+    const record = baseRecord(scope, 'Start services', 'service', 'stand-in', now(scope.t0));
+    failRecord(record, new CommandReader(scope.masks).mask((e as Error).message));
+    return record;
+  }
+}
+
+async function runSteps(scope: JobScope, job: Job, services: JobServices | StepRecord): Promise<JobRecord> {
   const { options } = scope;
   const startedAt = now(scope.t0);
   options.onEvent?.({ type: 'job-start', job: scope.display, at: startedAt });
@@ -81,6 +115,16 @@ export async function runJob(scope: JobScope, job: Job): Promise<JobRecord> {
   let failed = false;
 
   for (const note of unsupportedJobKeys(scope)) records.push(noteRecord(scope, note));
+  if (services instanceof JobServices) {
+    if (!(await services.start())) failed = true;
+    records.push(...services.records);
+  } else {
+    options.onEvent?.({ type: 'step-end', step: services });
+    records.push(services);
+    failed = true;
+  }
+  // A service that did not start fails the job before its steps, as on GitHub.
+  const servicesFailed = failed;
 
   const github = scope.contexts['github'] as Record<string, Value>;
   const runner = {
@@ -131,7 +175,11 @@ export async function runJob(scope: JobScope, job: Job): Promise<JobRecord> {
       ...scope.contexts,
       env: jobEnv,
       steps: steps as unknown as Value,
-      job: { status: failed ? 'failure' : 'success', container: {}, services: {} },
+      job: {
+        status: failed ? 'failure' : 'success',
+        container: {},
+        services: (services instanceof JobServices ? services.context : {}) as unknown as Value,
+      },
       runner,
     };
     const record = await runOneStep(scope, step, raw, contexts, status, {
@@ -139,6 +187,7 @@ export async function runJob(scope: JobScope, job: Job): Promise<JobRecord> {
       jobEnv,
       index,
       posts,
+      skip: servicesFailed,
     });
     records.push(record);
     if (step.id)
@@ -175,6 +224,12 @@ export async function runJob(scope: JobScope, job: Job): Promise<JobRecord> {
     if (record.conclusion === 'failure') failed = true;
     records.push(record);
     options.onEvent?.({ type: 'step-end', step: record });
+  }
+
+  if (services instanceof JobServices) {
+    const stopped = await services.stop();
+    records.push(...stopped);
+    if (stopped.some((r) => r.outcome === 'failure')) failed = true;
   }
 
   let outputs: Record<string, string> = {};
@@ -298,19 +353,10 @@ function withToolStandIns(env: Record<string, string>): Record<string, string> {
   return { ...env, PATH: `${TOOL_STAND_INS_BIN}:${env['PATH'] ?? ''}` };
 }
 
-/** `services:` and `container:` need a container runtime: said, not silently dropped. */
+/** `container:` (the job container) is not run: said, not silently dropped. (`services:`: services.ts.) */
 function unsupportedJobKeys(scope: JobScope): string[] {
   const job = tokenAt(scope.workflow.root, 'jobs', scope.jobId);
   const notes: string[] = [];
-  const services = tokenAt(job, 'services');
-  if (services && 'count' in services) {
-    const names: string[] = [];
-    for (const pair of services as unknown as Iterable<{ key: { toString(): string } }>)
-      names.push(pair.key.toString());
-    notes.push(
-      `services (${names.join(', ')}) not started: pnpm workflow has no container runtime (act runs them)`,
-    );
-  }
   if (tokenAt(job, 'container'))
     notes.push('container: the steps run on this machine, not in the job container (act runs it)');
   return notes;
@@ -321,6 +367,8 @@ interface StepHelpers {
   jobEnv: Record<string, string>;
   index: number;
   posts: PendingPost[];
+  /** The job's services did not start: the step is skipped, whatever its `if:`. */
+  skip?: boolean;
 }
 
 async function runOneStep(
@@ -352,6 +400,11 @@ async function runOneStep(
     options.onEvent?.({ type: 'step-line', job: scope.display, name, line }),
   );
 
+  if (helpers.skip) {
+    record.outcome = 'skipped';
+    record.conclusion = 'skipped';
+    return record;
+  }
   const condition = 'if' in step && step.if ? step.if.expression : 'success()';
   let go: boolean;
   try {
