@@ -35,37 +35,28 @@ function timeProcess(args, env, firstRequest) {
   });
 }
 
-async function coldStartBareNode() {
-  const times = [];
-  for (let i = 0; i < RUNS; i++) times.push(await timeProcess(['-e', '0'], {}));
-  return median(times);
-}
-
-/** verify-health: from process start to the first request reaching a local server. */
+/** verify-health: from process start to the first request reaching a local server (one run). */
 async function coldStartToFirstRequest(entry, inputs) {
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    let onRequest;
-    const firstRequest = new Promise((resolve) => (onRequest = resolve));
-    const server = createServer((req, res) => {
-      onRequest();
-      res.end('ok');
-    });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${server.address().port}/health`;
-    const env = { GITHUB_WORKSPACE: root };
-    for (const [k, v] of Object.entries(inputs(url))) env[`INPUT_${k.toUpperCase()}`] = v;
-    times.push(await timeProcess([entry], env, firstRequest));
+  let onRequest;
+  const firstRequest = new Promise((resolve) => (onRequest = resolve));
+  const server = createServer((req, res) => {
+    onRequest();
+    res.end('ok');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}/health`;
+  const env = { GITHUB_WORKSPACE: root };
+  for (const [k, v] of Object.entries(inputs(url))) env[`INPUT_${k.toUpperCase()}`] = v;
+  try {
+    return await timeProcess([entry], env, firstRequest);
+  } finally {
     server.close();
   }
-  return median(times);
 }
 
-/** Any action: from process start to its exit on an input error (no inputs given). */
-async function coldStartToInputError(entry) {
-  const times = [];
-  for (let i = 0; i < RUNS; i++) times.push(await timeProcess([entry], { GITHUB_WORKSPACE: root }));
-  return median(times);
+/** Any action: from process start to its exit on an input error (no inputs given; one run). */
+function coldStartToInputError(entry) {
+  return timeProcess([entry], { GITHUB_WORKSPACE: root });
 }
 
 // DESIGN.md's budgets: each action's cold start ≤ 50 ms over bare node measured in the same run, verify-health
@@ -77,7 +68,31 @@ const FIRST_REQUEST = {
 };
 
 const rows = [];
-const bare = await coldStartBareNode();
+const actions = readdirSync(join(root, 'actions')).filter((name) =>
+  existsSync(join(root, 'actions', name, 'action.yml')),
+);
+const built = actions.filter((name) => {
+  if (existsSync(join(root, 'actions', name, 'dist/index.js'))) return true;
+  console.error(`actions/${name}/dist/index.js is missing: run pnpm build first`);
+  process.exitCode = 1;
+  return false;
+});
+// Interleaved: each round starts bare node and then every action once, so a change of load on a shared
+// machine reaches bare node and the actions alike (measured one after the other, bare node's median and an
+// action's could come from different minutes).
+const bareTimes = [];
+const times = new Map(built.map((name) => [name, []]));
+for (let i = 0; i < RUNS; i++) {
+  bareTimes.push(await timeProcess(['-e', '0'], {}));
+  for (const name of built) {
+    const entry = join(root, 'actions', name, 'dist/index.js');
+    const inputs = FIRST_REQUEST[name];
+    times
+      .get(name)
+      .push(inputs ? await coldStartToFirstRequest(entry, inputs) : await coldStartToInputError(entry));
+  }
+}
+const bare = median(bareTimes);
 rows.push({
   what: 'cold start: bare `node -e 0`',
   ours: bare,
@@ -85,18 +100,9 @@ rows.push({
   budget: undefined,
   unit: 'ms',
 });
-const actions = readdirSync(join(root, 'actions')).filter((name) =>
-  existsSync(join(root, 'actions', name, 'action.yml')),
-);
-for (const name of actions) {
-  const entry = join(root, 'actions', name, 'dist/index.js');
-  if (!existsSync(entry)) {
-    console.error(`actions/${name}/dist/index.js is missing: run pnpm build first`);
-    process.exitCode = 1;
-    continue;
-  }
+for (const name of built) {
   const inputs = FIRST_REQUEST[name];
-  const ms = inputs ? await coldStartToFirstRequest(entry, inputs) : await coldStartToInputError(entry);
+  const ms = median(times.get(name));
   const over = OVER_BARE_MS[name] ?? DEFAULT_OVER_BARE_MS;
   rows.push({
     what: `cold start: ${name} (${inputs ? 'to first request' : 'to input error'})`,
@@ -229,7 +235,7 @@ const lines = [
   ),
 ];
 const notes = rows.filter((r) => r.note).map((r) => `- ${r.what}: ${r.note}.`);
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${startLoad} at the start (the machine is shared); medians of ${RUNS} runs`;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${startLoad} at the start (the machine is shared); medians of ${RUNS} runs (cold starts: ${RUNS} interleaved rounds of bare node and every action)`;
 const table = [lines.join('\n'), ...(notes.length ? ['', ...notes] : [])].join('\n');
 console.log(table);
 console.log(`\n${machine}`);

@@ -3,10 +3,12 @@
 // ncc bundles src/index.ts (GitHub's entry shape: it calls main.ts's run()) into dist/index.js.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { minify } from 'terser';
+import { writeLicenses } from './lib/licenses.mjs';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -21,14 +23,21 @@ async function build(name) {
   const dir = join(root, 'actions', name);
   const started = Date.now();
   await rm(join(dir, 'dist'), { recursive: true, force: true });
-  await run(
-    process.execPath,
-    [ncc, 'build', 'src/index.ts', '-o', 'dist', '-m', '--license', 'licenses.txt', '-q'],
-    {
-      cwd: dir,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
+  const scratch = await mkdtemp(join(tmpdir(), `build-${name}-`));
+  try {
+    const statsFile = join(scratch, 'stats.json');
+    await run(
+      process.execPath,
+      [ncc, 'build', 'src/index.ts', '-o', 'dist', '-m', '--stats-out', statsFile, '-q'],
+      {
+        cwd: dir,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    await writeLicenses(join(dir, 'dist/licenses.txt'), JSON.parse(await readFile(statsFile, 'utf8')));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
   await minifyDist(join(dir, 'dist'));
   // ncc emits ESM for "type": "module" packages; the dist's own package.json makes Node load it as ESM.
   await writeFile(join(dir, 'dist/package.json'), '{ "type": "module" }\n');

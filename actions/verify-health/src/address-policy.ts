@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /**
@@ -14,8 +13,10 @@ export interface ResolvedAddress {
 }
 
 // node:net's BlockList does the prefix matching, and matches IPv4-mapped IPv6 (::ffff:a.b.c.d) against the
-// IPv4 subnets, so `http://[::ffff:169.254.169.254]/` is link-local like the IPv4 form.
-const CLASSES: Array<[Exclude<AddressClass, 'public'>, BlockList]> = [
+// IPv4 subnets, so `http://[::ffff:169.254.169.254]/` is link-local like the IPv4 form. Built at the first
+// classification (a redirect), not at start-up: BlockList loads its own modules, a cold-start cost.
+let classes: Array<[Exclude<AddressClass, 'public'>, BlockList]> | undefined;
+const buildClasses = (): Array<[Exclude<AddressClass, 'public'>, BlockList]> => [
   [
     'loopback',
     subnets([
@@ -55,7 +56,8 @@ export function addressClass(address: string): AddressClass {
   const bare = address.replace(/%.*$/, '');
   const family = isIP(bare);
   if (family === 0) return 'public';
-  for (const [name, block] of CLASSES) {
+  classes ??= buildClasses();
+  for (const [name, block] of classes) {
     if (block.check(bare, family === 4 ? 'ipv4' : 'ipv6')) return name;
   }
   return 'public';
@@ -66,6 +68,9 @@ export async function resolveHost(url: URL): Promise<ResolvedAddress[]> {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const literal = isIP(host);
   if (literal !== 0) return [{ address: host, family: literal as 4 | 6 }];
+  // node:dns/promises is loaded when a name must be resolved, not at start-up (cold start before the first
+  // request of a check of an IP address).
+  const { lookup } = process.getBuiltinModule('node:dns/promises');
   const found = await lookup(host, { all: true, order: 'verbatim' });
   return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
 }

@@ -73,6 +73,9 @@ export async function probe(request: ProbeRequest, signal: AbortSignal): Promise
       { 'user-agent': USER_AGENT, accept: '*/*' },
       request.headers,
     );
+    // The classes of the starting URL's addresses, worked out at the first redirect (the address policy
+    // is only needed then; building it before the first request would delay it).
+    let startAddresses: readonly ResolvedAddress[] | undefined;
     let startClasses: ReadonlySet<AddressClass> | undefined;
     for (let redirects = 0; ; redirects += 1) {
       // node:https loads the TLS stack, which only https checks (or redirects to https) need at start.
@@ -83,9 +86,10 @@ export async function probe(request: ProbeRequest, signal: AbortSignal): Promise
       const addresses = await abortable(resolveHost(url), attempt.signal).catch((error: unknown) => {
         throw attempt.signal.aborted ? attempt.signal.reason : describeNetworkError(error, url);
       });
-      if (startClasses === undefined) {
-        startClasses = new Set(addresses.map(({ address }) => addressClass(address)));
+      if (startAddresses === undefined) {
+        startAddresses = addresses;
       } else {
+        startClasses ??= new Set(startAddresses.map(({ address }) => addressClass(address)));
         const refused = redirectRefusal(startClasses, addresses);
         if (refused) {
           throw new ProbeError(

@@ -1,5 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { LINE_LIMIT_CHARS, LineSplitter, quoteUntrusted } from '@planner-deploy/core';
 import { apiErrorFromResponse, KubeApiError, type ClusterContext } from './api-error.js';
 import type { WatchEvent } from './types.js';
@@ -56,7 +56,10 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export function createTransport(options: TransportOptions): Transport {
   const base = options.server.replace(/\/+$/, '');
   const isHttps = base.startsWith('https:');
-  const agent = isHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  // node:http or node:https (with the TLS stack and node:crypto) is loaded here, when a connection is set up,
+  // not when an action starts: an input error is reported without them (cold start).
+  const client = isHttps ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
+  const agent = new client.Agent({ keepAlive: true });
 
   async function open(method: string, path: string, request: RequestOptions, stream: boolean) {
     const url = new URL(base + path);
@@ -83,7 +86,7 @@ export function createTransport(options: TransportOptions): Transport {
     const chosenAgent = options.keepAuthorizerAgent && httpsOptions.agent ? httpsOptions.agent : agent;
     const timeoutMs = request.timeoutMs ?? (stream ? undefined : DEFAULT_TIMEOUT_MS);
     return new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = (isHttps ? https : http).request(
+      const req = client.request(
         url,
         {
           method,
