@@ -247,7 +247,7 @@ describe(`hostile workloads, text, servers and inputs (seed ${SEED})`, () => {
       const error = r.annotations.find((a) => a.level === 'error');
       expect(error?.title).toBe('AWS InvalidParameterValue');
       expect(error?.message).toMatch(
-        /^The AWS service refused the request: InvalidParameterValue \(HTTP 400, request id hostile-1\): INFO  starting\\n/,
+        /^The AWS service refused the request: InvalidParameterValue \(HTTP 400, request id hostile-1\): INFO {2}starting\\n/,
       );
     } finally {
       rds.closeAllConnections();
