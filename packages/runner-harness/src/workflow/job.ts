@@ -24,6 +24,7 @@ import { rawStep, tokenAt, type LoadedWorkflow } from './load.js';
 import { CommandReader, runScript } from './shell.js';
 import { JobServices, readServices } from './services.js';
 import { findStandIn, NoStandInError } from './stand-ins.js';
+import { failRecord } from './step-record.js';
 import type { JobRecord, Result, StepRecord, WorkflowRunOptions } from './types.js';
 
 export interface JobScope {
@@ -293,13 +294,6 @@ function baseRecord(
     annotations: [],
     lines: [],
   };
-}
-
-function failRecord(record: StepRecord, message: string): void {
-  record.outcome = 'failure';
-  record.conclusion = 'failure';
-  record.error = message;
-  record.annotations.push({ level: 'error', message });
 }
 
 function fill(

@@ -33,6 +33,7 @@ import {
 } from '../../tool-stand-ins/local-servers.mjs';
 import { asText, evaluateToken, type Contexts, type Value } from './expressions.js';
 import { tokenAt } from './load.js';
+import { failRecord } from './step-record.js';
 import type { StepRecord } from './types.js';
 
 /** The label every service container of `pnpm workflow` carries (the value: the run's own token). */
@@ -329,11 +330,7 @@ export class JobServices {
       try {
         await this.startOne(spec, engine, engineWhy, record);
       } catch (e) {
-        const message = this.mask(e instanceof Error ? e.message : String(e));
-        record.outcome = 'failure';
-        record.conclusion = 'failure';
-        record.error = message;
-        record.annotations.push({ level: 'error', message });
+        failRecord(record, this.mask(e instanceof Error ? e.message : String(e)));
       }
       record.seconds = this.scope.now() - record.startedAt;
       this.scope.onRecord?.(record);
@@ -593,11 +590,7 @@ export class JobServices {
           record.lines.push(`stopped ${s.server.description}; its data removed`);
         }
       } catch (e) {
-        const message = this.mask((e as Error).message);
-        record.outcome = 'failure';
-        record.conclusion = 'failure';
-        record.error = message;
-        record.annotations.push({ level: 'error', message });
+        failRecord(record, this.mask((e as Error).message));
       }
       record.seconds = this.scope.now() - record.startedAt;
       this.scope.onRecord?.(record);
