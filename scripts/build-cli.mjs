@@ -1,26 +1,16 @@
 // Builds packages/cli/dist: the CLI and everything it imports (the workspace packages, client-node, the AWS
 // SDK clients, yaml) in one ncc bundle, as the actions are built, so the packed CLI needs no dependencies and
 // no repository. Run by packages/cli's `prepack` (pnpm pack / npm pack) and `build` scripts; not committed.
-import { execFile } from 'node:child_process';
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { nccBuild } from './lib/ncc.mjs';
 
-const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'packages/cli');
-const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
 
 const started = Date.now();
 await rm(join(cli, 'dist'), { recursive: true, force: true });
-await run(
-  process.execPath,
-  [ncc, 'build', 'src/main.ts', '-o', 'dist', '-m', '--license', 'licenses.txt', '-q'],
-  {
-    cwd: cli,
-    maxBuffer: 64 * 1024 * 1024,
-  },
-);
+await nccBuild(cli, 'src/main.ts');
 await writeFile(join(cli, 'dist/package.json'), '{ "type": "module" }\n');
 // A native addon would tie the package to one platform and Node ABI: the CLI must stay pure JavaScript.
 const native = (await readdir(join(cli, 'dist'), { recursive: true })).filter((f) => f.endsWith('.node'));

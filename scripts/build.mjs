@@ -1,18 +1,13 @@
 // Builds every action's dist/ with ncc (minified, licenses.txt, no source map), two at a time:
 // one ncc build takes ~2.4 GB and a core. `pnpm build [name…]` builds only the named actions.
 // ncc bundles src/index.ts (GitHub's entry shape: it calls main.ts's run()) into dist/index.js.
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { minify } from 'terser';
-import { writeLicenses } from './lib/licenses.mjs';
+import { nccBuild } from './lib/ncc.mjs';
 
-const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
 
 const wanted = process.argv.slice(2);
 const actions = readdirSync(join(root, 'actions'))
@@ -23,21 +18,7 @@ async function build(name) {
   const dir = join(root, 'actions', name);
   const started = Date.now();
   await rm(join(dir, 'dist'), { recursive: true, force: true });
-  const scratch = await mkdtemp(join(tmpdir(), `build-${name}-`));
-  try {
-    const statsFile = join(scratch, 'stats.json');
-    await run(
-      process.execPath,
-      [ncc, 'build', 'src/index.ts', '-o', 'dist', '-m', '--stats-out', statsFile, '-q'],
-      {
-        cwd: dir,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    await writeLicenses(join(dir, 'dist/licenses.txt'), JSON.parse(await readFile(statsFile, 'utf8')));
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  await nccBuild(dir, 'src/index.ts');
   await minifyDist(join(dir, 'dist'));
   // ncc emits ESM for "type": "module" packages; the dist's own package.json makes Node load it as ESM.
   await writeFile(join(dir, 'dist/package.json'), '{ "type": "module" }\n');
