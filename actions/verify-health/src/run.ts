@@ -190,6 +190,8 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
   const { inputs, logger, signal, scrub } = context;
   const needed = inputs['consecutive-successes'];
   const label = scrub(check.name);
+  // The check's name can come from the smoke-tests file (free text): quoted where it starts a log line of ours.
+  const shown = quoteUntrusted(label);
   const request: ProbeRequest = {
     url: check.url,
     method: check.method,
@@ -249,12 +251,12 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       result.lastError = null;
       result.failure = null;
       const progress = needed > 1 ? ` (${streak}/${needed} in a row)` : '';
-      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms${via(result)}, passed${progress}`;
+      const line = `[${shown}] attempt ${result.attempts} at ${at}: ${result.status} in ${result.latencyMs}ms${via(result)}, passed${progress}`;
       if (state !== lastState) logger.info(line);
       else logger.debug(line);
       if (streak >= needed) {
         result.healthy = true;
-        logger.info(`[${label}] healthy after ${plural(result.attempts, 'attempt')} (${at}).`);
+        logger.info(`[${shown}] healthy after ${plural(result.attempts, 'attempt')} (${at}).`);
         break;
       }
     } else {
@@ -266,7 +268,7 @@ async function pollCheck(check: CheckSpec, context: RunContext): Promise<CheckRe
       // A failure can quote the server (a redirect location, a protocol error): neutralised as a whole.
       result.lastError = quoteUntrusted(scrub(failure.message));
       result.failure = failure.kind;
-      const line = `[${label}] attempt ${result.attempts} at ${at}: ${result.lastError}${failure.kind === 'status' || failure.kind === 'content' ? via(result) : ''}${restart}`;
+      const line = `[${shown}] attempt ${result.attempts} at ${at}: ${result.lastError}${failure.kind === 'status' || failure.kind === 'content' ? via(result) : ''}${restart}`;
       if (state !== lastState) logger.info(line);
       else logger.debug(line);
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseFileCommands } from './file-commands.js';
+import { maskSecrets } from './masks.js';
 import { CommandReader, type Annotation, type WorkflowCommand } from './workflow-commands.js';
 import { collectSecrets, findLeaks, type KnownSecret } from './secret-scan.js';
 
@@ -319,11 +320,7 @@ async function runPhase(options: PhaseOptions): Promise<StepResult> {
   if (options.cancel?.afterMs !== undefined) timers.push(setTimeout(cancel, options.cancel.afterMs));
   timers.push(setTimeout(() => child.kill('SIGKILL'), options.limitMs));
 
-  const applyMasks = (line: string): string => {
-    let out = line;
-    for (const secret of [...masks].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
-    return out;
-  };
+  const applyMasks = (line: string): string => maskSecrets(line, masks);
   // One reader for both streams: the runner keeps one stop-commands state for the step.
   const reader = new CommandReader();
   const onLine = (line: string): void => {

@@ -21,6 +21,7 @@ import {
   type Value,
 } from './expressions.js';
 import { rawStep, tokenAt, type LoadedWorkflow } from './load.js';
+import { maskSecrets } from '../masks.js';
 import { CommandReader, runScript } from './shell.js';
 import { JobServices, readServices } from './services.js';
 import { findStandIn, NoStandInError } from './stand-ins.js';
@@ -98,7 +99,7 @@ function jobServices(scope: JobScope): JobServices | StepRecord {
   } catch (e) {
     // A mistake in `services:` (ServiceDefinitionError), or an expression in it that cannot be evaluated.
     const record = baseRecord(scope, 'Start services', 'service', 'stand-in', now(scope.t0));
-    failRecord(record, new CommandReader(scope.masks).mask((e as Error).message));
+    failRecord(record, maskSecrets((e as Error).message, scope.masks));
     return record;
   }
 }

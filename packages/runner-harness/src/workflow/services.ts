@@ -17,8 +17,8 @@ import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { quoteUntrusted } from '@planner-deploy/core';
 import {
-  defuse,
   findPostgres,
   findRedis,
   fromState,
@@ -33,6 +33,7 @@ import {
 } from '../../tool-stand-ins/local-servers.mjs';
 import { asText, evaluateToken, type Contexts, type Value } from './expressions.js';
 import { tokenAt } from './load.js';
+import { maskSecrets } from '../masks.js';
 import { failRecord } from './step-record.js';
 import type { StepRecord } from './types.js';
 
@@ -361,15 +362,12 @@ export class JobServices {
   }
 
   private mask(text: string): string {
-    let out = text;
-    for (const secret of [...this.scope.masks].sort((a, b) => b.length - a.length))
-      if (secret !== '') out = out.split(secret).join('***');
-    return out;
+    return maskSecrets(text, this.scope.masks);
   }
 
   /** A line of text we do not control (a server's log, a health command's output), made safe to show. */
   private untrusted(line: string, prefix: string): string {
-    return `${prefix}${defuse(this.mask(line))}`;
+    return `${prefix}${quoteUntrusted(this.mask(line))}`;
   }
 
   private async startOne(

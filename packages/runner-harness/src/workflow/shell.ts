@@ -8,6 +8,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseFileCommands } from '../file-commands.js';
 import { parseWorkflowCommand, type Annotation } from '../workflow-commands.js';
+import { maskSecrets } from '../masks.js';
 
 /**
  * Reads a step's output as the runner does: a line whose first non-blank characters are `::` is a command,
@@ -26,10 +27,7 @@ export class CommandReader {
   ) {}
 
   mask(text: string): string {
-    let out = text;
-    for (const secret of [...this.masks].sort((a, b) => b.length - a.length))
-      if (secret !== '') out = out.split(secret).join('***');
-    return out;
+    return maskSecrets(text, this.masks);
   }
 
   line(raw: string): void {
